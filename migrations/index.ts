@@ -1,0 +1,4 @@
+import { Initial1795778567251 } from './1795778567251-Initial.js';
+
+// Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
+export const MIGRATIONS = [Initial1795778567251];

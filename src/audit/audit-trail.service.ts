@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { AuditEvent, type ActorType } from './audit-event.entity.js';
+
+export interface Actor {
+  type: ActorType;
+  id: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'hub' };
+
+export interface AuditEntry {
+  actor: Actor;
+  entityType: 'message' | 'exception' | 'case' | 'connector' | 'api-key';
+  entityId: string;
+  action: string;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+export interface AuditQuery {
+  entityType?: string;
+  entityId?: string;
+  actorId?: string;
+  from?: Date;
+  to?: Date;
+  afterId?: string;
+  limit: number;
+}
+
+/** Appends to the audit trail. Callers pass their transaction's manager so the entry commits with the change. */
+@Injectable()
+export class AuditTrail {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async record(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // One multi-row INSERT per transaction: the pipeline writes several entries per message.
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(AuditEvent)
+      .values(
+        entries.map((e) => ({
+          actorType: e.actor.type,
+          actorId: e.actor.id,
+          entityType: e.entityType,
+          entityId: e.entityId,
+          action: e.action,
+          before: e.before ?? null,
+          after: e.after ?? null,
+        })) as QueryDeepPartialEntity<AuditEvent>[],
+      )
+      .updateEntity(false)
+      .execute();
+  }
+
+  async forEntity(entityType: string, entityId: string): Promise<AuditEvent[]> {
+    return this.ds.getRepository(AuditEvent).find({ where: { entityType, entityId }, order: { id: 'ASC' } });
+  }
+
+  async query(q: AuditQuery): Promise<AuditEvent[]> {
+    const qb = this.ds.getRepository(AuditEvent).createQueryBuilder('a').orderBy('a.id', 'ASC').limit(q.limit);
+    if (q.entityType) qb.andWhere('a.entityType = :et', { et: q.entityType });
+    if (q.entityId) qb.andWhere('a.entityId = :eid', { eid: q.entityId });
+    if (q.actorId) qb.andWhere('a.actorId = :aid', { aid: q.actorId });
+    if (q.from) qb.andWhere('a.occurredAt >= :from', { from: q.from });
+    if (q.to) qb.andWhere('a.occurredAt < :to', { to: q.to });
+    if (q.afterId) qb.andWhere('a.id > :after', { after: q.afterId });
+    return qb.getMany();
+  }
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The hub's whole configuration, read once from the environment at start.
+ * Nothing else in the code base reads process.env: modules receive HubConfig.
+ */
+const ROLES = ['api', 'worker', 'scheduler'] as const;
+export type HubRole = (typeof ROLES)[number];
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
+  );
+
+const ENV_SCHEMA = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/exception_hub'),
+  HUB_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+    .default('public'),
+  HUB_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  HUB_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'may hold letters, digits and _ . : - only')
+    .default('hub'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  HUB_ROLES: z
+    .string()
+    .default('api,worker,scheduler')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role')),
+  HUB_MASTER_KEY: z
+    .string({ message: 'is required: 32+ random characters used to encrypt connector secrets (e.g. `openssl rand -base64 32`)' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  HUB_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  HUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
+  HUB_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
+  HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
+  HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  HUB_MAPPINGS_DIR: z.string().default('mappings'),
+  HUB_POLICIES_DIR: z.string().default('policies'),
+  HUB_CONNECTORS_DIR: z.string().default('config/connectors'),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUB_DOCS: bool.default(true),
+  HUB_MIGRATE_ON_START: bool.default(false),
+});
+
+export type HubConfig = {
+  databaseUrl: string;
+  dbSchema: string;
+  dbPoolSize: number;
+  redisUrl: string;
+  keyPrefix: string;
+  port: number;
+  host: string;
+  roles: HubRole[];
+  masterKey: string;
+  adminKey?: string;
+  maxBodyBytes: number;
+  webhookToleranceSeconds: number;
+  workerConcurrency: number;
+  ingestBatchMax: number;
+  queueLockMs: number;
+  sweepIntervalMs: number;
+  mappingsDir: string;
+  policiesDir: string;
+  connectorsDir: string;
+  logLevel: string;
+  docs: boolean;
+  migrateOnStart: boolean;
+};
+
+/** A configuration problem, phrased for one line on stderr: the setting and how to fix it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+  const parsed = ENV_SCHEMA.safeParse(
+    // Empty strings mean "unset" for every setting, as in most shells' `FOO= cmd`.
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    const given = env[name];
+    const shown = given === undefined || /KEY|SECRET|PASSWORD/.test(name) ? '' : ` (got "${given}")`;
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dbSchema: e.HUB_DB_SCHEMA,
+    dbPoolSize: e.HUB_DB_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.HUB_KEY_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    roles: [...new Set(e.HUB_ROLES)],
+    masterKey: e.HUB_MASTER_KEY,
+    adminKey: e.HUB_ADMIN_KEY,
+    maxBodyBytes: e.HUB_MAX_BODY_BYTES,
+    webhookToleranceSeconds: e.HUB_WEBHOOK_TOLERANCE_SECONDS,
+    workerConcurrency: e.HUB_WORKER_CONCURRENCY,
+    ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
+    queueLockMs: e.HUB_QUEUE_LOCK_MS,
+    sweepIntervalMs: e.HUB_SWEEP_INTERVAL_MS,
+    mappingsDir: e.HUB_MAPPINGS_DIR,
+    policiesDir: e.HUB_POLICIES_DIR,
+    connectorsDir: e.HUB_CONNECTORS_DIR,
+    logLevel: e.HUB_LOG_LEVEL,
+    docs: e.HUB_DOCS,
+    migrateOnStart: e.HUB_MIGRATE_ON_START,
+  };
+}
+
+/** Injection token for HubConfig. */
+export const HUB_CONFIG = Symbol('HUB_CONFIG');
+
+/** Redacts credentials from a connection URL before it is shown to anyone. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return raw;
+  }
+}

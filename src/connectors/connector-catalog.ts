@@ -1,0 +1,8 @@
+import { WmsWebhookConnector } from '../../connectors/wms-webhook/wms-webhook.connector.js';
+import type { Connector } from './connector.js';
+
+/**
+ * Registration of connector types: the only core file a new connector touches.
+ * Each entry comes from connectors/<name>/.
+ */
+export const CONNECTOR_TYPES: Connector<any, any>[] = [new WmsWebhookConnector()];

@@ -1,0 +1,118 @@
+import type { DataSource } from 'typeorm';
+import type { AuditTrail } from '../audit/audit-trail.service.js';
+
+export interface NewMessage {
+  id: string;
+  connectorId: string;
+  connectorType: string;
+  senderEventId: string | null;
+  sha256: string;
+  contentType: string | null;
+  raw: Buffer;
+  receivedAt: Date;
+}
+
+export interface WriteResult {
+  messageId: string;
+  duplicate: boolean;
+}
+
+interface Pending {
+  msg: NewMessage;
+  resolve: (r: WriteResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit for accepted messages: while one batch commits, the next requests queue up and
+ * go in the following INSERT. Idle traffic commits alone (low latency); bursts share commits.
+ * Every caller is answered only after its row is durable.
+ */
+export class InboundWriter {
+  private pending: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly audit: AuditTrail,
+    private readonly maxBatch: number,
+    private readonly onCommitted: (ids: string[]) => void,
+  ) {}
+
+  submit(msg: NewMessage): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ msg, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        try {
+          const results = await this.write(batch.map((p) => p.msg));
+          batch.forEach((p, i) => p.resolve(results[i]));
+          const fresh = results.filter((r) => !r.duplicate).map((r) => r.messageId);
+          if (fresh.length) this.onCommitted(fresh);
+        } catch (e) {
+          batch.forEach((p) => p.reject(e));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async write(msgs: NewMessage[]): Promise<WriteResult[]> {
+    return this.ds.transaction(async (m) => {
+      // Raw SQL: one multi-row INSERT through unnest for the whole batch (a row per INSERT capped
+      // throughput near 2.5k/s here); ON CONFLICT DO NOTHING turns duplicates into a lookup below.
+      const inserted: { id: string }[] = await m.query(
+        `INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, enqueued_at)
+         SELECT u.id, u.cid, u.ctype, u.eid, u.sha, u.content_type, u.size, u.raw, u.received_at, now()
+           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::char(64)[], $6::varchar[], $7::int[], $8::bytea[], $9::timestamptz[])
+                AS u(id, cid, ctype, eid, sha, content_type, size, raw, received_at)
+         ON CONFLICT DO NOTHING RETURNING id`,
+        [
+          msgs.map((x) => x.id),
+          msgs.map((x) => x.connectorId),
+          msgs.map((x) => x.connectorType),
+          msgs.map((x) => x.senderEventId),
+          msgs.map((x) => x.sha256),
+          msgs.map((x) => x.contentType),
+          msgs.map((x) => x.raw.length),
+          msgs.map((x) => x.raw),
+          msgs.map((x) => x.receivedAt),
+        ],
+      );
+      const fresh = new Set(inserted.map((r) => r.id));
+      const results: WriteResult[] = msgs.map((x) => ({ messageId: x.id, duplicate: !fresh.has(x.id) }));
+      const dups = msgs.map((x, i) => ({ x, i })).filter(({ x }) => !fresh.has(x.id));
+      if (dups.length) {
+        const originals: { ord: number; id: string }[] = await m.query(
+          `SELECT DISTINCT ON (u.ord) u.ord, im.id
+             FROM unnest($1::varchar[], $2::varchar[], $3::char(64)[], $4::int[]) AS u(cid, eid, sha, ord)
+             JOIN inbound_messages im ON im.connector_id = u.cid AND (im.sender_event_id = u.eid OR im.sha256 = u.sha)
+            ORDER BY u.ord, im.received_at`,
+          [dups.map((d) => d.x.connectorId), dups.map((d) => d.x.senderEventId), dups.map((d) => d.x.sha256), dups.map((d) => d.i)],
+        );
+        for (const o of originals) results[o.ord].messageId = o.id;
+      }
+      await this.audit.record(
+        m,
+        msgs
+          .filter((x) => fresh.has(x.id))
+          .map((x) => ({
+            actor: { type: 'connector' as const, id: x.connectorId },
+            entityType: 'message' as const,
+            entityId: x.id,
+            action: 'message.accepted',
+            after: { connectorId: x.connectorId, senderEventId: x.senderEventId, sha256: x.sha256, sizeBytes: x.raw.length },
+          })),
+      );
+      return results;
+    });
+  }
+}

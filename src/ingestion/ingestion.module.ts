@@ -1,0 +1,56 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import type { Logger } from 'pino';
+import type { HubRole } from '../config/hub-config.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { CasesModule } from '../cases/cases.module.js';
+import { ConnectorsModule } from '../connectors/connectors.module.js';
+import { MappingModule } from '../mapping/mapping.module.js';
+import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { QueueName } from '../queues/queue-policy.js';
+import { RoutingModule } from '../routing/routing.module.js';
+import { Ingestion } from './ingestion.service.js';
+import { MessageLedger } from './message-ledger.service.js';
+import { MessagesController } from './messages.controller.js';
+import { Pipeline } from './pipeline.service.js';
+import { PipelineWorker } from './pipeline.worker.js';
+import { WebhooksController } from './webhooks.controller.js';
+
+/** Runs the sweeper in processes with the scheduler role. */
+@Injectable()
+class SweepSchedule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  constructor(
+    private readonly ingestion: Ingestion,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    @Inject(HUB_LOGGER) private readonly log: Logger,
+  ) {}
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => {
+      this.ingestion.sweep().catch((e) => this.log.warn({ err: (e as Error).message }, 'sweep failed; will retry'));
+    }, this.cfg.sweepIntervalMs);
+  }
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+}
+
+/** Inbound messages: accept (api), pipeline worker (worker), sweeper (scheduler). */
+@Module({})
+export class IngestionModule {
+  static forRoles(roles: HubRole[]): DynamicModule {
+    return {
+      module: IngestionModule,
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule],
+      providers: [
+        Ingestion,
+        Pipeline,
+        MessageLedger,
+        ...(roles.includes('worker') ? [PipelineWorker] : []),
+        ...(roles.includes('scheduler') ? [SweepSchedule] : []),
+      ],
+      controllers: [WebhooksController, MessagesController],
+      exports: [Ingestion],
+    };
+  }
+}

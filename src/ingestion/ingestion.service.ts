@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { InboundRefusal, type InboundRequest, type PayloadProblem } from '../connectors/connector.js';
+import { ConnectorInstances } from '../connectors/connector-instances.service.js';
+import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { HubMetrics } from '../observability/hub-metrics.js';
+import { QueueName, jobOptions } from '../queues/queue-policy.js';
+import { InboundWriter } from './inbound-writer.js';
+
+export interface AcceptOutcome {
+  messageId: string;
+  duplicate: boolean;
+  malformed?: PayloadProblem;
+}
+
+export interface PipelineJob {
+  messageIds: string[];
+}
+
+/**
+ * The accept path shared by every push connector: authenticate through the connector, persist
+ * the raw message (group commit), answer, then hand it to the pipeline queue.
+ */
+@Injectable()
+export class Ingestion implements OnModuleInit {
+  private writer!: InboundWriter;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @InjectQueue(QueueName.Pipeline) private readonly queue: Queue<PipelineJob>,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    @Inject(HUB_LOGGER) private readonly log: Logger,
+    private readonly instances: ConnectorInstances,
+    private readonly audit: AuditTrail,
+    private readonly metrics: HubMetrics,
+  ) {}
+
+  onModuleInit() {
+    this.writer = new InboundWriter(this.ds, this.audit, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
+  }
+
+  async accept(connectorId: string, req: InboundRequest): Promise<AcceptOutcome> {
+    const started = performance.now();
+    const instance = await this.instances.resolve(connectorId);
+    if (!instance) throw this.refuse(connectorId, new InboundRefusal(404, `unknown connector "${connectorId}"`));
+    if (!instance.enabled) throw this.refuse(connectorId, new InboundRefusal(403, `connector "${connectorId}" is disabled`));
+    const connector = this.instances.connectorFor(instance.type);
+    if (!connector.accept) throw this.refuse(connectorId, new InboundRefusal(404, `connector "${connectorId}" does not accept HTTP deliveries`));
+    let acceptance;
+    try {
+      acceptance = connector.accept(req, instance);
+    } catch (e) {
+      if (e instanceof InboundRefusal) throw this.refuse(connectorId, e);
+      throw e;
+    }
+    const result = await this.writer.submit({
+      id: uuidv7(),
+      connectorId,
+      connectorType: instance.type,
+      senderEventId: acceptance.senderEventId ?? null,
+      sha256: createHash('sha256').update(req.body).digest('hex'),
+      contentType: req.contentType ?? null,
+      raw: req.body,
+      receivedAt: req.now,
+    });
+    this.metrics.messagesReceived.inc({ connector: connectorId, outcome: result.duplicate ? 'duplicate' : 'accepted' });
+    this.metrics.stageDuration.observe({ stage: 'accept' }, (performance.now() - started) / 1000);
+    return { ...result, malformed: result.duplicate ? undefined : acceptance.malformed };
+  }
+
+  /** Puts stored messages back into the pipeline (dead letters, failed content after a fix). */
+  async replay(messageId: string, actor: Actor): Promise<'replayed' | 'not-found' | 'not-replayable'> {
+    const outcome = await this.ds.transaction(async (m) => {
+      const rows: { status: string }[] = await m.query(`SELECT status FROM inbound_messages WHERE id = $1 FOR UPDATE`, [messageId]);
+      if (!rows.length) return 'not-found' as const;
+      if (!['failed', 'dead'].includes(rows[0].status)) return 'not-replayable' as const;
+      await m.query(`UPDATE inbound_messages SET status = 'received', enqueued_at = now() WHERE id = $1`, [messageId]);
+      await this.audit.record(m, [
+        { actor, entityType: 'message', entityId: messageId, action: 'message.replayed', before: { status: rows[0].status }, after: { status: 'received' } },
+      ]);
+      return 'replayed' as const;
+    });
+    if (outcome === 'replayed') await this.enqueue([messageId], `r_${messageId}_${Date.now()}`);
+    return outcome;
+  }
+
+  /**
+   * Re-enqueues messages that were stored but never reached the queue (Redis down at accept)
+   * or whose job vanished. One process sweeps at a time (advisory lock).
+   */
+  async sweep(staleAfterMs = 10 * 60_000): Promise<number> {
+    const ids = await this.ds.transaction(async (m) => {
+      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':hub-sweep')) AS locked`);
+      if (!locked) return [] as string[];
+      const rows: { id: string }[] = await m.query(
+        `UPDATE inbound_messages SET enqueued_at = now()
+          WHERE id IN (SELECT id FROM inbound_messages
+                        WHERE status = 'received' AND received_at < now() - interval '2 seconds'
+                          AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1::float8 / 1000))
+                        ORDER BY received_at LIMIT 1000)
+          RETURNING id`,
+        [staleAfterMs],
+      );
+      return rows.map((r) => r.id);
+    });
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      await this.enqueue(chunk, `s_${chunk[0]}_${Date.now()}`);
+    }
+    if (ids.length) this.log.info({ count: ids.length }, 'swept stored messages back into the pipeline');
+    return ids.length;
+  }
+
+  private async enqueue(ids: string[], jobId = `b_${ids[0]}`): Promise<void> {
+    try {
+      await this.queue.add('process', { messageIds: ids }, { ...jobOptions(QueueName.Pipeline), jobId });
+    } catch (e) {
+      // Stored, not queued: clear enqueued_at so the sweeper picks these up once Redis is back.
+      this.log.error({ err: (e as Error).message, count: ids.length }, 'could not enqueue stored messages; the sweeper will retry');
+      await this.ds
+        .query(`UPDATE inbound_messages SET enqueued_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'received'`, [ids])
+        .catch(() => undefined);
+    }
+  }
+
+  private refuse(connectorId: string, e: InboundRefusal): InboundRefusal {
+    this.metrics.messagesRejected.inc({ connector: connectorId, status: String(e.status) });
+    return e;
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { HubMetrics } from '../observability/hub-metrics.js';
+import { QUEUE_POLICY, QueueName, jitteredBackoff, jobOptions } from '../queues/queue-policy.js';
+import { redisConnection } from '../queues/redis-connection.js';
+import type { PipelineJob } from './ingestion.service.js';
+import { Pipeline } from './pipeline.service.js';
+
+/**
+ * BullMQ worker for the pipeline queue (role `worker`). Built by hand rather than with
+ * @Processor so concurrency and lock duration come from validated config.
+ */
+@Injectable()
+export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
+  private worker?: Worker<PipelineJob>;
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    @InjectQueue(QueueName.Pipeline) private readonly queue: Queue<PipelineJob>,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    @Inject(HUB_LOGGER) private readonly log: Logger,
+    private readonly metrics: HubMetrics,
+  ) {}
+
+  onModuleInit() {
+    const policy = QUEUE_POLICY[QueueName.Pipeline];
+    this.worker = new Worker<PipelineJob>(QueueName.Pipeline, (job) => this.handle(job), {
+      connection: redisConnection(this.cfg.redisUrl, { worker: true }),
+      prefix: this.cfg.keyPrefix,
+      concurrency: this.cfg.workerConcurrency ?? policy.concurrency,
+      lockDuration: this.cfg.queueLockMs ?? policy.lockDuration,
+      stalledInterval: Math.max(1000, Math.floor((this.cfg.queueLockMs ?? policy.lockDuration) / 2)),
+      maxStalledCount: 5,
+      settings: jitteredBackoff(QueueName.Pipeline),
+    });
+    this.worker.on('failed', (job, err) => {
+      if (!job) return;
+      // Jobs that exhaust their stall allowance fail without passing through handle().
+      if (/stalled/i.test(err.message)) void this.pipeline.noteFailure(job.data.messageIds, err, job.attemptsMade, true);
+    });
+    this.worker.on('error', (err) => this.log.error({ err: err.message }, 'pipeline worker error'));
+  }
+
+  private async handle(job: Job<PipelineJob>) {
+    const attempt = job.attemptsMade + 1;
+    const started = Date.now();
+    try {
+      const out = await this.pipeline.process(job.data.messageIds);
+      this.log.debug({ job: job.id, attempt, ...out, ms: Date.now() - started }, 'pipeline batch done');
+      return out;
+    } catch (e) {
+      const err = e as Error;
+      this.metrics.pipelineFailures.inc({ queue: QueueName.Pipeline, kind: 'transient' });
+      // One bad message must not hold back the rest of its batch: retry each on its own.
+      if (job.data.messageIds.length > 1) {
+        this.log.warn({ job: job.id, err: err.message, messages: job.data.messageIds.length }, 'batch failed; splitting into single-message jobs');
+        await this.queue.addBulk(
+          job.data.messageIds.map((id) => ({
+            name: 'process',
+            data: { messageIds: [id] },
+            opts: { ...jobOptions(QueueName.Pipeline), jobId: `m_${id}_${job.id}` },
+          })),
+        );
+        return { split: job.data.messageIds.length };
+      }
+      const final = attempt >= (job.opts.attempts ?? 1);
+      if (final) this.metrics.pipelineFailures.inc({ queue: QueueName.Pipeline, kind: 'dead' });
+      this.log.warn({ job: job.id, attempt, final, err: err.message }, 'pipeline job failed');
+      await this.pipeline.noteFailure(job.data.messageIds, err, attempt, final);
+      throw err;
+    }
+  }
+
+  async onApplicationShutdown() {
+    // Finishes running jobs before exiting; a SIGKILL instead leaves them to stall recovery.
+    await this.worker?.close();
+  }
+}

@@ -1,0 +1,163 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import jsonata from 'jsonata';
+import { z } from 'zod';
+import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+
+export const MappingManifest = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,127}$/),
+  version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.2.0'),
+  description: z.string().max(2000).default(''),
+  source: z.strictObject({ connectorType: z.string().min(1), documentTypes: z.array(z.string().min(1)).min(1) }),
+  target: z.enum(['exception']),
+  /** Milliseconds one evaluation may take before it is stopped as runaway. */
+  timeoutMs: z.number().int().min(1).max(10_000).default(250),
+});
+export type MappingManifest = z.infer<typeof MappingManifest>;
+
+export interface LoadedMapping {
+  manifest: MappingManifest;
+  dir: string;
+  expression: jsonata.Expression;
+  lookups: Record<string, Record<string, unknown>>;
+}
+
+export class MappingFailure extends Error {
+  constructor(
+    message: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const MAX_DEPTH = 200;
+
+/**
+ * Mappings are data: mappings/<id>/<version>/ holds manifest.json, transform.jsonata and
+ * optional lookups/*.json. They are loaded at start; the newest version of an id is used.
+ */
+@Injectable()
+export class MappingRegistry {
+  private readonly byId = new Map<string, LoadedMapping[]>();
+
+  constructor(@Inject(HUB_CONFIG) private readonly cfg: HubConfig) {}
+
+  async load(): Promise<number> {
+    this.byId.clear();
+    const root = this.cfg.mappingsDir;
+    let ids: string[];
+    try {
+      ids = await readdir(root);
+    } catch {
+      throw new ConfigError(`HUB_MAPPINGS_DIR "${root}" cannot be read; point it at the mappings/ folder`);
+    }
+    let count = 0;
+    for (const id of ids.sort()) {
+      if (!(await stat(path.join(root, id))).isDirectory()) continue;
+      for (const version of await readdir(path.join(root, id))) {
+        const dir = path.join(root, id, version);
+        if (!(await stat(dir)).isDirectory()) continue;
+        const m = await loadMapping(dir);
+        if (m.manifest.id !== id || m.manifest.version !== version) {
+          throw new ConfigError(`${dir}/manifest.json: id/version must match the folder (${id}/${version})`);
+        }
+        const list = this.byId.get(id) ?? [];
+        list.push(m);
+        list.sort((a, b) => compareSemver(b.manifest.version, a.manifest.version));
+        this.byId.set(id, list);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** The version in force for a mapping id (newest published; activation per instance comes with versioning). */
+  current(id: string): LoadedMapping | undefined {
+    return this.byId.get(id)?.[0];
+  }
+
+  list(): MappingManifest[] {
+    return [...this.byId.values()].flat().map((m) => m.manifest);
+  }
+}
+
+export async function loadMapping(dir: string): Promise<LoadedMapping> {
+  const where = (f: string) => path.join(dir, f);
+  let manifest: MappingManifest;
+  try {
+    manifest = MappingManifest.parse(JSON.parse(await readFile(where('manifest.json'), 'utf8')));
+  } catch (e) {
+    const msg = e instanceof z.ZodError ? `${e.issues[0].path.join('.')}: ${e.issues[0].message}` : (e as Error).message;
+    throw new ConfigError(`${where('manifest.json')}: ${msg}`);
+  }
+  let expression: jsonata.Expression;
+  try {
+    expression = jsonata(await readFile(where('transform.jsonata'), 'utf8'));
+  } catch (e) {
+    const err = e as { message: string; position?: number };
+    throw new ConfigError(`${where('transform.jsonata')}: ${err.message} at position ${err.position ?? '?'}`);
+  }
+  const lookups: Record<string, Record<string, unknown>> = {};
+  try {
+    for (const f of (await readdir(where('lookups'))).filter((f) => f.endsWith('.json'))) {
+      lookups[f.replace(/\.json$/, '')] = JSON.parse(await readFile(path.join(dir, 'lookups', f), 'utf8'));
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`${where('lookups')}: ${(e as Error).message}`);
+  }
+  return { manifest, dir, expression, lookups };
+}
+
+/**
+ * Runs a mapping on one document. Returns the drafts (an array; empty means "no exception").
+ * An expression error, a result of undefined (no rule for this document) or a runaway
+ * evaluation (time or depth) is a MappingFailure.
+ */
+export async function runMapping(
+  m: LoadedMapping,
+  input: unknown,
+  context: Record<string, unknown>,
+): Promise<unknown[]> {
+  const started = Date.now();
+  const bindings = {
+    document: context,
+    lookups: m.lookups,
+    // jsonata calls this hook on every evaluation step: the only way to stop a runaway expression.
+    __evaluate_entry: (_expr: unknown, _input: unknown, env: { isParallelCall?: boolean }, depth = 0) => {
+      void env;
+      if (Date.now() - started > m.manifest.timeoutMs) {
+        throw new MappingFailure(`evaluation exceeded ${m.manifest.timeoutMs} ms and was stopped`, { timeoutMs: m.manifest.timeoutMs });
+      }
+      if (depth > MAX_DEPTH) throw new MappingFailure(`evaluation exceeded depth ${MAX_DEPTH} and was stopped`);
+    },
+  };
+  let out: unknown;
+  try {
+    out = await m.expression.evaluate(input, bindings);
+  } catch (e) {
+    if (e instanceof MappingFailure) throw e;
+    const err = e as { message?: string; code?: string; position?: number; token?: string };
+    throw new MappingFailure(`JSONata error ${err.code ?? ''}: ${err.message ?? String(e)}`.trim(), {
+      code: err.code,
+      position: err.position,
+      token: err.token,
+    });
+  }
+  if (out === undefined) {
+    throw new MappingFailure(`no rule in ${m.manifest.id}@${m.manifest.version} for document type "${String(context.type)}"`);
+  }
+  if (out === null) return [];
+  // JSONata sequences are arrays with extra flags; copy to plain values for validation and storage.
+  return (Array.isArray(out) ? [...out] : [out]).map((d) => JSON.parse(JSON.stringify(d)));
+}
+
+export function compareSemver(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+  const pb = b.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return (pa[i] as number) - (pb[i] as number);
+  // A pre-release sorts before its release.
+  if (pa.length !== pb.length) return pa.length === 3 ? 1 : pb.length === 3 ? -1 : 0;
+  return String(a).localeCompare(String(b));
+}

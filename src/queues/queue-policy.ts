@@ -1,0 +1,53 @@
+import type { JobsOptions, WorkerOptions } from 'bullmq';
+
+/** Every queue the hub uses. Adding one without a policy below is a compile error. */
+export enum QueueName {
+  Pipeline = 'pipeline',
+}
+
+export interface QueuePolicy {
+  /** Jobs one worker process runs at once (HUB_WORKER_CONCURRENCY overrides the pipeline's). */
+  concurrency: number;
+  /** How long a job's lock lasts before another worker may take it over as stalled (HUB_QUEUE_LOCK_MS overrides). */
+  lockDuration: number;
+  attempts: number;
+  backoff: { type: 'jittered'; delay: number; maxDelay: number };
+  /** Completed jobs kept (by age in seconds and count), for inspection. */
+  removeOnComplete: { age: number; count: number };
+  /** Failed jobs are kept for a week: they are the dead-letter evidence. */
+  removeOnFail: { age: number };
+}
+
+/** The one table of queue policy. */
+export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
+  [QueueName.Pipeline]: {
+    concurrency: 4,
+    lockDuration: 30_000,
+    attempts: 8,
+    // 0.5 s, 1 s, 2 s ... capped at 5 min, each with ±50% jitter: about 10 minutes in all.
+    backoff: { type: 'jittered', delay: 500, maxDelay: 300_000 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+};
+
+export function jobOptions(name: QueueName): JobsOptions {
+  const p = QUEUE_POLICY[name];
+  return {
+    attempts: p.attempts,
+    backoff: { type: 'jittered' },
+    removeOnComplete: p.removeOnComplete,
+    removeOnFail: p.removeOnFail,
+  };
+}
+
+/** Exponential backoff with ±50% jitter, so retries of many failed jobs do not arrive together. */
+export function jitteredBackoff(name: QueueName): WorkerOptions['settings'] {
+  const { delay, maxDelay } = QUEUE_POLICY[name].backoff;
+  return {
+    backoffStrategy: (attemptsMade: number) => {
+      const base = Math.min(maxDelay, delay * 2 ** Math.max(0, attemptsMade - 1));
+      return Math.round(base * (0.5 + Math.random()));
+    },
+  };
+}
