@@ -51,6 +51,8 @@ const ENV_SCHEMA = z.object({
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
   HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500),
   HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
@@ -76,6 +78,8 @@ export type HubConfig = {
   workerConcurrency: number;
   ingestBatchMax: number;
   queueLockMs: number;
+  pipelineAttempts: number;
+  pipelineBackoffMs: number;
   sweepIntervalMs: number;
   mappingsDir: string;
   policiesDir: string;
@@ -119,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,
+    pipelineAttempts: e.HUB_PIPELINE_ATTEMPTS,
+    pipelineBackoffMs: e.HUB_PIPELINE_BACKOFF_MS,
     sweepIntervalMs: e.HUB_SWEEP_INTERVAL_MS,
     mappingsDir: e.HUB_MAPPINGS_DIR,
     policiesDir: e.HUB_POLICIES_DIR,

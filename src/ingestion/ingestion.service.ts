@@ -43,6 +43,10 @@ export class Ingestion implements OnModuleInit {
     private readonly metrics: HubMetrics,
   ) {}
 
+  private get overrides() {
+    return { attempts: this.cfg.pipelineAttempts, backoffMs: this.cfg.pipelineBackoffMs };
+  }
+
   onModuleInit() {
     this.writer = new InboundWriter(this.ds, this.audit, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
   }
@@ -121,7 +125,7 @@ export class Ingestion implements OnModuleInit {
 
   private async enqueue(ids: string[], jobId = `b_${ids[0]}`): Promise<void> {
     try {
-      await this.queue.add('process', { messageIds: ids }, { ...jobOptions(QueueName.Pipeline), jobId });
+      await this.queue.add('process', { messageIds: ids }, { ...jobOptions(QueueName.Pipeline, this.overrides), jobId });
     } catch (e) {
       // Stored, not queued: clear enqueued_at so the sweeper picks these up once Redis is back.
       this.log.error({ err: (e as Error).message, count: ids.length }, 'could not enqueue stored messages; the sweeper will retry');

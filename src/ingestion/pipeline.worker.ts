@@ -26,6 +26,10 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: HubMetrics,
   ) {}
 
+  private get overrides() {
+    return { attempts: this.cfg.pipelineAttempts, backoffMs: this.cfg.pipelineBackoffMs };
+  }
+
   onModuleInit() {
     const policy = QUEUE_POLICY[QueueName.Pipeline];
     this.worker = new Worker<PipelineJob>(QueueName.Pipeline, (job) => this.handle(job), {
@@ -35,7 +39,7 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
       lockDuration: this.cfg.queueLockMs ?? policy.lockDuration,
       stalledInterval: Math.max(1000, Math.floor((this.cfg.queueLockMs ?? policy.lockDuration) / 2)),
       maxStalledCount: 5,
-      settings: jitteredBackoff(QueueName.Pipeline),
+      settings: jitteredBackoff(QueueName.Pipeline, this.overrides),
     });
     this.worker.on('failed', (job, err) => {
       if (!job) return;
@@ -62,7 +66,7 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
           job.data.messageIds.map((id) => ({
             name: 'process',
             data: { messageIds: [id] },
-            opts: { ...jobOptions(QueueName.Pipeline), jobId: `m_${id}_${job.id}` },
+            opts: { ...jobOptions(QueueName.Pipeline, this.overrides), jobId: `m_${id}_${job.id}` },
           })),
         );
         return { split: job.data.messageIds.length };

@@ -31,10 +31,16 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
   },
 };
 
-export function jobOptions(name: QueueName): JobsOptions {
+/** Settings an operator may override per deployment (HUB_PIPELINE_ATTEMPTS, HUB_PIPELINE_BACKOFF_MS). */
+export interface PolicyOverrides {
+  attempts?: number;
+  backoffMs?: number;
+}
+
+export function jobOptions(name: QueueName, o: PolicyOverrides = {}): JobsOptions {
   const p = QUEUE_POLICY[name];
   return {
-    attempts: p.attempts,
+    attempts: o.attempts ?? p.attempts,
     backoff: { type: 'jittered' },
     removeOnComplete: p.removeOnComplete,
     removeOnFail: p.removeOnFail,
@@ -42,8 +48,9 @@ export function jobOptions(name: QueueName): JobsOptions {
 }
 
 /** Exponential backoff with ±50% jitter, so retries of many failed jobs do not arrive together. */
-export function jitteredBackoff(name: QueueName): WorkerOptions['settings'] {
-  const { delay, maxDelay } = QUEUE_POLICY[name].backoff;
+export function jitteredBackoff(name: QueueName, o: PolicyOverrides = {}): WorkerOptions['settings'] {
+  const { maxDelay } = QUEUE_POLICY[name].backoff;
+  const delay = o.backoffMs ?? QUEUE_POLICY[name].backoff.delay;
   return {
     backoffStrategy: (attemptsMade: number) => {
       const base = Math.min(maxDelay, delay * 2 ** Math.max(0, attemptsMade - 1));
