@@ -14,6 +14,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { QueueName, jobOptions } from '../queues/queue-policy.js';
 import { InboundWriter } from './inbound-writer.js';
+import { returnedRows } from '../database/returning.js';
 
 export interface AcceptOutcome {
   messageId: string;
@@ -104,7 +105,7 @@ export class Ingestion implements OnModuleInit {
     const ids = await this.ds.transaction(async (m) => {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':hub-sweep')) AS locked`);
       if (!locked) return [] as string[];
-      const rows: { id: string }[] = await m.query(
+      const rows = returnedRows<{ id: string }>(await m.query(
         `UPDATE inbound_messages SET enqueued_at = now()
           WHERE id IN (SELECT id FROM inbound_messages
                         WHERE status = 'received' AND received_at < now() - interval '2 seconds'
@@ -112,7 +113,7 @@ export class Ingestion implements OnModuleInit {
                         ORDER BY received_at LIMIT 1000)
           RETURNING id`,
         [staleAfterMs],
-      );
+      ));
       return rows.map((r) => r.id);
     });
     for (let i = 0; i < ids.length; i += 100) {

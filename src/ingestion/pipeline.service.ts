@@ -13,6 +13,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
 import type { MessageError, MessageStatus } from './inbound-message.entity.js';
+import { returnedRows } from '../database/returning.js';
 
 interface LockedMessage {
   id: string;
@@ -209,12 +210,12 @@ export class Pipeline {
     const error: MessageError = { stage: 'pipeline', message: message.slice(0, 2000), at: new Date().toISOString(), attempt };
     try {
       await this.ds.transaction(async (m) => {
-        const rows: { id: string; connector_id: string }[] = await m.query(
+        const rows = returnedRows<{ id: string; connector_id: string }>(await m.query(
           `UPDATE inbound_messages SET errors = errors || $2::jsonb, attempts = attempts + 1,
                   status = CASE WHEN $3 THEN 'dead' ELSE status END
             WHERE id = ANY($1::uuid[]) AND status = 'received' RETURNING id, connector_id`,
           [messageIds, JSON.stringify([error]), final],
-        );
+        ));
         if (final && rows.length) {
           await this.audit.record(
             m,
