@@ -81,9 +81,13 @@ export interface HubProcess {
   lines(): number;
 }
 
-/** Starts `node dist/src/main.js start`. The caller's HUB_* settings pass through; the world's win. */
+/**
+ * Starts `node dist/src/main.js start`. The caller's HUB_* settings pass through; the world's win.
+ * BENCH_HUB_NODE_ARGS adds node flags for the hub only (e.g. --cpu-prof while looking for hot spots).
+ */
 export function spawnHub(world: World, name: string, extra: Record<string, string>): HubProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js'), 'start'], {
+  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, ...world.env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],

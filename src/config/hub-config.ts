@@ -103,7 +103,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0] ?? 'environment');
     const given = env[name];
-    const shown = given === undefined || /KEY|SECRET|PASSWORD/.test(name) ? '' : ` (got "${given}")`;
+    const secret = /MASTER_KEY|ADMIN_KEY|SECRET|PASSWORD/.test(name);
+    const shown = given === undefined || secret ? '' : ` (got "${name.endsWith('_URL') ? redactUrl(given) : given}")`;
     throw new ConfigError(`${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
