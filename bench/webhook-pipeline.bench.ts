@@ -168,6 +168,11 @@ async function main() {
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 2, options: `-c search_path=${world.tag}` });
   let bare: BareResult | undefined;
   let problems: string[] = [];
+  // Other work on the machine skews every figure here; measure it and say so up front.
+  const idle0 = sampleCpu({});
+  await new Promise((r) => setTimeout(r, 1000));
+  const backgroundCores = cpuBetween(idle0, sampleCpu({})).machine;
+  if (backgroundCores > 0.2) console.error(`warning: ${backgroundCores.toFixed(2)} cores already busy before the run; figures will be pessimistic`);
   try {
     const url = await startHubs(o, world, hubs);
     const http = new Pool(url, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
@@ -196,7 +201,7 @@ async function main() {
       bare = await bareLoop(world, events.slice(warmN), { producers: o.concurrency, workerConcurrency: o.workerConcurrency, poolSize: o.dbPoolSize });
     }
     for (const h of hubLines) if (h.lines) console.error(`\n${h.name} logged ${h.lines} line(s) at warn+; last ones:\n${h.tail}`);
-    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare });
+    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores });
   } finally {
     await db.end().catch(() => undefined);
     await Promise.all(hubs.map(stopHub));

@@ -45,6 +45,8 @@ export interface ReportInput {
   cpu: Record<string, number>;
   stages: { before: StageTotals; after: StageTotals };
   bare?: BareResult;
+  /** Cores busy on the machine during the second before the hub started. */
+  backgroundCores: number;
 }
 
 // Targets from issue 2. The end-to-end window runs from the first send to the last case seen, so
@@ -86,6 +88,8 @@ export function report(r: ReportInput) {
   const throughputOk = full && ph.unresolved === 0 && e2eRate >= TARGET_RATE * 0.98;
   const cpuCell = (k: string) => fmt(r.cpu[k], 2);
   const hubs = Object.keys(r.rss);
+  // Whatever else ran on the machine meanwhile (other test suites share these 2 cores).
+  r.cpu.other = r.cpu.machine - [...hubs, 'postgres', 'redis-server', 'bench'].reduce((a, k) => a + (r.cpu[k] || 0), 0);
 
   const rows: string[][] = [
     ['run', `${o.mode} mode, ${fmt(o.rate, 0)}/s offered for ${fmt(o.seconds, 0)} s, ${o.concurrency} keep-alive connections, poll ${o.pollMs} ms`, '', ''],
@@ -98,8 +102,9 @@ export function report(r: ReportInput) {
     ['server processed_at − received_at p50 / p99 (ms)', `${fmt(srv.p50)} / ${fmt(srv.p99)}`, '', 'lower bound (tx start)'],
     ['accept latency (HTTP) p50 / p99 / max (ms)', `${fmt(acc.p50)} / ${fmt(acc.p99)} / ${fmt(acc.max)}`, `p99 < ${TARGET_ACCEPT_P99_MS}`, verdict(acc.p99 < TARGET_ACCEPT_P99_MS)],
     ...hubs.map((h) => [`peak RSS ${h} (MiB, VmHWM)`, fmt(r.rss[h]), '', '']),
-    ['CPU cores busy: ' + [...hubs, 'postgres', 'redis', 'bench', 'machine'].join(' / '),
-      [...hubs.map(cpuCell), cpuCell('postgres'), cpuCell('redis-server'), cpuCell('bench'), cpuCell('machine')].join(' / '), `of ${os.cpus().length}`, ''],
+    ['CPU cores busy: ' + [...hubs, 'postgres', 'redis', 'bench', 'other', 'machine'].join(' / '),
+      [...hubs, 'postgres', 'redis-server', 'bench', 'other', 'machine'].map(cpuCell).join(' / '), `of ${os.cpus().length}`,
+      `idle before: ${fmt(r.backgroundCores, 2)} busy`],
     ['count check', `${checks.accepted} accepted → ${checks.messages} messages, ${checks.exceptions} exceptions, ${checks.duplicateExceptions} duplicate, ${checks.withoutCase} without case`, '1 : 1, 0 dup', verdict(checks.ok)],
     ['cases opened / exceptions joined', `${checks.cases} (expected ${checks.expectedCases}) / ${checks.exceptions - checks.cases}`, '', ''],
     ['API cross-check GET /v1/messages/{id}', `${r.api.consistent} / ${r.api.sampled} consistent`, '', `poll saw case ${fmt(r.api.meanPollGapMs)} ms after tx start`],
@@ -133,6 +138,7 @@ export function report(r: ReportInput) {
       serverMs: { p50: round(srv.p50), p99: round(srv.p99) },
       acceptMs: { p50: round(acc.p50, 2), p90: round(acc.p90, 2), p99: round(acc.p99, 2), max: round(acc.max, 2) },
       peakRssMiB: Object.fromEntries(hubs.map((h) => [h, round(r.rss[h])])),
+      backgroundCores: round(r.backgroundCores, 2),
       cpuCores: Object.fromEntries(Object.entries(r.cpu).map(([k, v]) => [k, round(v, 2)])),
       checks,
       api: r.api,

@@ -71,6 +71,8 @@ export class ConnectorInstances {
     const { config, secrets } = this.validate(decl);
     const saved = await this.ds.transaction(async (m) => {
       const before = await m.findOne(ConnectorInstance, { where: { id: decl.id }, lock: { mode: 'pessimistic_write' } });
+      // Re-loading an unchanged file declaration (every process start) writes nothing and audits nothing.
+      if (before && this.unchanged(before, decl, config, secrets, origin)) return before;
       const row = Object.assign(before ?? new ConnectorInstance(), {
         id: decl.id,
         type: decl.type,
@@ -96,6 +98,41 @@ export class ConnectorInstances {
     });
     this.cache.delete(decl.id);
     return saved;
+  }
+
+  private unchanged(row: ConnectorInstance, decl: InstanceDeclaration, config: Record<string, unknown>, secrets: Record<string, unknown>, origin: string): boolean {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    return (
+      row.type === decl.type && row.name === decl.name && row.enabled === decl.enabled && row.origin === origin &&
+      same(row.config, config) && !!row.sealedSecrets && same(this.box.open(row.sealedSecrets), secrets)
+    );
+  }
+
+  /** Health of one connector from what it delivered: last message, outcomes over 24 h, last error. */
+  async status(row: ConnectorInstance) {
+    const [counts, last, lastError] = await Promise.all([
+      this.ds.query(
+        `SELECT status, count(*)::int AS n FROM inbound_messages WHERE connector_id = $1 AND received_at > now() - interval '24 hours' GROUP BY status`,
+        [row.id],
+      ),
+      this.ds.query(`SELECT max(received_at) AS received, max(processed_at) AS processed FROM inbound_messages WHERE connector_id = $1`, [row.id]),
+      this.ds.query(
+        `SELECT id, status, errors -> -1 AS error FROM inbound_messages WHERE connector_id = $1 AND status IN ('failed', 'dead') ORDER BY received_at DESC LIMIT 1`,
+        [row.id],
+      ),
+    ]);
+    const last24h = Object.fromEntries((counts as { status: string; n: number }[]).map((c) => [c.status, c.n]));
+    const unhealthy = (last24h.dead ?? 0) > 0 || (last24h.failed ?? 0) > 0;
+    return {
+      id: row.id,
+      type: row.type,
+      enabled: row.enabled,
+      health: !row.enabled ? 'disabled' : unhealthy ? 'degraded' : 'ok',
+      lastMessageAt: last[0]?.received ?? null,
+      lastProcessedAt: last[0]?.processed ?? null,
+      last24h,
+      lastError: lastError[0] ? { messageId: lastError[0].id, status: lastError[0].status, ...lastError[0].error } : null,
+    };
   }
 
   /** Resolved (decrypted) instance for the hot ingest path, cached briefly per process. */
