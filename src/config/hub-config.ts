@@ -47,12 +47,11 @@ const ENV_SCHEMA = z.object({
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
   HUB_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   HUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
-  HUB_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
   HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
-  HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500),
+  HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
@@ -74,7 +73,6 @@ export type HubConfig = {
   masterKey: string;
   adminKey?: string;
   maxBodyBytes: number;
-  webhookToleranceSeconds: number;
   workerConcurrency: number;
   ingestBatchMax: number;
   queueLockMs: number;
@@ -120,7 +118,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKey: e.HUB_MASTER_KEY,
     adminKey: e.HUB_ADMIN_KEY,
     maxBodyBytes: e.HUB_MAX_BODY_BYTES,
-    webhookToleranceSeconds: e.HUB_WEBHOOK_TOLERANCE_SECONDS,
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,

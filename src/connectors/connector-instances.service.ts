@@ -55,8 +55,9 @@ export class ConnectorInstances {
   /** Validates a declaration against its connector's schemas; throws InstanceInvalid with the first problem. */
   validate(decl: InstanceDeclaration): { config: Record<string, unknown>; secrets: Record<string, unknown> } {
     const connector = this.connectorFor(decl.type);
-    const common = CommonConfig.safeParse(decl.config);
-    const own = connector.configSchema.safeParse(decl.config);
+    const { system, mapping, ...rest } = decl.config;
+    const common = CommonConfig.safeParse({ system, mapping });
+    const own = connector.configSchema.safeParse(rest);
     const secrets = connector.secretsSchema.safeParse(decl.secrets);
     for (const [where, r] of [['config', common], ['config', own], ['secrets', secrets]] as const) {
       if (!r.success) {
@@ -64,7 +65,7 @@ export class ConnectorInstances {
         throw new InstanceInvalid(`${where}.${i.path.join('.')}: ${i.message}`);
       }
     }
-    return { config: own.data as Record<string, unknown>, secrets: secrets.data as Record<string, unknown> };
+    return { config: { ...common.data, ...(own.data as Record<string, unknown>) }, secrets: secrets.data as Record<string, unknown> };
   }
 
   async upsert(decl: InstanceDeclaration, origin: 'file' | 'api', actor: Actor): Promise<ConnectorInstance> {
@@ -104,8 +105,17 @@ export class ConnectorInstances {
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     return (
       row.type === decl.type && row.name === decl.name && row.enabled === decl.enabled && row.origin === origin &&
-      same(row.config, config) && !!row.sealedSecrets && same(this.box.open(row.sealedSecrets), secrets)
+      same(row.config, config) && !!row.sealedSecrets && same(this.openOrNull(row.sealedSecrets), secrets)
     );
+  }
+
+  /** Secrets sealed under an earlier HUB_MASTER_KEY cannot be opened: the declaration re-seals them. */
+  private openOrNull(sealed: string): unknown {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      return null;
+    }
   }
 
   /** Health of one connector from what it delivered: last message, outcomes over 24 h, last error. */
@@ -174,7 +184,11 @@ export class ConnectorInstances {
       }
       try {
         const decl = InstanceDeclaration.parse(resolveEnvRefs(json, env, where));
-        await this.upsert(decl, 'file', SYSTEM_ACTOR);
+        await this.upsert(decl, 'file', SYSTEM_ACTOR).catch((e: { code?: string }) => {
+          // Two processes starting together may both insert a new declaration; the loser retries as an update.
+          if (e.code === '23505') return this.upsert(decl, 'file', SYSTEM_ACTOR);
+          throw e;
+        });
         loaded.push(decl.id);
       } catch (e) {
         if (e instanceof ConfigError) throw e;

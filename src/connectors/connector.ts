@@ -67,7 +67,7 @@ export class PayloadError extends Error {
 export interface Connector<C = unknown, S = unknown> {
   readonly type: string;
   readonly description: string;
-  /** Validates the instance's plain config (beyond CommonConnectorConfig). */
+  /** Validates the instance's own plain config; `system` and `mapping` (CommonConnectorConfig) are checked by the core. */
   readonly configSchema: ZodType<C>;
   /** Validates the instance's secrets; they are sealed at rest and never returned by the API. */
   readonly secretsSchema: ZodType<S>;

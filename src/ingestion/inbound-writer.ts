@@ -52,17 +52,31 @@ export class InboundWriter {
       while (this.pending.length) {
         const batch = this.pending.splice(0, this.maxBatch);
         try {
-          const results = await this.write(batch.map((p) => p.msg));
-          batch.forEach((p, i) => p.resolve(results[i]));
-          const fresh = results.filter((r) => !r.duplicate).map((r) => r.messageId);
-          if (fresh.length) this.onCommitted(fresh);
+          this.settle(batch, await this.write(batch.map((p) => p.msg)));
         } catch (e) {
-          batch.forEach((p) => p.reject(e));
+          if (batch.length === 1) {
+            batch[0].reject(e);
+            continue;
+          }
+          // One unwritable row must not fail the other senders of its batch: write each alone.
+          for (const p of batch) {
+            try {
+              this.settle([p], await this.write([p.msg]));
+            } catch (err) {
+              p.reject(err);
+            }
+          }
         }
       }
     } finally {
       this.flushing = false;
     }
+  }
+
+  private settle(batch: Pending[], results: WriteResult[]) {
+    batch.forEach((p, i) => p.resolve(results[i]));
+    const fresh = results.filter((r) => !r.duplicate).map((r) => r.messageId);
+    if (fresh.length) this.onCommitted(fresh);
   }
 
   private async write(msgs: NewMessage[]): Promise<WriteResult[]> {

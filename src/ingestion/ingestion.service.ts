@@ -72,7 +72,7 @@ export class Ingestion implements OnModuleInit {
       connectorType: instance.type,
       senderEventId: acceptance.senderEventId ?? null,
       sha256: createHash('sha256').update(req.body).digest('hex'),
-      contentType: req.contentType ?? null,
+      contentType: req.contentType?.slice(0, 128) ?? null,
       raw: req.body,
       receivedAt: req.now,
     });

@@ -9,7 +9,7 @@ type RawRequest = FastifyRequest & { rawBody?: Buffer };
 /**
  * Push ingestion for webhook connectors. Authenticated by the connector (signature), not by API key.
  * 202 accepted; 200 duplicate (original message id); 400 malformed body (stored, with position);
- * 401 bad signature; 404 unknown connector; 413 body over HUB_MAX_BODY_BYTES.
+ * 401 bad signature; 403 connector disabled; 404 unknown connector; 413 body over HUB_MAX_BODY_BYTES.
  */
 @ApiTags('ingestion')
 @Controller('v1/webhooks')

@@ -23,9 +23,10 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
   [QueueName.Pipeline]: {
     concurrency: 4,
     lockDuration: 30_000,
-    attempts: 8,
-    // 0.5 s, 1 s, 2 s ... capped at 5 min, each with ±50% jitter: about 10 minutes in all.
-    backoff: { type: 'jittered', delay: 500, maxDelay: 300_000 },
+    attempts: 10,
+    // 1 s, 2 s, 4 s ... 256 s between the 10 attempts, each ±50% jitter: about 8.5 minutes in all,
+    // enough to ride out a database failover or restart before a message is dead-lettered.
+    backoff: { type: 'jittered', delay: 1000, maxDelay: 300_000 },
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   },

@@ -107,6 +107,8 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
     const noHeaders = await fetch(`${hub.url}/v1/webhooks/test-wms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(noHeaders.status).toBe(401);
     expect((await noHeaders.json()).message).toMatch(/missing header webhook-id, webhook-timestamp, webhook-signature/);
+    const longId = await postWebhook(hub.url, world, pickShortfall('SO-SIG'), { id: 'e'.repeat(300) });
+    expect(longId).toMatchObject({ status: 400, body: { message: 'webhook-id is longer than 256 characters' } });
     const unknown = await postWebhook(hub.url, world, pickShortfall('SO-SIG'), {}, 'no-such-connector');
     expect(unknown.status).toBe(404);
     const { rows: after } = await world.db.query(`SELECT count(*)::int AS n FROM inbound_messages`);
