@@ -7,8 +7,9 @@ import { startHub } from './hub.js';
  * one line naming the setting and the fix, and the process exits non-zero.
  */
 async function main(command = 'start') {
-  const cfg = loadConfig();
   if (command === 'migrate') {
+    // Migrations touch no secret: the master key is not needed to run them.
+    const cfg = loadConfig({ HUB_MASTER_KEY: 'not-needed-to-migrate-the-schema-000000', ...process.env });
     const ds = createDataSource(cfg);
     try {
       await ds.initialize();
@@ -21,7 +22,7 @@ async function main(command = 'start') {
     return;
   }
   if (command !== 'start') throw new ConfigError(`unknown command "${command}"; use start or migrate`);
-  await startHub(cfg);
+  await startHub(loadConfig());
 }
 
 main(process.argv[2]).catch((e) => {

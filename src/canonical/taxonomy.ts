@@ -46,6 +46,8 @@ const CODES = {
   'INTEGRATION.EDI_DUPLICATE': def('info', 'Duplicate EDI interchange', []),
   'INTEGRATION.MAPPING_FAILED': def('standard', 'Mapping failed', []),
   'INTEGRATION.MALFORMED_PAYLOAD': def('standard', 'Malformed inbound payload', []),
+  'INTEGRATION.UNKNOWN_PARTNER': def('standard', 'Message from an unknown trading partner', []),
+  'INTEGRATION.ACK_OVERDUE': def('standard', 'Acknowledgment overdue from trading partner', []),
   'INTEGRATION.CONNECTOR_DOWN': def('critical', 'Connector down', []),
   'INTEGRATION.DELIVERY_FAILED': def('standard', 'Delivery to subscriber failed', []),
   'MASTERDATA.INCOMPLETE_CUSTOMER': def('standard', 'Incomplete customer master data', ['references.customer']),

@@ -41,6 +41,54 @@ export interface ParsedDocument {
   documentType: string;
   payload: unknown;
   testMode?: boolean;
+  /** Keep the payload as a canonical business document (GET /v1/documents), keyed by these references. */
+  store?: { poNumber?: string; shipmentId?: string; depositorOrder?: string; invoiceNumber?: string; partner?: string };
+  /** Stored but not mapped to exceptions (e.g. a resent interchange under a process-and-flag policy). */
+  skipMapping?: boolean;
+}
+
+/** A problem the connector itself raises as an INTEGRATION exception (syntax errors, duplicates, unknown partners). */
+export interface ConnectorFinding {
+  code: 'INTEGRATION.EDI_SYNTAX_ERROR' | 'INTEGRATION.EDI_DUPLICATE' | 'INTEGRATION.EDI_REJECTED' | 'INTEGRATION.UNKNOWN_PARTNER' | 'INTEGRATION.MALFORMED_PAYLOAD';
+  title: string;
+  correlationKey: string;
+  attributes: Record<string, unknown>;
+  references?: { po?: string; shipment?: string; invoice?: string; order?: string };
+  testMode?: boolean;
+  /** Whether this finding means the message failed (replayable) rather than was processed with a flag. */
+  fails: boolean;
+}
+
+/** Something to send back to the partner through the connector's outbound channel (acknowledgments). */
+export interface OutboundDocument {
+  kind: 'TA1' | '997' | '999';
+  content: string;
+  contentType: string;
+  /** The partner profile it goes to, and the control number it was sent under. */
+  partner: string;
+  controlNumber: string;
+}
+
+export interface ParseOutcome {
+  documents: ParsedDocument[];
+  findings?: ConnectorFinding[];
+  outbound?: OutboundDocument[];
+}
+
+/**
+ * Durable state a connector may use while parsing, inside the pipeline's transaction, so that
+ * counters and duplicate claims commit (or roll back) together with the message's results.
+ */
+export interface ConnectorContext {
+  messageId: string;
+  receivedAt: Date;
+  /** Next value of a persisted counter (e.g. our ISA13 towards one partner); starts at 1. */
+  nextCounter(scope: string): Promise<number>;
+  /**
+   * Claims a key (e.g. a partner's ISA13) for this message. Returns the earlier message that
+   * claimed it within the lookback window, or null when this message is the first.
+   */
+  claim(key: string, lookbackDays: number): Promise<{ messageId: string; seenAt: Date } | null>;
 }
 
 /** A request refused before anything is stored (bad signature, stale timestamp...). */
@@ -76,6 +124,9 @@ export interface Connector<C = unknown, S = unknown> {
    * Throw InboundRefusal to refuse it; return `malformed` to store it but answer 400.
    */
   accept?(req: InboundRequest, instance: ResolvedInstance<C, S>): Acceptance;
-  /** Pipeline parse stage: the stored raw bytes into documents for the mapping. Throw PayloadError for bad content. */
-  parse(raw: Buffer, instance: ResolvedInstance<C, S>): ParsedDocument[] | Promise<ParsedDocument[]>;
+  /**
+   * Pipeline parse stage: the stored raw bytes into documents for the mapping, plus any findings
+   * and acknowledgments. Throw PayloadError when the content cannot be read at all.
+   */
+  parse(raw: Buffer, instance: ResolvedInstance<C, S>, ctx: ConnectorContext): ParsedDocument[] | ParseOutcome | Promise<ParsedDocument[] | ParseOutcome>;
 }

@@ -5,6 +5,7 @@ import type { HubRole } from '../config/hub-config.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { CasesModule } from '../cases/cases.module.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
+import { DocumentsModule } from '../documents/documents.module.js';
 import { MappingModule } from '../mapping/mapping.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
@@ -12,6 +13,7 @@ import { RoutingModule } from '../routing/routing.module.js';
 import { Ingestion } from './ingestion.service.js';
 import { MessageLedger } from './message-ledger.service.js';
 import { MessagesController } from './messages.controller.js';
+import { MessageInterpreter } from './message-interpreter.js';
 import { Pipeline } from './pipeline.service.js';
 import { PipelineWorker } from './pipeline.worker.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -41,10 +43,11 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule],
       providers: [
         Ingestion,
         Pipeline,
+        MessageInterpreter,
         MessageLedger,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
         ...(roles.includes('scheduler') ? [SweepSchedule] : []),

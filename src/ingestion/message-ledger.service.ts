@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ExceptionRecord } from '../cases/exception.entity.js';
 import { InboundMessage, type MessageStatus } from './inbound-message.entity.js';
+import { OutboundDocumentRecord } from './outbound-document.entity.js';
 
 /** Read side of inbound messages: status, errors and what each message produced. */
 @Injectable()
@@ -34,6 +35,11 @@ export class MessageLedger {
       order: { ordinal: 'ASC' },
     });
     return { ...msg, exceptions };
+  }
+
+  /** Acknowledgments (TA1, 997, 999) the hub produced for a message. */
+  acks(messageId: string) {
+    return this.ds.getRepository(OutboundDocumentRecord).find({ where: { messageId }, order: { createdAt: 'ASC' } });
   }
 
   raw(id: string) {

@@ -40,6 +40,14 @@ export class MessagesController {
     return msg;
   }
 
+  /** Acknowledgments the hub produced for this message (TA1, 997, 999), with their content. */
+  @Get(':id/acks')
+  @Allow(...ANY_ROLE)
+  async acks(@Param('id', new ParseUUIDPipe()) id: string) {
+    if (!(await this.ledger.get(id))) throw new NotFoundException(`no message ${id}`);
+    return { items: await this.ledger.acks(id) };
+  }
+
   /** The stored raw bytes, exactly as received. */
   @Get(':id/raw')
   @Allow('integrator')

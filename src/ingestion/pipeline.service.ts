@@ -1,37 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { completeDraft, integrationException, mappingFailed, type SourceContext } from '../canonical/exception-draft.js';
-import type { CanonicalException } from '../canonical/exception.schema.js';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
-import { PayloadError } from '../connectors/connector.js';
-import { ConnectorInstances } from '../connectors/connector-instances.service.js';
-import { MappingFailure, MappingRegistry, runMapping } from '../mapping/mapping-registry.service.js';
+import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
 import type { MessageError, MessageStatus } from './inbound-message.entity.js';
+import { MessageInterpreter, type Interpretation, type LockedMessage } from './message-interpreter.js';
+import { OutboundDocumentRecord } from './outbound-document.entity.js';
+import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
-
-interface LockedMessage {
-  id: string;
-  connector_id: string;
-  connector_type: string;
-  sender_event_id: string | null;
-  raw: Buffer | null;
-  received_at: Date;
-  exception_count: number;
-}
-
-interface Interpretation {
-  exceptions: CanonicalException[];
-  documentTypes: string[];
-  testMode: boolean;
-  failed: boolean;
-  errors: MessageError[];
-}
 
 export interface BatchOutcome {
   processed: number;
@@ -49,8 +30,8 @@ export interface BatchOutcome {
 export class Pipeline {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly instances: ConnectorInstances,
-    private readonly mappings: MappingRegistry,
+    private readonly interpreter: MessageInterpreter,
+    private readonly documents: DocumentLedger,
     private readonly router: Router,
     private readonly intake: CaseIntake,
     private readonly audit: AuditTrail,
@@ -68,8 +49,10 @@ export class Pipeline {
       );
       const routed: RoutedException[] = [];
       const updates: { id: string; status: MessageStatus; count: number; docTypes: string[]; test: boolean; errors: MessageError[] }[] = [];
+      const kept: { msg: LockedMessage; it: Interpretation }[] = [];
       for (const msg of msgs) {
-        const it = await this.interpret(msg);
+        const it = await this.interpreter.interpret(m, msg);
+        kept.push({ msg, it });
         const t = performance.now();
         it.exceptions.forEach((exception, i) =>
           routed.push({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: this.router.decide(exception) }),
@@ -78,7 +61,7 @@ export class Pipeline {
         const opensCase = routed.some((r) => r.messageId === msg.id && r.decision.opensCase);
         updates.push({
           id: msg.id,
-          status: it.failed ? 'failed' : opensCase ? 'routed' : 'mapped',
+          status: it.failed ? 'failed' : opensCase ? 'routed' : it.exceptions.length === 0 && it.documents.length ? 'parsed' : 'mapped',
           count: msg.exception_count + it.exceptions.length,
           docTypes: it.documentTypes,
           test: it.testMode,
@@ -87,6 +70,7 @@ export class Pipeline {
       }
       const tPersist = performance.now();
       const intake = await this.intake.record(m, routed);
+      await this.keepDocumentsAndAcks(m, kept);
       if (updates.length) {
         await m.query(
           `UPDATE inbound_messages AS im
@@ -123,85 +107,28 @@ export class Pipeline {
     return outcome;
   }
 
-  /** Parse and map one message. Content problems become INTEGRATION exceptions, never thrown. */
-  private async interpret(msg: LockedMessage): Promise<Interpretation> {
-    const errors: MessageError[] = [];
-    const at = new Date().toISOString();
-    const instance = await this.instances.resolve(msg.connector_id);
-    const mapping = instance ? this.mappings.current(instance.config.mapping) : undefined;
-    const ctx = (documentType: string, testMode: boolean): SourceContext => ({
-      system: instance?.config.system ?? msg.connector_id,
-      connectorId: msg.connector_id,
-      connectorType: msg.connector_type,
-      messageId: msg.id,
-      documentType,
-      testMode,
-      senderEventId: msg.sender_event_id ?? undefined,
-      receivedAt: new Date(msg.received_at),
-      mapping: mapping
-        ? { id: mapping.manifest.id, version: mapping.manifest.version }
-        : { id: instance?.config.mapping ?? 'none', version: 'none' },
-    });
-    const fail = (stage: MessageError['stage'], exception: CanonicalException, message: string, position?: MessageError['position']): Interpretation => {
-      errors.push({ stage, message, at, ...(position ? { position } : {}) });
-      return { exceptions: [exception], documentTypes: [], testMode: false, failed: true, errors };
-    };
-
-    if (!instance) {
-      const c = ctx('unknown', false);
-      return fail('parse', mappingFailed(c, `connector instance ${msg.connector_id} no longer exists`, {}), `connector instance ${msg.connector_id} not found`);
+  /** Business documents and acknowledgments commit with the message's exceptions, or not at all. */
+  private async keepDocumentsAndAcks(m: EntityManager, kept: { msg: LockedMessage; it: Interpretation }[]) {
+    const withDocs = kept.filter((k) => k.it.documents.length);
+    if (withDocs.length) {
+      await this.documents.record(
+        m,
+        withDocs.map(({ msg, it }) => ({ messageId: msg.id, connectorId: msg.connector_id, receivedAt: new Date(msg.received_at), mappingId: it.mappingId, docs: it.documents })),
+      );
     }
-    const t0 = performance.now();
-    let docs;
-    try {
-      docs = await this.instances.connectorFor(instance.type).parse(msg.raw ?? Buffer.alloc(0), instance);
-    } catch (e) {
-      if (!(e instanceof PayloadError)) throw e;
-      const c = ctx('unparsed', false);
-      const exc = integrationException('INTEGRATION.MALFORMED_PAYLOAD', c, {
-        title: `Malformed message from ${instance.name}: ${e.problem.reason}`,
-        correlationKey: `malformed:${msg.connector_id}`,
-        attributes: { reason: e.problem.reason, position: e.problem.position ?? null, rawMessageId: msg.id },
-      });
-      return fail('parse', exc, e.problem.reason, e.problem.position);
-    } finally {
-      this.metrics.stageDuration.observe({ stage: 'parse' }, (performance.now() - t0) / 1000);
-    }
-    const testMode = docs.some((d) => d.testMode);
-    if (!mapping) {
-      const c = ctx(docs[0]?.documentType ?? 'unknown', testMode);
-      return fail('map', mappingFailed(c, `mapping "${instance.config.mapping}" is not loaded`, { rawMessageId: msg.id }), `mapping ${instance.config.mapping} not found`);
-    }
-
-    const t1 = performance.now();
-    const exceptions: CanonicalException[] = [];
-    let failed = false;
-    for (const doc of docs) {
-      const c = ctx(doc.documentType, doc.testMode ?? false);
-      try {
-        const drafts = await runMapping(mapping, doc.payload, {
-          type: doc.documentType,
-          connectorId: instance.id,
-          system: instance.config.system,
-          testMode: doc.testMode ?? false,
-        });
-        for (const draft of drafts) {
-          const out = completeDraft(draft, c);
-          exceptions.push(out.exception);
-          if (!out.ok) {
-            failed = true;
-            errors.push({ stage: 'map', message: out.problems.map((p) => `${p.path}: ${p.message}`).join('; '), at });
-          }
-        }
-      } catch (e) {
-        if (!(e instanceof MappingFailure)) throw e;
-        failed = true;
-        errors.push({ stage: 'map', message: e.message, at });
-        exceptions.push(mappingFailed(c, e.message, { ...e.detail, rawMessageId: msg.id }));
-      }
-    }
-    this.metrics.stageDuration.observe({ stage: 'map' }, (performance.now() - t1) / 1000);
-    return { exceptions, documentTypes: [...new Set(docs.map((d) => d.documentType))], testMode, failed, errors };
+    const acks = kept.flatMap(({ msg, it }) =>
+      it.outbound.map((o) => ({
+        id: uuidv7(),
+        messageId: msg.id,
+        connectorId: msg.connector_id,
+        partner: o.partner,
+        kind: o.kind,
+        controlNumber: o.controlNumber,
+        contentType: o.contentType,
+        content: o.content,
+      })),
+    );
+    if (acks.length) await m.createQueryBuilder().insert().into(OutboundDocumentRecord).values(acks).updateEntity(false).execute();
   }
 
   /** Records a failed attempt (outside the rolled-back transaction); the last one moves the messages to dead. */

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { returnedRows } from '../database/returning.js';
+import type { ConnectorContext } from './connector.js';
+
+/** Builds the durable ConnectorContext a connector gets while parsing, bound to the pipeline's transaction. */
+@Injectable()
+export class ConnectorState {
+  contextFor(m: EntityManager, connectorId: string, messageId: string, receivedAt: Date): ConnectorContext {
+    return {
+      messageId,
+      receivedAt,
+      nextCounter: async (scope) => {
+        // The row lock taken by ON CONFLICT DO UPDATE serializes concurrent workers per scope.
+        const rows: { value: string }[] = await m.query(
+          `INSERT INTO connector_counters (connector_id, scope, value) VALUES ($1, $2, 1)
+           ON CONFLICT (connector_id, scope) DO UPDATE SET value = connector_counters.value + 1 RETURNING value`,
+          [connectorId, scope],
+        );
+        return Number(rows[0].value);
+      },
+      claim: async (key, lookbackDays) => {
+        const inserted: { message_id: string }[] = await m.query(
+          `INSERT INTO connector_claims (connector_id, key, message_id, claimed_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (connector_id, key) DO NOTHING RETURNING message_id`,
+          [connectorId, key.slice(0, 256), messageId, receivedAt],
+        );
+        if (inserted.length) return null;
+        const rows: { message_id: string; claimed_at: Date }[] = await m.query(
+          `SELECT message_id, claimed_at FROM connector_claims WHERE connector_id = $1 AND key = $2 FOR UPDATE`,
+          [connectorId, key.slice(0, 256)],
+        );
+        const prior = rows[0];
+        if (prior.message_id === messageId) return null;
+        const ageDays = (receivedAt.getTime() - new Date(prior.claimed_at).getTime()) / 86_400_000;
+        if (ageDays <= lookbackDays) return { messageId: prior.message_id, seenAt: new Date(prior.claimed_at) };
+        // Outside the lookback window: the partner reused the number; this message takes the claim.
+        returnedRows(
+          await m.query(`UPDATE connector_claims SET message_id = $3, claimed_at = $4 WHERE connector_id = $1 AND key = $2`, [
+            connectorId,
+            key.slice(0, 256),
+            messageId,
+            receivedAt,
+          ]),
+        );
+        return null;
+      },
+    };
+  }
+}
