@@ -22,6 +22,8 @@ export interface RunningHub {
 
 /** Routes whose connectors read the raw bytes themselves (signatures are computed over them). */
 const RAW_ROUTES = /^\/v1\/(webhooks\/|connectors\/[^/]+\/messages)/;
+/** Routes that take whole files (X12 interchanges): HUB_MAX_FILE_BYTES applies instead of HUB_MAX_BODY_BYTES. */
+const FILE_ROUTES = /^\/v1\/connectors\/[^/]+\/messages/;
 
 /**
  * Starts the hub with the given roles. Dependencies are checked first so that a missing
@@ -42,8 +44,8 @@ export async function startHub(cfg: HubConfig, logger: Logger = createLogger(cfg
   const adapter = new FastifyAdapter({ bodyLimit: cfg.maxBodyBytes, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: nestLogger, abortOnError: false, bodyParser: false });
   app.enableShutdownHooks();
-  app.useGlobalFilters(new HubErrorFilter(logger));
-  installBodyParsers(app.getHttpAdapter().getInstance() as unknown as FastifyInstance, cfg.maxBodyBytes);
+  app.useGlobalFilters(new HubErrorFilter(logger, { body: cfg.maxBodyBytes, file: cfg.maxFileBytes, fileRoutes: FILE_ROUTES }));
+  installBodyParsers(app.getHttpAdapter().getInstance() as unknown as FastifyInstance, cfg.maxBodyBytes, cfg.maxFileBytes);
   if (cfg.docs) {
     const doc = SwaggerModule.createDocument(
       app,
@@ -66,9 +68,13 @@ export async function startHub(cfg: HubConfig, logger: Logger = createLogger(cfg
  * Bodies are read as raw bytes, kept on req.rawBody. Webhook routes hand the bytes to their
  * connector; every other route gets parsed JSON, or a 400 naming where the JSON breaks.
  */
-function installBodyParsers(fastify: FastifyInstance, bodyLimit: number) {
+function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, fileLimit: number) {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (req: FastifyRequest, body: Buffer, done) => {
+  // File routes get the larger limit on the route itself, so other routes never buffer big bodies.
+  fastify.addHook('onRoute', (route) => {
+    if (FILE_ROUTES.test(route.url)) route.bodyLimit = fileLimit;
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (req: FastifyRequest, body: Buffer, done) => {
     (req as FastifyRequest & { rawBody?: Buffer }).rawBody = body;
     if (RAW_ROUTES.test(req.url)) return done(null, undefined);
     if (body.length === 0) return done(null, undefined);

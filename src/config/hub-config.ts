@@ -47,6 +47,7 @@ const ENV_SCHEMA = z.object({
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
   HUB_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   HUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
+  HUB_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
   HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -73,6 +74,8 @@ export type HubConfig = {
   masterKey: string;
   adminKey?: string;
   maxBodyBytes: number;
+  /** Limit for raw file-style messages (X12 interchanges posted to /v1/connectors/{id}/messages). */
+  maxFileBytes: number;
   workerConcurrency: number;
   ingestBatchMax: number;
   queueLockMs: number;
@@ -118,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKey: e.HUB_MASTER_KEY,
     adminKey: e.HUB_ADMIN_KEY,
     maxBodyBytes: e.HUB_MAX_BODY_BYTES,
+    maxFileBytes: e.HUB_MAX_FILE_BYTES,
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,

@@ -11,10 +11,21 @@ const REASONS: Record<number, string> = {
 /** One JSON error shape for every failure: { statusCode, error, message, ... }. Internals are logged, not returned. */
 @Catch()
 export class HubErrorFilter implements ExceptionFilter {
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly limits: { body: number; file: number; fileRoutes: RegExp },
+  ) {}
 
   catch(err: unknown, host: ArgumentsHost) {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const url = host.switchToHttp().getRequest<{ url: string }>().url ?? '';
+    const status = err instanceof HttpException ? err.getStatus() : (err as { statusCode?: number })?.statusCode;
+    // Fastify refuses the body while reading it; say which limit applied and how to change it.
+    if (status === 413) {
+      const file = this.limits.fileRoutes.test(url);
+      const message = `body is over the limit of ${file ? this.limits.file : this.limits.body} bytes (${file ? 'HUB_MAX_FILE_BYTES' : 'HUB_MAX_BODY_BYTES'})`;
+      return reply.status(413).send({ statusCode: 413, error: REASONS[413], message });
+    }
     if (err instanceof InboundRefusal) {
       return reply.status(err.status).send({ statusCode: err.status, error: REASONS[err.status], message: err.message });
     }

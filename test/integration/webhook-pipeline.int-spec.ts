@@ -119,6 +119,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
     const big = JSON.stringify({ type: 'pick.shortfall', pad: 'x'.repeat(9000) });
     const res = await postWebhook(hub.url, world, big);
     expect(res.status).toBe(413);
+    expect(res.body.message).toBe('body is over the limit of 8192 bytes (HUB_MAX_BODY_BYTES)');
     // The hub is still alive and serving.
     expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);
   });
