@@ -125,6 +125,11 @@ export interface Connector<C = unknown, S = unknown> {
    */
   accept?(req: InboundRequest, instance: ResolvedInstance<C, S>): Acceptance;
   /**
+   * File-style connectors: a raw message posted with an API key to POST /v1/connectors/{id}/messages.
+   * Check the body cheaply (e.g. "does it start like X12?"); the pipeline does the real parsing.
+   */
+  acceptFile?(req: InboundRequest, instance: ResolvedInstance<C, S>): Acceptance;
+  /**
    * Pipeline parse stage: the stored raw bytes into documents for the mapping, plus any findings
    * and acknowledgments. Throw PayloadError when the content cannot be read at all.
    */

@@ -10,6 +10,7 @@ import { MappingModule } from '../mapping/mapping.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
 import { RoutingModule } from '../routing/routing.module.js';
+import { ConnectorMessagesController } from './connector-messages.controller.js';
 import { Ingestion } from './ingestion.service.js';
 import { MessageLedger } from './message-ledger.service.js';
 import { MessagesController } from './messages.controller.js';
@@ -52,7 +53,7 @@ export class IngestionModule {
         ...(roles.includes('worker') ? [PipelineWorker] : []),
         ...(roles.includes('scheduler') ? [SweepSchedule] : []),
       ],
-      controllers: [WebhooksController, MessagesController],
+      controllers: [WebhooksController, MessagesController, ConnectorMessagesController],
       exports: [Ingestion],
     };
   }

@@ -52,16 +52,25 @@ export class Ingestion implements OnModuleInit {
     this.writer = new InboundWriter(this.ds, this.audit, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
   }
 
-  async accept(connectorId: string, req: InboundRequest): Promise<AcceptOutcome> {
+  /**
+   * `viaApi`: the caller was authenticated by API key (file-style route), so connectors without
+   * their own authentication (`accept`) take the message as it is.
+   */
+  async accept(connectorId: string, req: InboundRequest, via: { viaApi?: boolean; eventId?: string } = {}): Promise<AcceptOutcome> {
     const started = performance.now();
     const instance = await this.instances.resolve(connectorId);
     if (!instance) throw this.refuse(connectorId, new InboundRefusal(404, `unknown connector "${connectorId}"`));
     if (!instance.enabled) throw this.refuse(connectorId, new InboundRefusal(403, `connector "${connectorId}" is disabled`));
     const connector = this.instances.connectorFor(instance.type);
-    if (!connector.accept) throw this.refuse(connectorId, new InboundRefusal(404, `connector "${connectorId}" does not accept HTTP deliveries`));
+    const route = via.viaApi ? connector.acceptFile : connector.accept;
+    if (!route) {
+      const where = via.viaApi ? 'POST /v1/connectors/{id}/messages' : 'webhooks';
+      throw this.refuse(connectorId, new InboundRefusal(404, `connector "${connectorId}" (${instance.type}) does not take messages through ${where}`));
+    }
     let acceptance;
     try {
-      acceptance = connector.accept(req, instance);
+      acceptance = route.call(connector, req, instance);
+      if (via.eventId) acceptance = { ...acceptance, senderEventId: via.eventId };
     } catch (e) {
       if (e instanceof InboundRefusal) throw this.refuse(connectorId, e);
       throw e;
