@@ -55,9 +55,11 @@ export const CanonicalExceptionSchema = z
     if (exc.category !== def.category) {
       ctx.addIssue({ code: 'custom', path: ['category'], message: `must be ${def.category} for ${exc.code}` });
     }
-    for (const path of def.required) {
-      if (readPath(exc, path) === undefined) {
-        ctx.addIssue({ code: 'custom', path: path.split('.'), message: `is required for ${exc.code}` });
+    for (const required of def.required) {
+      const options = required.split('|');
+      if (options.every((p) => readPath(exc, p) === undefined)) {
+        const message = options.length > 1 ? `is required for ${exc.code} (or ${options.slice(1).join(', ')})` : `is required for ${exc.code}`;
+        ctx.addIssue({ code: 'custom', path: options[0].split('.'), message });
       }
     }
   });
@@ -103,8 +105,9 @@ export function exceptionJsonSchema(): Record<string, unknown> {
     return {
       if: { properties: { code: { const: code } }, required: ['code'] },
       then: {
-        properties: { category: { const: def.category }, ...requiredShape(def.required) },
-        required: ['category', ...new Set(def.required.map((p) => p.split('.')[0]))],
+        properties: { category: { const: def.category }, ...requiredShape(def.required.filter((p) => !p.includes('|'))) },
+        required: ['category', ...new Set(def.required.filter((p) => !p.includes('|')).map((p) => p.split('.')[0]))],
+        ...alternatives(def.required.filter((p) => p.includes('|'))),
       },
     };
   });
@@ -115,6 +118,12 @@ export function exceptionJsonSchema(): Record<string, unknown> {
     allOf,
     'x-taxonomy': TAXONOMY,
   };
+}
+
+/** `a.b|a.c` becomes anyOf: [{ a requires b }, { a requires c }]. */
+function alternatives(paths: string[]): Record<string, unknown> {
+  if (!paths.length) return {};
+  return { allOf: paths.map((p) => ({ anyOf: p.split('|').map((alt) => ({ properties: requiredShape([alt]), required: [alt.split('.')[0]] })) })) };
 }
 
 function requiredShape(paths: string[]): Record<string, unknown> {

@@ -21,7 +21,7 @@ export interface CodeDefinition {
   category: Category;
   severity: Severity;
   title: string;
-  /** Dotted paths that must hold a value, e.g. `references.order`. */
+  /** Dotted paths that must hold a value, e.g. `references.order`; `a|b` means either. */
   required: string[];
 }
 
@@ -29,7 +29,7 @@ const def = (severity: Severity, title: string, required: string[] = []) => ({ s
 
 const CODES = {
   'ORDER.CREDIT_HOLD': def('standard', 'Order on credit hold', ['references.order', 'references.customer']),
-  'ORDER.PRICING_MISMATCH': def('standard', 'Order pricing mismatch', ['references.order']),
+  'ORDER.PRICING_MISMATCH': def('standard', 'Order pricing mismatch', ['references.order|references.po']),
   'ORDER.RELEASE_BLOCKED': def('standard', 'Order release blocked', ['references.order']),
   'WAREHOUSE.PICK_SHORTFALL': def('critical', 'Pick shortfall', ['references.order', 'references.sku', 'quantities']),
   'WAREHOUSE.INVENTORY_VARIANCE': def('standard', 'Inventory variance', ['references.sku', 'quantities']),

@@ -6,10 +6,11 @@ import type { ConnectorContext } from './connector.js';
 /** Builds the durable ConnectorContext a connector gets while parsing, bound to the pipeline's transaction. */
 @Injectable()
 export class ConnectorState {
-  contextFor(m: EntityManager, connectorId: string, messageId: string, receivedAt: Date): ConnectorContext {
+  contextFor(m: EntityManager, connectorId: string, messageId: string, receivedAt: Date, meta: Record<string, string> = {}): ConnectorContext {
     return {
       messageId,
       receivedAt,
+      meta,
       nextCounter: async (scope) => {
         // The row lock taken by ON CONFLICT DO UPDATE serializes concurrent workers per scope.
         const rows: { value: string }[] = await m.query(
@@ -18,6 +19,35 @@ export class ConnectorState {
           [connectorId, scope],
         );
         return Number(rows[0].value);
+      },
+      sentDocuments: async (q) => {
+        const params: unknown[] = [connectorId, q.partner];
+        let where = '';
+        // Control numbers are compared as numbers: partners echo them with or without zero padding.
+        if (q.groupControlNumber) {
+          params.push(q.groupControlNumber.replace(/^0+(?=\d)/, ''));
+          where += ` AND ltrim(payload->'x12'->>'groupControlNumber', '0') = $${params.length}`;
+        }
+        if (q.interchangeControlNumber) {
+          params.push(q.interchangeControlNumber.replace(/^0+(?=\d)/, ''));
+          where += ` AND ltrim(payload->'x12'->>'interchangeControlNumber', '0') = $${params.length}`;
+        }
+        const rows: { message_id: string; type: string; po_number: string | null; shipment_id: string | null; invoice_number: string | null; x12: Record<string, string> }[] =
+          await m.query(
+            `SELECT message_id, type, po_number, shipment_id, invoice_number, payload->'x12' AS x12 FROM business_documents
+              WHERE connector_id = $1 AND partner = $2 AND payload->>'direction' = 'outbound'${where} ORDER BY received_at DESC LIMIT 500`,
+            params,
+          );
+        return rows.map((r) => ({
+          messageId: r.message_id,
+          type: r.type,
+          poNumber: r.po_number ?? undefined,
+          shipmentId: r.shipment_id ?? undefined,
+          invoiceNumber: r.invoice_number ?? undefined,
+          setControlNumber: r.x12?.controlNumber,
+          groupControlNumber: r.x12?.groupControlNumber,
+          interchangeControlNumber: r.x12?.interchangeControlNumber,
+        }));
       },
       claim: async (key, lookbackDays) => {
         const inserted: { message_id: string }[] = await m.query(

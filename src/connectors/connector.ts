@@ -28,6 +28,8 @@ export interface InboundRequest {
 /** What a connector learned when it accepted a request. */
 export interface Acceptance {
   senderEventId?: string;
+  /** Facts about the message kept with it and handed to parse (ConnectorContext.meta). */
+  meta?: Record<string, string>;
   /** Set when the body is unusable; the message is still stored and the sender gets a 400. */
   malformed?: PayloadProblem;
 }
@@ -82,6 +84,8 @@ export interface ParseOutcome {
 export interface ConnectorContext {
   messageId: string;
   receivedAt: Date;
+  /** What the sender stated when the message was accepted (Acceptance.meta). */
+  meta: Record<string, string>;
   /** Next value of a persisted counter (e.g. our ISA13 towards one partner); starts at 1. */
   nextCounter(scope: string): Promise<number>;
   /**
@@ -89,6 +93,19 @@ export interface ConnectorContext {
    * claimed it within the lookback window, or null when this message is the first.
    */
   claim(key: string, lookbackDays: number): Promise<{ messageId: string; seenAt: Date } | null>;
+  /** Documents this connector stored as sent to a partner (outbound copies), by their X12 control numbers. */
+  sentDocuments(q: { partner: string; interchangeControlNumber?: string; groupControlNumber?: string }): Promise<SentDocument[]>;
+}
+
+export interface SentDocument {
+  messageId: string;
+  type: string;
+  poNumber?: string;
+  shipmentId?: string;
+  invoiceNumber?: string;
+  setControlNumber?: string;
+  groupControlNumber?: string;
+  interchangeControlNumber?: string;
 }
 
 /** A request refused before anything is stored (bad signature, stale timestamp...). */

@@ -14,6 +14,8 @@ const Options = z.strictObject({
   wait: z.coerce.number().min(0).max(30).default(0),
   /** The sender's own id for this file or message, for duplicate detection. */
   eventId: z.string().min(1).max(256).optional(),
+  /** outbound: a copy of what we (or the ERP) sent the partner, kept so their acknowledgments can be reconciled. */
+  direction: z.enum(['inbound', 'outbound']).default('inbound'),
 });
 
 const DONE = new Set(['parsed', 'mapped', 'routed', 'failed', 'dead']);
@@ -45,7 +47,7 @@ export class ConnectorMessagesController {
     const out = await this.ingestion.accept(
       connectorId,
       { body: req.rawBody ?? Buffer.alloc(0), headers: req.headers, contentType: req.headers['content-type'], now: new Date() },
-      { viaApi: true, eventId: opts.eventId },
+      { viaApi: true, eventId: opts.eventId, meta: { direction: opts.direction } },
     );
     if (out.duplicate) reply.status(200);
     if (out.malformed) {

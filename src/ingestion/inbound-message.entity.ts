@@ -75,4 +75,8 @@ export class InboundMessage {
 
   @Column('boolean', { name: 'test_mode', default: false })
   testMode!: boolean;
+
+  /** Facts the sender stated about the message (e.g. direction=outbound for a copy of what we sent). */
+  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  meta!: Record<string, string>;
 }

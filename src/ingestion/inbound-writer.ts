@@ -10,6 +10,7 @@ export interface NewMessage {
   contentType: string | null;
   raw: Buffer;
   receivedAt: Date;
+  meta?: Record<string, string>;
 }
 
 export interface WriteResult {
@@ -84,10 +85,10 @@ export class InboundWriter {
       // Raw SQL: one multi-row INSERT through unnest for the whole batch (a row per INSERT capped
       // throughput near 2.5k/s here); ON CONFLICT DO NOTHING turns duplicates into a lookup below.
       const inserted: { id: string }[] = await m.query(
-        `INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, enqueued_at)
-         SELECT u.id, u.cid, u.ctype, u.eid, u.sha, u.content_type, u.size, u.raw, u.received_at, now()
-           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::char(64)[], $6::varchar[], $7::int[], $8::bytea[], $9::timestamptz[])
-                AS u(id, cid, ctype, eid, sha, content_type, size, raw, received_at)
+        `INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, meta, enqueued_at)
+         SELECT u.id, u.cid, u.ctype, u.eid, u.sha, u.content_type, u.size, u.raw, u.received_at, u.meta::jsonb, now()
+           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::char(64)[], $6::varchar[], $7::int[], $8::bytea[], $9::timestamptz[], $10::text[])
+                AS u(id, cid, ctype, eid, sha, content_type, size, raw, received_at, meta)
          ON CONFLICT DO NOTHING RETURNING id`,
         [
           msgs.map((x) => x.id),
@@ -99,6 +100,7 @@ export class InboundWriter {
           msgs.map((x) => x.raw.length),
           msgs.map((x) => x.raw),
           msgs.map((x) => x.receivedAt),
+          msgs.map((x) => JSON.stringify(x.meta ?? {})),
         ],
       );
       const fresh = new Set(inserted.map((r) => r.id));

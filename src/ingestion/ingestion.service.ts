@@ -56,7 +56,7 @@ export class Ingestion implements OnModuleInit {
    * `viaApi`: the caller was authenticated by API key (file-style route), so connectors without
    * their own authentication (`accept`) take the message as it is.
    */
-  async accept(connectorId: string, req: InboundRequest, via: { viaApi?: boolean; eventId?: string } = {}): Promise<AcceptOutcome> {
+  async accept(connectorId: string, req: InboundRequest, via: { viaApi?: boolean; eventId?: string; meta?: Record<string, string> } = {}): Promise<AcceptOutcome> {
     const started = performance.now();
     const instance = await this.instances.resolve(connectorId);
     if (!instance) throw this.refuse(connectorId, new InboundRefusal(404, `unknown connector "${connectorId}"`));
@@ -71,6 +71,7 @@ export class Ingestion implements OnModuleInit {
     try {
       acceptance = route.call(connector, req, instance);
       if (via.eventId) acceptance = { ...acceptance, senderEventId: via.eventId };
+      if (via.meta) acceptance = { ...acceptance, meta: { ...via.meta, ...acceptance.meta } };
     } catch (e) {
       if (e instanceof InboundRefusal) throw this.refuse(connectorId, e);
       throw e;
@@ -84,6 +85,7 @@ export class Ingestion implements OnModuleInit {
       contentType: req.contentType?.slice(0, 128) ?? null,
       raw: req.body,
       receivedAt: req.now,
+      meta: acceptance.meta,
     });
     this.metrics.messagesReceived.inc({ connector: connectorId, outcome: result.duplicate ? 'duplicate' : 'accepted' });
     this.metrics.stageDuration.observe({ stage: 'accept' }, (performance.now() - started) / 1000);

@@ -18,6 +18,7 @@ export interface LockedMessage {
   raw: Buffer | null;
   received_at: Date;
   exception_count: number;
+  meta: Record<string, string> | null;
 }
 
 export interface Interpretation {
@@ -81,7 +82,7 @@ export class MessageInterpreter {
     try {
       const parsed = await this.instances
         .connectorFor(instance.type)
-        .parse(msg.raw ?? Buffer.alloc(0), instance, this.state.contextFor(m, instance.id, msg.id, receivedAt));
+        .parse(msg.raw ?? Buffer.alloc(0), instance, this.state.contextFor(m, instance.id, msg.id, receivedAt, msg.meta ?? {}));
       outcome = Array.isArray(parsed) ? { documents: parsed } : parsed;
     } catch (e) {
       if (!(e instanceof PayloadError)) throw e;

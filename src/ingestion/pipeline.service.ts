@@ -43,7 +43,7 @@ export class Pipeline {
     const started = performance.now();
     const outcome = await this.ds.transaction(async (m) => {
       const msgs: LockedMessage[] = await m.query(
-        `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count
+        `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
            FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
         [messageIds],
       );

@@ -1,0 +1,153 @@
+import type { Segment } from '../tokenizer.js';
+
+/**
+ * Reading element values defensively. Every reader returns undefined rather than throwing or passing
+ * on something that is not a valid value of its kind: a document built from a damaged set must still
+ * validate, and a missing business key must be absent rather than garbage.
+ */
+
+/** Qualifiers present in the data without a named field, as `TAG.qualifier` → values (see business-documents.ts). */
+export type Extra = Record<string, string[]>;
+
+export function addExtra(extra: Extra, name: string, value: string | undefined): void {
+  if (!value) return;
+  (extra[name.slice(0, 40)] ??= []).push(value.slice(0, 1000));
+}
+
+/** Element n exactly as sent ('' when absent). */
+export function raw(seg: Segment | undefined, n: number): string {
+  return seg?.elements[n] ?? '';
+}
+
+/**
+ * Element n as a simple value: trimmed, and cut at the component separator. Delimiters may not occur in
+ * data, so a component separator inside a simple element is a syntax error; keeping the first component
+ * salvages the value in the one way this happens in real files (an ISA with ISA16 missing, which leaves
+ * the would-be terminator as component separator and at the end of every segment). The repetition
+ * separator is deliberately not split on: senders using `-` as ISA11 still put dashes in their data.
+ */
+export function el(seg: Segment | undefined, n: number): string | undefined {
+  const v = raw(seg, n);
+  if (!v) return undefined;
+  const c = seg!.delimiters.component;
+  const cut = c ? v.split(c)[0] : v;
+  const t = cut.trim();
+  return t ? t : undefined;
+}
+
+/** Components of element n (composites such as C001 units, C030 positions, CTX01). */
+export function components(seg: Segment | undefined, n: number): string[] {
+  const v = raw(seg, n);
+  if (!v) return [];
+  const c = seg!.delimiters.component;
+  return (c ? v.split(c) : [v]).map((s) => s.trim());
+}
+
+/** Free text (names, descriptions): the whole element, trimmed, trailing stray separators removed. */
+export function text(seg: Segment | undefined, n: number): string | undefined {
+  let v = raw(seg, n).trim();
+  const c = seg?.delimiters.component;
+  while (c && v.endsWith(c)) v = v.slice(0, -c.length).trimEnd();
+  return v ? v.slice(0, 1000) : undefined;
+}
+
+/** A business key: present only when it holds a letter or digit (`----------` is a placeholder, not a PO). */
+export function key(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const t = v.trim();
+  return t.length > 0 && t.length <= 128 && /[\p{L}\p{N}]/u.test(t) ? t : undefined;
+}
+
+export function keyAt(seg: Segment | undefined, n: number): string | undefined {
+  return key(el(seg, n));
+}
+
+/** An X12 ID code (qualifiers, status codes): 1-3 letters or digits. */
+export function code(v: string | undefined): string | undefined {
+  return v && /^[A-Za-z0-9]{1,3}$/.test(v) ? v : undefined;
+}
+
+export function codeAt(seg: Segment | undefined, n: number): string | undefined {
+  return code(el(seg, n));
+}
+
+/** Unit of measure (355): exactly two letters or digits. A composite C001 reads its first component. */
+export function uomAt(seg: Segment | undefined, n: number): string | undefined {
+  const v = el(seg, n)?.toUpperCase();
+  return v && /^[A-Z0-9]{2}$/.test(v) ? v : undefined;
+}
+
+export function weightUnitAt(seg: Segment | undefined, n: number): string | undefined {
+  const v = el(seg, n)?.toUpperCase();
+  return v && /^[A-Z0-9]{1,2}$/.test(v) ? v : undefined;
+}
+
+/** Decimal (R): optional sign, digits, optional decimal point. */
+export function decimal(v: string | undefined): number | undefined {
+  if (!v || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function decimalAt(seg: Segment | undefined, n: number): number | undefined {
+  return decimal(el(seg, n));
+}
+
+/**
+ * Amount with 2 implied decimals (N2, e.g. TDS01 and SAC05: `255438` is 2554.38). A value that
+ * does carry a decimal point is taken as written: the sender plainly meant that amount.
+ */
+export function impliedCentsAt(seg: Segment | undefined, n: number): number | undefined {
+  const v = el(seg, n);
+  if (!v) return undefined;
+  if (!/^-?\d+$/.test(v)) return decimal(v);
+  const cents = Number(v) / 100;
+  return Number.isFinite(cents) ? cents : undefined;
+}
+
+/** Non-negative integer (counts, HL positions). */
+export function countAt(seg: Segment | undefined, n: number): number | undefined {
+  const v = el(seg, n);
+  if (!v || !/^\d{1,9}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/**
+ * X12 date to ISO `YYYY-MM-DD`: CCYYMMDD, or YYMMDD (older versions and TA102) with the century
+ * chosen by a fixed window (00-49 → 20xx, 50-99 → 19xx). Impossible dates (month 13, Feb 30) are absent.
+ */
+export function isoDate(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const s = v.trim();
+  let y: number;
+  let rest: string;
+  if (/^\d{8}$/.test(s)) {
+    y = Number(s.slice(0, 4));
+    rest = s.slice(4);
+  } else if (/^\d{6}$/.test(s)) {
+    const yy = Number(s.slice(0, 2));
+    y = yy < 50 ? 2000 + yy : 1900 + yy;
+    rest = s.slice(2);
+  } else return undefined;
+  const m = Number(rest.slice(0, 2));
+  const d = Number(rest.slice(2, 4));
+  if (y < 1000 || m < 1 || m > 12 || d < 1) return undefined;
+  const t = new Date(Date.UTC(y, m - 1, d));
+  if (t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d) return undefined;
+  return `${y}-${rest.slice(0, 2)}-${rest.slice(2, 4)}`;
+}
+
+export function isoDateAt(seg: Segment | undefined, n: number): string | undefined {
+  return isoDate(el(seg, n));
+}
+
+/** X12 time HHMM[SS[D[D]]] to `HH:MM[:SS[.D[D]]]`. */
+export function isoTime(v: string | undefined): string | undefined {
+  const m = v?.trim().match(/^([01]\d|2[0-3])([0-5]\d)(?:([0-5]\d)(\d{1,2})?)?$/);
+  if (!m) return undefined;
+  return `${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ''}${m[4] ? `.${m[4]}` : ''}`;
+}
+
+export function isoTimeAt(seg: Segment | undefined, n: number): string | undefined {
+  return isoTime(el(seg, n));
+}

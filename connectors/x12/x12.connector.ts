@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import type { Acceptance, Connector, ConnectorContext, ConnectorFinding, InboundRequest, OutboundDocument, ParsedDocument, ParseOutcome, ResolvedInstance } from '../../src/connectors/connector.js';
+import { PayloadError } from '../../src/connectors/connector.js';
+import type { BusinessDocument } from '../../src/canonical/business-documents.js';
+import { build997, build999, buildTa1 } from './acks.js';
+import { buildDocument } from './documents/index.js';
+import { EnvelopeWalker } from './envelope.js';
+import type { X12Finding, X12Group, X12Interchange } from './model.js';
+import { reconcileAcks } from './ack-reconciliation.js';
+import { X12Config, partnerFor, type PartnerProfile } from './partners.js';
+import { X12SyntaxError, X12Tokenizer } from './tokenizer.js';
+
+type Cfg = X12Config;
+
+interface WalkedInterchange {
+  ic: X12Interchange;
+  groups: X12Group[];
+  docs: BusinessDocument[];
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * EDI X12 from trading partners (HTTP gateway now, SFTP files through the same parse path).
+ * Our streaming tokenizer and envelope walker read and validate; node-x12's object model builds the
+ * TA1/997/999 we send back; each accepted set becomes a canonical business document for mappings.
+ */
+export class X12Connector implements Connector<Cfg, Record<string, never>> {
+  readonly type = 'x12';
+  readonly description = 'EDI X12 interchanges: envelopes validated, TA1/997/999 acknowledgments, sets to canonical documents';
+  readonly configSchema = X12Config;
+  readonly secretsSchema = z.strictObject({});
+
+  acceptFile(req: InboundRequest): Acceptance {
+    // A cheap look at the head; the pipeline validates everything and keeps the raw bytes either way.
+    const head = req.body.subarray(0, 64).toString('utf8').replace(/^[\s\ufeff\u00a0]+/, '');
+    if (req.body.length === 0) return { malformed: { reason: 'the message is empty; an X12 interchange starting with ISA was expected' } };
+    if (!head.startsWith('ISA')) return { malformed: { reason: `not X12: expected an ISA segment at the start, found "${head.slice(0, 20)}"`, position: { offset: 0 } } };
+    return {};
+  }
+
+  async parse(raw: Buffer, instance: ResolvedInstance<Cfg, Record<string, never>>, ctx: ConnectorContext): Promise<ParseOutcome> {
+    const walked = this.walk(raw);
+    const out: ParseOutcome = { documents: [], findings: [], outbound: [] };
+    for (const w of walked) await this.interchange(w, instance, ctx, out);
+    return out;
+  }
+
+  /** Tokenize and walk the whole message, collecting documents per interchange. */
+  private walk(raw: Buffer): WalkedInterchange[] {
+    const result: WalkedInterchange[] = [];
+    let current: WalkedInterchange | undefined;
+    const walker = new EnvelopeWalker({
+      onSet: (set, group, ic) => {
+        if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
+        if (!set.accepted) return;
+        const doc = buildDocument(set, {
+          group: { version: group.version, controlNumber: group.controlNumber, senderCode: group.senderCode, receiverCode: group.receiverCode, functionalId: group.functionalId },
+          interchange: { controlNumber: ic.controlNumber, senderId: ic.senderId, receiverId: ic.receiverId, usage: ic.usage, version: ic.version },
+        });
+        if (doc) current.docs.push(doc);
+      },
+      onGroupEnd: (group, ic) => {
+        if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
+        current.groups.push(group);
+      },
+      onInterchangeEnd: (ic) => {
+        if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
+        for (const seg of ic.ta1) {
+          const doc = buildDocument({ id: 'TA1', controlNumber: '', segments: [seg] }, { interchange: { controlNumber: ic.controlNumber, senderId: ic.senderId, receiverId: ic.receiverId, usage: ic.usage } });
+          if (doc) current.docs.push(doc);
+        }
+      },
+    });
+    const tokenizer = new X12Tokenizer((seg) => walker.push(seg));
+    try {
+      // Chunked like a stream: the same path serves files read from SFTP.
+      const decoder = new TextDecoder('utf-8');
+      for (let i = 0; i < raw.length; i += CHUNK) tokenizer.write(decoder.decode(raw.subarray(i, i + CHUNK), { stream: true }));
+      tokenizer.write(decoder.decode());
+      tokenizer.end();
+      walker.end();
+    } catch (e) {
+      if (e instanceof X12SyntaxError) throw new PayloadError({ reason: e.message, position: { offset: e.offset } });
+      throw e;
+    }
+    return result;
+  }
+
+  private async interchange(w: WalkedInterchange, instance: ResolvedInstance<Cfg, Record<string, never>>, ctx: ConnectorContext, out: ParseOutcome) {
+    const { ic } = w;
+    const cfg = instance.config;
+    const testMode = ic.usage !== 'P';
+    const outbound = ctx.meta.direction === 'outbound';
+    const { partner, problem } = partnerFor(cfg, ic, outbound ? 'outbound' : 'inbound');
+    if (!partner) {
+      out.findings!.push({
+        code: 'INTEGRATION.UNKNOWN_PARTNER',
+        title: `X12 interchange ${ic.controlNumber} refused: ${problem}`.slice(0, 200),
+        correlationKey: `unknown-partner:${instance.id}:${ic.senderQualifier.trim()}/${ic.senderId.trim()}`,
+        attributes: { reason: problem, fix: `add a partner profile to connector ${instance.id}, then POST /v1/messages/${ctx.messageId}/replay`, isa: envelopeFacts(ic) },
+        testMode,
+        fails: true,
+      });
+      return;
+    }
+    if (outbound) return this.sentCopy(w, instance.id, partner, ctx, out, testMode);
+    const dup = await ctx.claim(`isa:${partner.id}:${Number(ic.controlNumber) || ic.controlNumber}`, partner.duplicates.lookbackDays);
+    let groupDups: string[] = [];
+    if (!dup && partner.duplicates.groups) {
+      for (const g of w.groups) {
+        if (await ctx.claim(`gs:${partner.id}:${g.functionalId}:${Number(g.controlNumber) || g.controlNumber}`, partner.duplicates.lookbackDays)) groupDups.push(g.controlNumber);
+      }
+    }
+    const duplicate = !!dup || groupDups.length > 0;
+    if (duplicate) {
+      out.findings!.push({
+        code: 'INTEGRATION.EDI_DUPLICATE',
+        title: `Duplicate X12 interchange ${ic.controlNumber} from ${partner.name}${groupDups.length ? ` (groups ${groupDups.join(', ')})` : ''}: ${partner.duplicates.policy === 'reject' ? 'rejected' : 'kept, no new exceptions'}`.slice(0, 200),
+        correlationKey: `edi-duplicate:${instance.id}:${partner.id}:${ic.controlNumber}`,
+        attributes: { partner: partner.id, interchange: ic.controlNumber, groups: groupDups, firstMessageId: dup?.messageId ?? null, firstSeenAt: dup?.seenAt ?? null, policy: partner.duplicates.policy },
+        testMode,
+        fails: false,
+      });
+    }
+    const rejectDuplicate = duplicate && partner.duplicates.policy === 'reject';
+
+    const problems = collectFindings(ic, w.groups);
+    if (problems.length) out.findings!.push(syntaxFinding(instance.id, partner, ic, problems, testMode));
+
+    if (!rejectDuplicate) {
+      for (const doc of w.docs) out.documents.push(toParsed(doc, partner, testMode, duplicate));
+      if (!duplicate) out.findings!.push(...(await reconcileAcks(w.docs, partner, instance.id, ctx, testMode)));
+    }
+    out.outbound!.push(...(await this.acks(w, partner, cfg, ctx, rejectDuplicate)));
+  }
+
+  /**
+   * A copy of an interchange we (or the ERP) sent the partner: kept as outbound documents so the
+   * partner's 997/999/TA1 can be reconciled against it; it raises no business exceptions and gets no ack.
+   */
+  private async sentCopy(w: WalkedInterchange, connectorId: string, partner: PartnerProfile, ctx: ConnectorContext, out: ParseOutcome, testMode: boolean) {
+    await ctx.claim(`sent:${partner.id}:isa:${Number(w.ic.controlNumber) || w.ic.controlNumber}`, partner.duplicates.lookbackDays);
+    const problems = collectFindings(w.ic, w.groups);
+    if (problems.length) out.findings!.push(syntaxFinding(connectorId, partner, w.ic, problems, testMode));
+    for (const doc of w.docs) {
+      const p = toParsed(doc, partner, testMode, true);
+      out.documents.push({ ...p, payload: { ...(p.payload as object), direction: 'outbound', duplicate: undefined } });
+    }
+  }
+
+  private async acks(w: WalkedInterchange, partner: PartnerProfile, cfg: Cfg, ctx: ConnectorContext, rejectDuplicate: boolean): Promise<OutboundDocument[]> {
+    const { ic } = w;
+    const acks: OutboundDocument[] = [];
+    const icRejected = ic.findings.length > 0;
+    const sender = { qualifier: cfg.us.qualifier, id: cfg.us.id, appCode: cfg.us.appCode ?? cfg.us.id };
+    const receiver = { qualifier: partner.isa.qualifier, id: partner.isa.id, appCode: partner.isa.appCode ?? partner.isa.id };
+    const delimiters = cfg.outbound;
+    const wantTa1 = partner.ta1 === 'always' || (partner.ta1 === 'on-request' && (ic.ackRequested || icRejected || rejectDuplicate));
+    if (wantTa1) {
+      const noteCode = (rejectDuplicate ? '025' : (ic.findings[0]?.code ?? '000')) as Parameters<typeof buildTa1>[1]['noteCode'];
+      const isa13 = await ctx.nextCounter(`isa13:${partner.id}`);
+      const content = buildTa1(ic, { accepted: !icRejected && !rejectDuplicate, noteCode, controlNumbers: { isa13 }, sender, receiver, delimiters });
+      acks.push({ kind: 'TA1', content, contentType: 'application/edi-x12', partner: partner.id, controlNumber: String(isa13).padStart(9, '0') });
+    }
+    if (partner.ack === 'none' || rejectDuplicate) return acks;
+    for (const group of w.groups) {
+      const isa13 = await ctx.nextCounter(`isa13:${partner.id}`);
+      const gs06 = await ctx.nextCounter(`gs06:${partner.id}`);
+      const options = { controlNumbers: { isa13, gs06, st02: 1 }, sender, receiver, delimiters, handling: partner.errorHandling };
+      const content = partner.ack === '999' ? build999(group, ic, options) : build997(group, ic, options);
+      acks.push({ kind: partner.ack, content, contentType: 'application/edi-x12', partner: partner.id, controlNumber: String(isa13).padStart(9, '0') });
+    }
+    return acks;
+  }
+}
+
+function toParsed(doc: BusinessDocument, partner: PartnerProfile, testMode: boolean, duplicate: boolean): ParsedDocument {
+  const d = doc as BusinessDocument & { poNumber?: string; shipmentId?: string; depositorOrderNumber?: string; invoiceNumber?: string };
+  return {
+    documentType: doc.type,
+    payload: { ...doc, partner: partner.id, ...(duplicate ? { duplicate: true } : {}) },
+    testMode,
+    skipMapping: duplicate,
+    store: { partner: partner.id, poNumber: d.poNumber, shipmentId: d.shipmentId, depositorOrder: d.depositorOrderNumber, invoiceNumber: d.invoiceNumber },
+  };
+}
+
+function collectFindings(ic: X12Interchange, groups: X12Group[]): X12Finding[] {
+  const sets = groups.flatMap((g) => g.sets.flatMap((s) => s.findings.map((f) => ({ ...f, set: `${s.id}/${s.controlNumber}`, group: g.controlNumber }))));
+  return [...ic.findings, ...groups.flatMap((g) => g.findings.map((f) => ({ ...f, group: g.controlNumber }))), ...sets];
+}
+
+function syntaxFinding(connectorId: string, partner: PartnerProfile, ic: X12Interchange, problems: X12Finding[], testMode: boolean): ConnectorFinding {
+  const first = problems[0];
+  return {
+    code: 'INTEGRATION.EDI_SYNTAX_ERROR',
+    title: `X12 from ${partner.name}, interchange ${ic.controlNumber}: ${problems.length} error(s); first: ${first.message}`.slice(0, 200),
+    correlationKey: `edi-syntax:${connectorId}:${partner.id}:${ic.controlNumber}`,
+    attributes: {
+      partner: partner.id,
+      interchange: envelopeFacts(ic),
+      errors: problems.slice(0, 100).map((f) => ({ level: f.level, code: f.code, message: f.message, position: f.position, elementRef: f.elementRef, badValue: f.badValue })),
+      more: Math.max(0, problems.length - 100),
+    },
+    testMode,
+    fails: false,
+  };
+}
+
+function envelopeFacts(ic: X12Interchange) {
+  return { sender: `${ic.senderQualifier.trim()}/${ic.senderId.trim()}`, receiver: `${ic.receiverQualifier.trim()}/${ic.receiverId.trim()}`, controlNumber: ic.controlNumber, date: ic.date, time: ic.time, version: ic.version, usage: ic.usage };
+}
