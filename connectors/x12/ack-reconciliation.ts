@@ -30,8 +30,8 @@ export async function reconcileAcks(
 async function functional(ack: FunctionalAck, partner: PartnerProfile, connectorId: string, ctx: ConnectorContext, testMode: boolean): Promise<ConnectorFinding[]> {
   const group = ack.ackedGroup?.controlNumber;
   if (!group) return [];
-  // Remember that this group was acknowledged (for overdue-acknowledgment checks).
-  await ctx.claim(`ack:${partner.id}:gs:${strip(group)}`, 3650);
+  // The acknowledgment we were waiting for has come: no overdue alarm for this group.
+  await ctx.release(`expect:${partner.id}:gs:${strip(group)}`);
   const rejectedSets = ack.sets.filter((s) => s.status === 'R' || s.status === 'M' || s.status === 'W' || s.status === 'X');
   const groupRejected = ack.status === 'R' || ack.status === 'M' || ack.status === 'W' || ack.status === 'X';
   if (!rejectedSets.length && !groupRejected) return [];
@@ -65,7 +65,6 @@ async function functional(ack: FunctionalAck, partner: PartnerProfile, connector
 async function technical(ack: TechnicalAck, partner: PartnerProfile, connectorId: string, ctx: ConnectorContext, testMode: boolean): Promise<ConnectorFinding[]> {
   const ic = ack.ackedInterchangeControlNumber;
   if (!ic) return [];
-  await ctx.claim(`ack:${partner.id}:isa:${strip(ic)}`, 3650);
   if (ack.status !== 'R') return [];
   const sent = await ctx.sentDocuments({ partner: partner.id, interchangeControlNumber: ic });
   const pos = [...new Set(sent.map((d) => d.poNumber).filter((p): p is string => !!p))];

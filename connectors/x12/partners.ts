@@ -31,7 +31,7 @@ export const PartnerProfile = z.strictObject({
     })
     .default({ policy: 'reject', lookbackDays: 90, groups: false }),
   /** Hours within which the partner must acknowledge what we send them (INTEGRATION.ACK_OVERDUE after). */
-  ackWindowHours: z.number().int().min(1).max(720).default(24),
+  ackWindowHours: z.number().positive().max(720).default(24),
 });
 export type PartnerProfile = z.infer<typeof PartnerProfile>;
 

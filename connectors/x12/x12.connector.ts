@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Acceptance, Connector, ConnectorContext, ConnectorFinding, InboundRequest, OutboundDocument, ParsedDocument, ParseOutcome, ResolvedInstance } from '../../src/connectors/connector.js';
+import type { Acceptance, Connector, ConnectorContext, ConnectorFinding, InboundRequest, OutboundDocument, ParsedDocument, ParseOutcome, ResolvedInstance, WatchContext } from '../../src/connectors/connector.js';
 import { PayloadError } from '../../src/connectors/connector.js';
 import type { BusinessDocument } from '../../src/canonical/business-documents.js';
 import { build997, build999, buildTa1 } from './acks.js';
@@ -141,12 +141,42 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
    */
   private async sentCopy(w: WalkedInterchange, connectorId: string, partner: PartnerProfile, ctx: ConnectorContext, out: ParseOutcome, testMode: boolean) {
     await ctx.claim(`sent:${partner.id}:isa:${Number(w.ic.controlNumber) || w.ic.controlNumber}`, partner.duplicates.lookbackDays);
+    // Each group we sent expects the partner's 997/999 within ackWindowHours (see watch()).
+    if (partner.ack !== 'none') {
+      for (const g of w.groups) await ctx.claim(`expect:${partner.id}:gs:${g.controlNumber.replace(/^0+(?=\d)/, '')}`, 3650);
+    }
     const problems = collectFindings(w.ic, w.groups);
     if (problems.length) out.findings!.push(syntaxFinding(connectorId, partner, w.ic, problems, testMode));
     for (const doc of w.docs) {
       const p = toParsed(doc, partner, testMode, true);
       out.documents.push({ ...p, payload: { ...(p.payload as object), direction: 'outbound', duplicate: undefined } });
     }
+  }
+
+  /** Scheduler: groups we sent whose acknowledgment is overdue become INTEGRATION.ACK_OVERDUE on the outbound copy. */
+  async watch(instance: ResolvedInstance<Cfg, Record<string, never>>, ctx: WatchContext) {
+    const out: { messageId: string; finding: ConnectorFinding }[] = [];
+    for (const partner of instance.config.partners) {
+      const prefix = `expect:${partner.id}:gs:`;
+      for (const c of await ctx.claims(prefix)) {
+        const waited = ctx.now.getTime() - c.claimedAt.getTime();
+        if (waited < partner.ackWindowHours * 3_600_000) break;
+        const group = c.key.slice(prefix.length);
+        await ctx.release(c.key);
+        if (!(await ctx.claimOnce(`overdue:${partner.id}:gs:${group}`, c.messageId))) continue;
+        out.push({
+          messageId: c.messageId,
+          finding: {
+            code: 'INTEGRATION.ACK_OVERDUE',
+            title: `No 997/999 from ${partner.name} for group ${group} after ${Math.round(waited / 60_000)} min (window ${partner.ackWindowHours} h)`.slice(0, 200),
+            correlationKey: `ack-overdue:${instance.id}:${partner.id}`,
+            attributes: { partner: partner.id, group, sentAt: c.claimedAt.toISOString(), windowHours: partner.ackWindowHours },
+            fails: false,
+          },
+        });
+      }
+    }
+    return out;
   }
 
   private async acks(w: WalkedInterchange, partner: PartnerProfile, cfg: Cfg, ctx: ConnectorContext, rejectDuplicate: boolean): Promise<OutboundDocument[]> {

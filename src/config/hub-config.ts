@@ -54,6 +54,7 @@ const ENV_SCHEMA = z.object({
   HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  HUB_WATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
   HUB_CONNECTORS_DIR: z.string().default('config/connectors'),
@@ -82,6 +83,8 @@ export type HubConfig = {
   pipelineAttempts: number;
   pipelineBackoffMs: number;
   sweepIntervalMs: number;
+  /** How often connectors' watches run (overdue acknowledgments ...). */
+  watchIntervalMs: number;
   mappingsDir: string;
   policiesDir: string;
   connectorsDir: string;
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pipelineAttempts: e.HUB_PIPELINE_ATTEMPTS,
     pipelineBackoffMs: e.HUB_PIPELINE_BACKOFF_MS,
     sweepIntervalMs: e.HUB_SWEEP_INTERVAL_MS,
+    watchIntervalMs: e.HUB_WATCH_INTERVAL_MS,
     mappingsDir: e.HUB_MAPPINGS_DIR,
     policiesDir: e.HUB_POLICIES_DIR,
     connectorsDir: e.HUB_CONNECTORS_DIR,

@@ -1,11 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { returnedRows } from '../database/returning.js';
-import type { ConnectorContext } from './connector.js';
+import type { ConnectorContext, WatchContext } from './connector.js';
 
 /** Builds the durable ConnectorContext a connector gets while parsing, bound to the pipeline's transaction. */
 @Injectable()
 export class ConnectorState {
+  watchContextFor(m: EntityManager, connectorId: string, now: Date): WatchContext {
+    return {
+      now,
+      claims: async (prefix, limit = 1000) => {
+        const rows: { key: string; message_id: string; claimed_at: Date }[] = await m.query(
+          `SELECT key, message_id, claimed_at FROM connector_claims WHERE connector_id = $1 AND key LIKE $2 ORDER BY claimed_at LIMIT $3`,
+          [connectorId, prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%', limit],
+        );
+        return rows.map((r) => ({ key: r.key, messageId: r.message_id, claimedAt: new Date(r.claimed_at) }));
+      },
+      release: async (key) => {
+        await m.query(`DELETE FROM connector_claims WHERE connector_id = $1 AND key = $2`, [connectorId, key.slice(0, 256)]);
+      },
+      hasClaim: async (key) => (await m.query(`SELECT 1 FROM connector_claims WHERE connector_id = $1 AND key = $2`, [connectorId, key])).length > 0,
+      claimOnce: async (key, messageId) =>
+        (
+          await m.query(
+            `INSERT INTO connector_claims (connector_id, key, message_id, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+            [connectorId, key.slice(0, 256), messageId, now],
+          )
+        ).length > 0,
+    };
+  }
+
   contextFor(m: EntityManager, connectorId: string, messageId: string, receivedAt: Date, meta: Record<string, string> = {}): ConnectorContext {
     return {
       messageId,
@@ -19,6 +43,9 @@ export class ConnectorState {
           [connectorId, scope],
         );
         return Number(rows[0].value);
+      },
+      release: async (key) => {
+        await m.query(`DELETE FROM connector_claims WHERE connector_id = $1 AND key = $2`, [connectorId, key.slice(0, 256)]);
       },
       sentDocuments: async (q) => {
         const params: unknown[] = [connectorId, q.partner];

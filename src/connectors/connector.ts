@@ -51,7 +51,7 @@ export interface ParsedDocument {
 
 /** A problem the connector itself raises as an INTEGRATION exception (syntax errors, duplicates, unknown partners). */
 export interface ConnectorFinding {
-  code: 'INTEGRATION.EDI_SYNTAX_ERROR' | 'INTEGRATION.EDI_DUPLICATE' | 'INTEGRATION.EDI_REJECTED' | 'INTEGRATION.UNKNOWN_PARTNER' | 'INTEGRATION.MALFORMED_PAYLOAD';
+  code: 'INTEGRATION.EDI_SYNTAX_ERROR' | 'INTEGRATION.EDI_DUPLICATE' | 'INTEGRATION.EDI_REJECTED' | 'INTEGRATION.UNKNOWN_PARTNER' | 'INTEGRATION.MALFORMED_PAYLOAD' | 'INTEGRATION.ACK_OVERDUE';
   title: string;
   correlationKey: string;
   attributes: Record<string, unknown>;
@@ -93,8 +93,21 @@ export interface ConnectorContext {
    * claimed it within the lookback window, or null when this message is the first.
    */
   claim(key: string, lookbackDays: number): Promise<{ messageId: string; seenAt: Date } | null>;
+  /** Drops a claim (e.g. an acknowledgment we were waiting for has arrived). */
+  release(key: string): Promise<void>;
   /** Documents this connector stored as sent to a partner (outbound copies), by their X12 control numbers. */
   sentDocuments(q: { partner: string; interchangeControlNumber?: string; groupControlNumber?: string }): Promise<SentDocument[]>;
+}
+
+/** Durable state for a connector's watch, inside the scheduler's transaction. */
+export interface WatchContext {
+  now: Date;
+  /** Claims whose key starts with the prefix, oldest first. */
+  claims(prefix: string, limit?: number): Promise<{ key: string; messageId: string; claimedAt: Date }[]>;
+  hasClaim(key: string): Promise<boolean>;
+  /** Claims a key for a message (first claim wins; returns false when it already existed). */
+  claimOnce(key: string, messageId: string): Promise<boolean>;
+  release(key: string): Promise<void>;
 }
 
 export interface SentDocument {
@@ -151,4 +164,9 @@ export interface Connector<C = unknown, S = unknown> {
    * and acknowledgments. Throw PayloadError when the content cannot be read at all.
    */
   parse(raw: Buffer, instance: ResolvedInstance<C, S>, ctx: ConnectorContext): ParsedDocument[] | ParseOutcome | Promise<ParsedDocument[] | ParseOutcome>;
+  /**
+   * Scheduler: look for things that should have happened and did not (e.g. an acknowledgment
+   * overdue). Each finding is attached, as an exception, to the message it concerns.
+   */
+  watch?(instance: ResolvedInstance<C, S>, ctx: WatchContext): Promise<{ messageId: string; finding: ConnectorFinding }[]>;
 }

@@ -11,6 +11,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
 import { RoutingModule } from '../routing/routing.module.js';
 import { ConnectorMessagesController } from './connector-messages.controller.js';
+import { ConnectorWatch } from './connector-watch.service.js';
 import { Ingestion } from './ingestion.service.js';
 import { MessageLedger } from './message-ledger.service.js';
 import { MessagesController } from './messages.controller.js';
@@ -23,8 +24,10 @@ import { WebhooksController } from './webhooks.controller.js';
 @Injectable()
 class SweepSchedule implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private watchTimer?: NodeJS.Timeout;
   constructor(
     private readonly ingestion: Ingestion,
+    private readonly watch: ConnectorWatch,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
@@ -32,9 +35,13 @@ class SweepSchedule implements OnApplicationBootstrap, OnApplicationShutdown {
     this.timer = setInterval(() => {
       this.ingestion.sweep().catch((e) => this.log.warn({ err: (e as Error).message }, 'sweep failed; will retry'));
     }, this.cfg.sweepIntervalMs);
+    this.watchTimer = setInterval(() => {
+      this.watch.run().catch((e) => this.log.warn({ err: (e as Error).message }, 'connector watch failed; will retry'));
+    }, this.cfg.watchIntervalMs);
   }
   onApplicationShutdown() {
     clearInterval(this.timer);
+    clearInterval(this.watchTimer);
   }
 }
 
@@ -49,6 +56,7 @@ export class IngestionModule {
         Ingestion,
         Pipeline,
         MessageInterpreter,
+        ConnectorWatch,
         MessageLedger,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
         ...(roles.includes('scheduler') ? [SweepSchedule] : []),

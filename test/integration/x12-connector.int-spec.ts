@@ -167,3 +167,45 @@ describe('X12 connector through the hub', () => {
     expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);
   });
 });
+
+describe('X12 acknowledgments we wait for', () => {
+  let world: TestWorld;
+  let hub: RunningHub & { url: string };
+
+  beforeAll(async () => {
+    world = newWorld({ HUB_WATCH_INTERVAL_MS: '300', HUB_MAX_FILE_BYTES: '65536' });
+    hub = await startInProcess(world);
+    const partner = { ...RENO, ackWindowHours: 0.0005 }; // 1.8 s
+    expect((await api(hub.url, 'POST', '/v1/connectors', { body: { ...EDI, config: { ...EDI.config, partners: [partner] } } })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await world?.drop();
+  });
+
+  const outbound850 = (isa13: number, po: string) =>
+    interchange({ from: 'ACMEHOME', to: 'RENOWMS', isa13, functionalId: 'PO', sets: [{ id: '850', control: '0001', body: [`BEG*00*SA*${po}**20261127`, 'PO1*1*1*EA*1**VP*P-1', 'CTT*1'] }] });
+  const ack997 = (isa13: number, group: number) =>
+    interchange({ from: 'RENOWMS', to: 'ACMEHOME', isa13, functionalId: 'FA', sets: [{ id: '997', control: '0001', body: [`AK1*PO*${group}`, 'AK2*850*0001', 'AK5*A', 'AK9*A*1*1*1'] }] });
+
+  it('raises INTEGRATION.ACK_OVERDUE once for a group the partner never acknowledged, and not for one it did', async () => {
+    const late = await post(hub, outbound850(7001, 'PO-LATE'), 'wait=10&direction=outbound');
+    const onTime = await post(hub, outbound850(7002, 'PO-ONTIME'), 'wait=10&direction=outbound');
+    expect((await post(hub, ack997(80, 7002))).body.status).toBe('parsed');
+    const c = await waitFor(async () => (await api(hub.url, 'GET', '/v1/cases?code=INTEGRATION.ACK_OVERDUE')).body.items[0], 10000, 'ACK_OVERDUE case');
+    expect(c).toMatchObject({ correlationKey: 'ack-overdue:edi:reno-3pl', ownerTeam: 'integration-support' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const detail = (await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body;
+    expect(detail.exceptions).toHaveLength(1);
+    expect(detail.exceptions[0].source.messageId).toBe(late.body.messageId);
+    expect(detail.exceptions[0].title).toMatch(/No 997\/999 from Reno 3PL for group 7001/);
+    const onTimeMsg = (await api(hub.url, 'GET', `/v1/messages/${onTime.body.messageId}`)).body;
+    expect(onTimeMsg.exceptions).toEqual([]);
+  });
+
+  it('refuses a file over HUB_MAX_FILE_BYTES with 413 naming the limit', async () => {
+    const big = Buffer.alloc(70_000, 'A');
+    const res = await post(hub, big);
+    expect(res).toMatchObject({ status: 413, body: { message: 'body is over the limit of 65536 bytes (HUB_MAX_FILE_BYTES)' } });
+  });
+});

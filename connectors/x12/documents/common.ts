@@ -161,8 +161,18 @@ export function applyProductPairs(target: ProductIds, seg: Segment, from: number
   for (let i = from; i < to; i += 2) if (el(seg, i) || el(seg, i + 1)) applyProductId(target, seg.tag, codeAt(seg, i), el(seg, i + 1));
 }
 
+/**
+ * A line with every common field present (undefined until read): objects of one shape from the start
+ * build several times faster on large sets than objects grown field by field. Undefined fields are
+ * dropped by JSON and accepted by the schema.
+ */
 export function newLine(): LineCore {
-  return { dates: {}, extra: {} };
+  return {
+    lineNumber: undefined, sku: undefined, buyerPart: undefined, vendorPart: undefined, upc: undefined, upcCase: undefined, ean: undefined,
+    gtin: undefined, lot: undefined, description: undefined, poNumber: undefined, quantityOrdered: undefined, quantityAcknowledged: undefined,
+    quantityShipped: undefined, quantityInvoiced: undefined, quantityAdjusted: undefined, uom: undefined, unitPrice: undefined,
+    priceBasis: undefined, status: undefined, reasonCode: undefined, dates: {}, parties: undefined, extra: {},
+  };
 }
 
 /**

@@ -30,8 +30,8 @@ export function el(seg: Segment | undefined, n: number): string | undefined {
   const v = raw(seg, n);
   if (!v) return undefined;
   const c = seg!.delimiters.component;
-  const cut = c ? v.split(c)[0] : v;
-  const t = cut.trim();
+  const at = c ? v.indexOf(c) : -1;
+  const t = (at >= 0 ? v.slice(0, at) : v).trim();
   return t ? t : undefined;
 }
 
