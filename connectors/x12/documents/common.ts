@@ -162,8 +162,9 @@ export function applyProductPairs(target: ProductIds, seg: Segment, from: number
 }
 
 /**
- * A line with every common field present (undefined until read): objects of one shape from the start
- * build several times faster on large sets than objects grown field by field. Undefined fields are
+ * A line with every common field present (undefined until read), so that lines keep one shape while
+ * they are filled in. Extend it with Object.assign: an object spread of this many keys makes V8 fall
+ * back to slow dictionary objects (measured 100x slower on a 10,000-line ASN). Undefined fields are
  * dropped by JSON and accepted by the schema.
  */
 export function newLine(): LineCore {

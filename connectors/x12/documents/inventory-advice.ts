@@ -22,7 +22,7 @@ const QUANTITY_NAMES: Record<string, InventoryQuantityName> = {
  * is absent, and DTM inside the QTY loop dates that quantity (e.g. 371 when on-order stock arrives).
  */
 function readLine(segs: Segment[]): InventoryLine {
-  const line: InventoryLine = { ...newLine(), quantities: [] };
+  const line: InventoryLine = Object.assign(newLine(), { quantities: [] as InventoryLine['quantities'] });
   let qty: InventoryLine['quantities'][number] | undefined;
   for (let i = 0; i < segs.length; ) {
     const s = segs[i];

@@ -31,7 +31,7 @@ function readTerms(s: Segment): Invoice['terms'][number] {
 
 /** IT1: 01 line number, 02 quantity invoiced, 03 unit, 04 unit price, 05 price basis, product ID pairs from 06. */
 function readLine(segs: Segment[]): InvoiceLine {
-  const line: InvoiceLine = { ...newLine(), charges: [] };
+  const line: InvoiceLine = Object.assign(newLine(), { charges: [] as Charge[] });
   for (let i = 0; i < segs.length; ) {
     const s = segs[i];
     if (s.tag === 'IT1') {

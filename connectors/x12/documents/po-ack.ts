@@ -70,8 +70,8 @@ export function buildPoAcknowledgment(set: SetInput, env: EnvelopeInput): PoAck 
     carrier: present(carrier),
     totals: present(totals),
     lines: lines.map((g) => {
-      const acks: Segment[] = [];
-      const line: AckLine = { ...readPo1Loop(g.segments, (s) => s.tag === 'ACK' && acks.push(s) > 0), acknowledgments: [] };
+      const acks = g.segments.filter((s) => s.tag === 'ACK');
+      const line: AckLine = Object.assign(readPo1Loop(g.segments, (s) => s.tag === 'ACK'), { acknowledgments: [] as Ack[] });
       line.acknowledgments = acks.map((s) => readAck(line, s));
       const quantities = line.acknowledgments.map((a) => a.quantity).filter((q): q is number => q !== undefined);
       line.status = line.acknowledgments[0]?.status;

@@ -47,7 +47,7 @@ function readLevel(node: HlNode, segs: Segment[], i: number): number {
 
 /** Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status). */
 function readItem(segs: Segment[]): ShipLine {
-  const line: ShipLine = { ...newLine(), hl: { path: [] } };
+  const line: ShipLine = Object.assign(newLine(), { quantityShippedToDate: undefined, hl: { path: [] as ShipLine['hl']['path'] }, packMark: undefined, tareMark: undefined });
   for (let i = 0; i < segs.length; ) {
     const s = segs[i];
     if (s.tag === 'LIN') {
