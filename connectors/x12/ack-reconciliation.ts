@@ -17,21 +17,22 @@ export async function reconcileAcks(
   partner: PartnerProfile,
   connectorId: string,
   ctx: ConnectorContext,
-  testMode: boolean,
+  usage: string,
 ): Promise<ConnectorFinding[]> {
   const findings: ConnectorFinding[] = [];
+  const testMode = usage !== 'P';
   for (const doc of docs) {
-    if (doc.type === 'functional_ack') findings.push(...(await functional(doc, partner, connectorId, ctx, testMode)));
+    if (doc.type === 'functional_ack') findings.push(...(await functional(doc, partner, connectorId, ctx, testMode, usage)));
     if (doc.type === 'technical_ack') findings.push(...(await technical(doc, partner, connectorId, ctx, testMode)));
   }
   return findings;
 }
 
-async function functional(ack: FunctionalAck, partner: PartnerProfile, connectorId: string, ctx: ConnectorContext, testMode: boolean): Promise<ConnectorFinding[]> {
+async function functional(ack: FunctionalAck, partner: PartnerProfile, connectorId: string, ctx: ConnectorContext, testMode: boolean, usage: string): Promise<ConnectorFinding[]> {
   const group = ack.ackedGroup?.controlNumber;
   if (!group) return [];
   // The acknowledgment we were waiting for has come: no overdue alarm for this group.
-  await ctx.release(`expect:${partner.id}:gs:${strip(group)}`);
+  await ctx.release(`expect:${partner.id}:gs:${strip(group)}:${usage}`);
   const rejectedSets = ack.sets.filter((s) => s.status === 'R' || s.status === 'M' || s.status === 'W' || s.status === 'X');
   const groupRejected = ack.status === 'R' || ack.status === 'M' || ack.status === 'W' || ack.status === 'X';
   if (!rejectedSets.length && !groupRejected) return [];

@@ -42,7 +42,10 @@ export const X12Config = z.strictObject({
   /** Delimiters of the acknowledgments we send. */
   outbound: z
     .strictObject({ element: z.string().length(1).default('*'), component: z.string().length(1).default('>'), segment: z.string().length(1).default('~'), repetition: z.string().length(1).default('^') })
-    .default({ element: '*', component: '>', segment: '~', repetition: '^' }),
+    .default({ element: '*', component: '>', segment: '~', repetition: '^' })
+    .refine((d) => new Set(Object.values(d)).size === 4 && Object.values(d).every((c) => !/[A-Za-z0-9 ]/.test(c)), {
+      message: 'element, component, segment and repetition separators must be four different characters, none a letter, digit or space',
+    }),
 });
 export type X12Config = z.infer<typeof X12Config>;
 

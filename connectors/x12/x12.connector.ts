@@ -7,6 +7,7 @@ import { buildDocument } from './documents/index.js';
 import { EnvelopeWalker } from './envelope.js';
 import type { X12Finding, X12Group, X12Interchange } from './model.js';
 import { reconcileAcks } from './ack-reconciliation.js';
+import { isSupportedSet } from './set-specs.js';
 import { X12Config, partnerFor, type PartnerProfile } from './partners.js';
 import { X12SyntaxError, X12Tokenizer } from './tokenizer.js';
 
@@ -15,7 +16,14 @@ type Cfg = X12Config;
 interface WalkedInterchange {
   ic: X12Interchange;
   groups: X12Group[];
-  docs: BusinessDocument[];
+  docs: WalkedDocument[];
+}
+
+interface WalkedDocument {
+  doc: BusinessDocument;
+  group?: X12Group;
+  /** The set has segment/element errors only: processed when the partner's errorHandling is note_errors. */
+  noted: boolean;
 }
 
 const CHUNK = 1 << 20;
@@ -53,12 +61,13 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
     const walker = new EnvelopeWalker({
       onSet: (set, group, ic) => {
         if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
-        if (!set.accepted) return;
+        const noted = !set.accepted && set.findings.every((f) => f.level === 'segment' || f.level === 'element');
+        if (!set.accepted && !noted) return;
         const doc = buildDocument(set, {
           group: { version: group.version, controlNumber: group.controlNumber, senderCode: group.senderCode, receiverCode: group.receiverCode, functionalId: group.functionalId },
           interchange: { controlNumber: ic.controlNumber, senderId: ic.senderId, receiverId: ic.receiverId, usage: ic.usage, version: ic.version },
         });
-        if (doc) current.docs.push(doc);
+        if (doc) current.docs.push({ doc, group, noted });
       },
       onGroupEnd: (group, ic) => {
         if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
@@ -68,7 +77,7 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
         if (!current || current.ic !== ic) result.push((current = { ic, groups: [], docs: [] }));
         for (const seg of ic.ta1) {
           const doc = buildDocument({ id: 'TA1', controlNumber: '', segments: [seg] }, { interchange: { controlNumber: ic.controlNumber, senderId: ic.senderId, receiverId: ic.receiverId, usage: ic.usage } });
-          if (doc) current.docs.push(doc);
+          if (doc) current.docs.push({ doc, noted: false });
         }
       },
     });
@@ -105,11 +114,15 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
       return;
     }
     if (outbound) return this.sentCopy(w, instance.id, partner, ctx, out, testMode);
-    const dup = await ctx.claim(`isa:${partner.id}:${Number(ic.controlNumber) || ic.controlNumber}`, partner.duplicates.lookbackDays);
+    // Test and production traffic are separate worlds: a test interchange never duplicates a production one.
+    const dup = await ctx.claim(`isa:${partner.id}:${ic.usage}:${Number(ic.controlNumber) || ic.controlNumber}`, partner.duplicates.lookbackDays);
+    // Claimed by this very message: it was processed in an earlier run (a replay after a partner fix).
+    if (dup?.self) return;
     let groupDups: string[] = [];
     if (!dup && partner.duplicates.groups) {
       for (const g of w.groups) {
-        if (await ctx.claim(`gs:${partner.id}:${g.functionalId}:${Number(g.controlNumber) || g.controlNumber}`, partner.duplicates.lookbackDays)) groupDups.push(g.controlNumber);
+        const prior = await ctx.claim(`gs:${partner.id}:${ic.usage}:${g.functionalId}:${Number(g.controlNumber) || g.controlNumber}`, partner.duplicates.lookbackDays);
+        if (prior && !prior.self) groupDups.push(g.controlNumber);
       }
     }
     const duplicate = !!dup || groupDups.length > 0;
@@ -128,11 +141,29 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
     const problems = collectFindings(ic, w.groups);
     if (problems.length) out.findings!.push(syntaxFinding(instance.id, partner, ic, problems, testMode));
 
+    // What the acknowledgments reject is not processed: a rejected interchange (TA1 R) or group (AK9 R), and
+    // sets with errors unless the partner's errorHandling is note_errors (AK5 E).
+    const icRejected = ic.findings.length > 0;
+    const docs = w.docs
+      .filter((d) => !icRejected && !(d.group && d.group.findings.some((f) => f.level === 'group')))
+      .filter((d) => !d.noted || partner.errorHandling === 'note_errors')
+      .map((d) => d.doc);
     if (!rejectDuplicate) {
-      for (const doc of w.docs) out.documents.push(toParsed(doc, partner, testMode, duplicate));
-      if (!duplicate) out.findings!.push(...(await reconcileAcks(w.docs, partner, instance.id, ctx, testMode)));
+      for (const doc of docs) out.documents.push(toParsed(doc, partner, testMode, duplicate));
+      if (!duplicate) out.findings!.push(...(await reconcileAcks(docs, partner, instance.id, ctx, ic.usage)));
     }
-    out.outbound!.push(...(await this.acks(w, partner, cfg, ctx, rejectDuplicate)));
+    const { acks, failures } = await this.acks(w, partner, cfg, ctx, rejectDuplicate);
+    out.outbound!.push(...acks);
+    if (failures.length) {
+      out.findings!.push({
+        code: 'INTEGRATION.EDI_SYNTAX_ERROR',
+        title: `No acknowledgment could be built for interchange ${ic.controlNumber} from ${partner.name}: ${failures[0]}`.slice(0, 200),
+        correlationKey: `edi-syntax:${instance.id}:${partner.id}:${ic.controlNumber}`,
+        attributes: { partner: partner.id, failures },
+        testMode,
+        fails: false,
+      });
+    }
   }
 
   /**
@@ -143,11 +174,11 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
     await ctx.claim(`sent:${partner.id}:isa:${Number(w.ic.controlNumber) || w.ic.controlNumber}`, partner.duplicates.lookbackDays);
     // Each group we sent expects the partner's 997/999 within ackWindowHours (see watch()).
     if (partner.ack !== 'none') {
-      for (const g of w.groups) await ctx.claim(`expect:${partner.id}:gs:${g.controlNumber.replace(/^0+(?=\d)/, '')}`, 3650);
+      for (const g of w.groups) await ctx.claim(`expect:${partner.id}:gs:${g.controlNumber.replace(/^0+(?=\d)/, '')}:${w.ic.usage}`, 3650);
     }
     const problems = collectFindings(w.ic, w.groups);
     if (problems.length) out.findings!.push(syntaxFinding(connectorId, partner, w.ic, problems, testMode));
-    for (const doc of w.docs) {
+    for (const { doc } of w.docs) {
       const p = toParsed(doc, partner, testMode, true);
       out.documents.push({ ...p, payload: { ...(p.payload as object), direction: 'outbound', duplicate: undefined } });
     }
@@ -161,7 +192,7 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
       for (const c of await ctx.claims(prefix)) {
         const waited = ctx.now.getTime() - c.claimedAt.getTime();
         if (waited < partner.ackWindowHours * 3_600_000) break;
-        const group = c.key.slice(prefix.length);
+        const [group, usage] = c.key.slice(prefix.length).split(':');
         await ctx.release(c.key);
         if (!(await ctx.claimOnce(`overdue:${partner.id}:gs:${group}`, c.messageId))) continue;
         out.push({
@@ -171,6 +202,7 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
             title: `No 997/999 from ${partner.name} for group ${group} after ${Math.round(waited / 60_000)} min (window ${partner.ackWindowHours} h)`.slice(0, 200),
             correlationKey: `ack-overdue:${instance.id}:${partner.id}`,
             attributes: { partner: partner.id, group, sentAt: c.claimedAt.toISOString(), windowHours: partner.ackWindowHours },
+            testMode: usage !== undefined && usage !== 'P',
             fails: false,
           },
         });
@@ -179,9 +211,10 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
     return out;
   }
 
-  private async acks(w: WalkedInterchange, partner: PartnerProfile, cfg: Cfg, ctx: ConnectorContext, rejectDuplicate: boolean): Promise<OutboundDocument[]> {
+  private async acks(w: WalkedInterchange, partner: PartnerProfile, cfg: Cfg, ctx: ConnectorContext, rejectDuplicate: boolean): Promise<{ acks: OutboundDocument[]; failures: string[] }> {
     const { ic } = w;
     const acks: OutboundDocument[] = [];
+    const failures: string[] = [];
     const icRejected = ic.findings.length > 0;
     const sender = { qualifier: cfg.us.qualifier, id: cfg.us.id, appCode: cfg.us.appCode ?? cfg.us.id };
     const receiver = { qualifier: partner.isa.qualifier, id: partner.isa.id, appCode: partner.isa.appCode ?? partner.isa.id };
@@ -193,15 +226,21 @@ export class X12Connector implements Connector<Cfg, Record<string, never>> {
       const content = buildTa1(ic, { accepted: !icRejected && !rejectDuplicate, noteCode, controlNumbers: { isa13 }, sender, receiver, delimiters });
       acks.push({ kind: 'TA1', content, contentType: 'application/edi-x12', partner: partner.id, controlNumber: String(isa13).padStart(9, '0') });
     }
-    if (partner.ack === 'none' || rejectDuplicate) return acks;
-    for (const group of w.groups) {
+    if (partner.ack === 'none' || rejectDuplicate) return { acks, failures };
+    // Acknowledgments are never acknowledged: FA groups (997/999) get no 997 back.
+    for (const group of w.groups.filter((g) => g.functionalId !== 'FA')) {
       const isa13 = await ctx.nextCounter(`isa13:${partner.id}`);
       const gs06 = await ctx.nextCounter(`gs06:${partner.id}`);
       const options = { controlNumbers: { isa13, gs06, st02: 1 }, sender, receiver, delimiters, handling: partner.errorHandling };
-      const content = partner.ack === '999' ? build999(group, ic, options) : build997(group, ic, options);
-      acks.push({ kind: partner.ack, content, contentType: 'application/edi-x12', partner: partner.id, controlNumber: String(isa13).padStart(9, '0') });
+      try {
+        const content = partner.ack === '999' ? build999(group, ic, options) : build997(group, ic, options);
+        acks.push({ kind: partner.ack, content, contentType: 'application/edi-x12', partner: partner.id, controlNumber: String(isa13).padStart(9, '0') });
+      } catch (e) {
+        // A group too broken to acknowledge (e.g. a non-numeric GS06) is reported, not retried forever.
+        failures.push(`group ${group.controlNumber}: ${(e as Error).message}`);
+      }
     }
-    return acks;
+    return { acks, failures };
   }
 }
 
@@ -217,7 +256,12 @@ function toParsed(doc: BusinessDocument, partner: PartnerProfile, testMode: bool
 }
 
 function collectFindings(ic: X12Interchange, groups: X12Group[]): X12Finding[] {
-  const sets = groups.flatMap((g) => g.sets.flatMap((s) => s.findings.map((f) => ({ ...f, set: `${s.id}/${s.controlNumber}`, group: g.controlNumber }))));
+  // A set we do not read is acknowledged R with AK5 1; say so here too, or it would vanish silently.
+  const unsupported = (s: X12Group['sets'][number]): X12Finding[] =>
+    isSupportedSet(s.id) || s.findings.some((f) => f.level === 'set' && f.code === '1')
+      ? []
+      : [{ level: 'set', code: '1', message: `transaction set ${s.id} is not supported by this connector`, position: s.findings[0]?.position ?? { segmentIndex: -1, offset: -1 } }];
+  const sets = groups.flatMap((g) => g.sets.flatMap((s) => [...unsupported(s), ...s.findings].map((f) => ({ ...f, set: `${s.id}/${s.controlNumber}`, group: g.controlNumber }))));
   return [...ic.findings, ...groups.flatMap((g) => g.findings.map((f) => ({ ...f, group: g.controlNumber }))), ...sets];
 }
 

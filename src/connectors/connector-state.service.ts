@@ -88,7 +88,7 @@ export class ConnectorState {
           [connectorId, key.slice(0, 256)],
         );
         const prior = rows[0];
-        if (prior.message_id === messageId) return null;
+        if (prior.message_id === messageId) return { messageId, seenAt: new Date(prior.claimed_at), self: true };
         const ageDays = (receivedAt.getTime() - new Date(prior.claimed_at).getTime()) / 86_400_000;
         if (ageDays <= lookbackDays) return { messageId: prior.message_id, seenAt: new Date(prior.claimed_at) };
         // Outside the lookback window: the partner reused the number; this message takes the claim.

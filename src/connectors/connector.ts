@@ -90,9 +90,10 @@ export interface ConnectorContext {
   nextCounter(scope: string): Promise<number>;
   /**
    * Claims a key (e.g. a partner's ISA13) for this message. Returns the earlier message that
-   * claimed it within the lookback window, or null when this message is the first.
+   * claimed it within the lookback window (`self` when that was this same message, in an earlier
+   * run), or null when this message is the first.
    */
-  claim(key: string, lookbackDays: number): Promise<{ messageId: string; seenAt: Date } | null>;
+  claim(key: string, lookbackDays: number): Promise<{ messageId: string; seenAt: Date; self?: boolean } | null>;
   /** Drops a claim (e.g. an acknowledgment we were waiting for has arrived). */
   release(key: string): Promise<void>;
   /** Documents this connector stored as sent to a partner (outbound copies), by their X12 control numbers. */

@@ -63,9 +63,10 @@ export class DocumentLedger {
   }
 
   /** Earlier documents that share a PO, depositor order or shipment with this one (for cross-document mappings). */
-  async relatedTo(m: EntityManager, connectorId: string, refs: NonNullable<ParsedDocument['store']>): Promise<RelatedDocument[]> {
+  async relatedTo(m: EntityManager, connectorId: string, refs: NonNullable<ParsedDocument['store']>, testMode: boolean): Promise<RelatedDocument[]> {
     const conds: string[] = [];
-    const params: unknown[] = [connectorId];
+    // Same partner and same world (test or production): another partner's PO number is not ours.
+    const params: unknown[] = [connectorId, refs.partner ?? null, testMode];
     for (const [col, v] of [['po_number', refs.poNumber], ['depositor_order', refs.depositorOrder], ['shipment_id', refs.shipmentId]] as const) {
       if (v) {
         params.push(v);
@@ -75,7 +76,8 @@ export class DocumentLedger {
     if (!conds.length) return [];
     const rows: { id: string; type: string; message_id: string; received_at: Date; payload: Record<string, unknown> }[] = await m.query(
       `SELECT id, type, message_id, received_at, payload FROM business_documents
-        WHERE connector_id = $1 AND (${conds.join(' OR ')}) ORDER BY received_at DESC LIMIT 20`,
+        WHERE connector_id = $1 AND partner IS NOT DISTINCT FROM $2 AND test_mode = $3 AND (${conds.join(' OR ')})
+        ORDER BY received_at DESC LIMIT 20`,
       params,
     );
     return rows.map((r) => ({ id: r.id, type: r.type, messageId: r.message_id, receivedAt: r.received_at, payload: r.payload }));

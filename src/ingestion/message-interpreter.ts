@@ -112,7 +112,7 @@ export class MessageInterpreter {
     for (const doc of toMap) {
       const c = ctx(doc.documentType, doc.testMode ?? false);
       try {
-        const related = doc.store ? await this.documents.relatedTo(m, instance.id, doc.store) : [];
+        const related = doc.store ? await this.documents.relatedTo(m, instance.id, doc.store, doc.testMode ?? false) : [];
         const drafts = await runMapping(mapping!, doc.payload, {
           type: doc.documentType,
           connectorId: instance.id,

@@ -144,11 +144,34 @@ describe('X12 connector through the hub', () => {
       sets: [{ id: '997', control: '0001', body: ['AK1*PO*5001', 'AK2*850*0042', 'AK3*PO1*2**8', 'AK4*4**7*ZZ', 'AK5*R*5', 'AK9*R*1*1*0'] }],
     });
     const res = await post(hub, rejection);
+    // An acknowledgment is never acknowledged.
+    expect(res.body.acks).toEqual([]);
     const excs = await exceptionsOf(res.body.messageId);
     expect(excs.map((e) => e.code)).toEqual(['INTEGRATION.EDI_REJECTED']);
     const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=po:PO-9001')).body.items[0];
     expect(c).toMatchObject({ code: 'INTEGRATION.EDI_REJECTED', ownerTeam: 'integration-support' });
     expect(c.title).toMatch(/Reno 3PL rejected our purchase order PO PO-9001 \(group 5001, set 0042\): codes 5/);
+  });
+
+  it('does not act on what its acknowledgments reject: a bad interchange trailer, an unsupported set, a non-numeric GS06', async () => {
+    const body = ['W15*20261127*ADJ-9*DEP-9', 'W19*AU*-2*EA**VN*Z-1'];
+    const badTrailer = interchange({ from: 'RENOWMS', to: 'ACMEHOME', isa13: 950, functionalId: 'AW', sets: [{ id: '947', control: '0001', body }] }).replace('IEA*1*000000950', 'IEA*1*000000951');
+    const r1 = await post(hub, badTrailer);
+    expect(r1.body.acks.map((a: any) => a.kind)).toEqual(['TA1', '997']);
+    expect(r1.body.acks[0].content).toMatch(/TA1\*000000950\*\d{6}\*\d{4}\*R\*001/);
+    expect((await exceptionsOf(r1.body.messageId)).map((e) => e.code)).toEqual(['INTEGRATION.EDI_SYNTAX_ERROR']);
+    expect((await api(hub.url, 'GET', `/v1/documents?type=inventory_adjustment`)).body.items.some((d: any) => d.messageId === r1.body.messageId)).toBe(false);
+
+    const unsupported = interchange({ from: 'RENOWMS', to: 'ACMEHOME', isa13: 951, functionalId: 'SM', sets: [{ id: '204', control: '0001', body: ['B2**SCAC**SH-1'] }] });
+    const r2 = await post(hub, unsupported);
+    expect(r2.body.acks[0].content).toMatch(/AK5\*R\*1/);
+    const e2 = await exceptionsOf(r2.body.messageId);
+    expect(e2.map((e) => e.code)).toEqual(['INTEGRATION.EDI_SYNTAX_ERROR']);
+
+    const badGs06 = interchange({ from: 'RENOWMS', to: 'ACMEHOME', isa13: 952, functionalId: 'AW', sets: [{ id: '947', control: '0001', body }] }).replace(/\*1200\*952\*X\*/, '*1200*ABC*X*').replace('GE*1*952', 'GE*1*ABC');
+    const r3 = await post(hub, badGs06);
+    expect(['routed', 'failed']).toContain(r3.body.status);
+    expect((await api(hub.url, 'GET', `/v1/messages/${r3.body.messageId}`)).body.status).not.toBe('dead');
   });
 
   it('stores input that is not X12 and reports where it breaks, without crashing', async () => {
