@@ -9,6 +9,7 @@ import { CasesModule } from './cases/cases.module.js';
 import { HubConfigModule } from './config/config.module.js';
 import type { HubConfig } from './config/hub-config.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         BullModule.forRoot({ connection: redisConnection(cfg.redisUrl, { worker: false }), prefix: cfg.keyPrefix }),
         ObservabilityModule,
         AuditModule,
+        DeliveryModule,
         AuthModule,
         CanonicalModule,
         ConnectorsModule,

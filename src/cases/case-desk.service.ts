@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
 import { Router } from '../routing/router.service.js';
 import { CaseRecord, type CaseStatus } from './case.entity.js';
 import { ExceptionRecord } from './exception.entity.js';
@@ -26,6 +27,7 @@ export class CaseDesk {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly audit: AuditTrail,
     private readonly router: Router,
+    private readonly events: EventFeed,
   ) {}
 
   async list(f: CaseFilter): Promise<{ items: CaseRecord[]; nextCursor: string | null }> {
@@ -94,7 +96,18 @@ export class CaseDesk {
       await m.update(CaseRecord, { id }, patch);
       const after = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== 'updatedAt'));
       await this.audit.record(m, [{ actor, entityType: 'case', entityId: id, action, before, after: { ...after, ...extra } }]);
-      return Object.assign(c, patch);
+      const updated = Object.assign(c, patch);
+      await this.events.append(m, [
+        {
+          type: action === 'case.resolved' ? 'case.resolved' : 'case.updated',
+          caseId: id,
+          entityType: 'case',
+          entityId: id,
+          facets: { team: updated.ownerTeam, code: updated.code, severity: updated.severity, site: updated.site, businessUnit: updated.businessUnit },
+          payload: { case: updated, change: { action, by: actor, before, after: { ...after, ...extra } } },
+        },
+      ]);
+      return updated;
     });
   }
 }

@@ -6,6 +6,7 @@ import type { CanonicalException } from '../canonical/exception.schema.js';
 import { maxSeverity, type Severity } from '../canonical/taxonomy.js';
 import type { AuditEntry } from '../audit/audit-trail.service.js';
 import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import type { RoutingDecision } from '../routing/router.service.js';
 import { ExceptionRecord } from './exception.entity.js';
 
@@ -21,6 +22,8 @@ export interface IntakeResult {
   casesOpened: { id: string; team: string }[];
   casesJoined: string[];
   audit: AuditEntry[];
+  /** Outbox events for the same transaction (exception.created, case.opened, case.updated). */
+  events: NewEvent[];
 }
 
 interface CaseGroup {
@@ -40,7 +43,7 @@ interface CaseGroup {
 @Injectable()
 export class CaseIntake {
   async record(m: EntityManager, items: RoutedException[]): Promise<IntakeResult> {
-    const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [] };
+    const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [], events: [] };
     if (items.length === 0) return result;
 
     const ids = items.map(() => uuidv7());
@@ -111,6 +114,14 @@ export class CaseIntake {
 
     rows.forEach((r, i) => {
       result.exceptionIds.push(r.id);
+      result.events.push({
+        type: 'exception.created',
+        caseId: r.caseId,
+        entityType: 'exception',
+        entityId: r.id,
+        facets: { team: items[i].decision.team, code: r.code, severity: r.severity, site: r.site, businessUnit: r.businessUnit },
+        payload: { exception: { id: r.id, ...r.payload }, caseId: r.caseId },
+      });
       result.audit.push({
         actor: SYSTEM_ACTOR,
         entityType: 'exception',
@@ -127,6 +138,8 @@ export class CaseIntake {
         },
       });
     });
+    // Subscribers read "exception created, then its case opened/updated".
+    result.events = [...result.events.filter((e) => e.type === 'exception.created'), ...result.events.filter((e) => e.type !== 'exception.created')];
     return result;
   }
 
@@ -182,6 +195,19 @@ export class CaseIntake {
     for (const r of rows) {
       byKey.set(r.correlation_key, r.id);
       const g = groupByKey.get(r.correlation_key)!;
+      const e = g.first.exception;
+      result.events.push({
+        type: r.opened ? 'case.opened' : 'case.updated',
+        caseId: r.id,
+        entityType: 'case',
+        entityId: r.id,
+        facets: { team: r.owner_team, code: e.code, severity: r.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null },
+        payload: {
+          case: { id: r.id, correlationKey: r.correlation_key, ownerTeam: r.owner_team, severity: r.severity, exceptionCount: r.exception_count, title: e.title, code: e.code },
+          addedExceptions: g.exceptionIds,
+          ...(r.opened ? { routing: explanation(g.first.decision) } : {}),
+        },
+      });
       if (r.opened) {
         result.casesOpened.push({ id: r.id, team: r.owner_team });
         result.audit.push({

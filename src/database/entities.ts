@@ -4,6 +4,7 @@ import { CaseRecord } from '../cases/case.entity.js';
 import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
+import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
@@ -20,4 +21,5 @@ export const ENTITIES = [
   OutboundDocumentRecord,
   ConnectorCounter,
   ConnectorClaim,
+  OutboxEvent,
 ];

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { integrationException } from '../canonical/exception-draft.js';
 import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { ConnectorState } from '../connectors/connector-state.service.js';
 import { returnedRows } from '../database/returning.js';
@@ -27,6 +28,7 @@ export class ConnectorWatch {
     private readonly router: Router,
     private readonly intake: CaseIntake,
     private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -71,6 +73,7 @@ export class ConnectorWatch {
         ...routed.map((r) => ({ actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.watch-finding', after: { code: r.exception.code, title: r.exception.title } })),
         ...intake.audit,
       ]);
+      await this.events.append(m, intake.events);
       this.log.info({ connector: connectorId, findings: routed.length }, 'connector watch raised exceptions');
       return routed.length;
     });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
@@ -35,6 +36,7 @@ export class Pipeline {
     private readonly router: Router,
     private readonly intake: CaseIntake,
     private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
     private readonly metrics: HubMetrics,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
@@ -98,6 +100,18 @@ export class Pipeline {
         after: { status: u.status, exceptions: u.count, documentTypes: u.docTypes, errors: u.errors.map((e) => e.message) },
       }));
       await this.audit.record(m, [...entries, ...intake.audit]);
+      // Publish stage: events go to the transactional outbox with the rest of the batch's writes.
+      await this.events.append(m, [
+        ...intake.events,
+        ...updates
+          .filter((u) => u.status === 'failed')
+          .map((u) => ({
+            type: 'message.failed' as const,
+            entityType: 'message' as const,
+            entityId: u.id,
+            payload: { messageId: u.id, errors: u.errors, documentTypes: u.docTypes },
+          })),
+      ]);
       this.metrics.stageDuration.observe({ stage: 'persist' }, (performance.now() - tPersist) / 1000);
       for (const r of routed) this.metrics.exceptionsCreated.inc({ code: r.exception.code, severity: r.decision.severity });
       for (const c of intake.casesOpened) this.metrics.casesOpened.inc({ team: c.team });

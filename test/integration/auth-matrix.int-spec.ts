@@ -21,6 +21,7 @@ const ENDPOINTS: { method: string; path: string; allowed: Role[]; body?: unknown
   { method: 'GET', path: `/v1/messages/${ZERO}/acks`, allowed: ['viewer', 'operator', 'integrator'] },
   { method: 'POST', path: '/v1/connectors/test-wms/messages', allowed: ['integrator'], body: { any: 'thing' } },
   { method: 'GET', path: '/v1/documents', allowed: ['viewer', 'operator', 'integrator'] },
+  { method: 'GET', path: '/v1/events', allowed: ['viewer', 'operator', 'integrator'] },
   { method: 'GET', path: `/v1/documents/${ZERO}`, allowed: ['viewer', 'operator', 'integrator'] },
   { method: 'POST', path: `/v1/messages/${ZERO}/replay`, allowed: ['integrator'] },
   { method: 'GET', path: '/v1/connector-types', allowed: ['viewer', 'operator', 'integrator'] },

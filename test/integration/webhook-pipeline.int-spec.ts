@@ -218,3 +218,50 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
     expect(metrics).not.toMatch(new RegExp(ADMIN_KEY));
   });
 });
+
+describe('event feed (transactional outbox)', () => {
+  let world: TestWorld;
+  let hub: RunningHub & { url: string };
+  beforeAll(async () => {
+    world = newWorld();
+    hub = await startInProcess(world);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await world?.drop();
+  });
+
+  it('publishes case and exception events in commit order, resumable from a cursor, filtered like subscriptions', async () => {
+    const first = await postWebhook(hub.url, world, pickShortfall('SO-FEED-1'));
+    await waitFor(async () => (await api(hub.url, 'GET', `/v1/messages/${first.body.messageId}`)).body.status === 'routed');
+    const page1 = await waitFor(async () => {
+      const r = (await api(hub.url, 'GET', '/v1/events')).body;
+      return r.items.length >= 2 ? r : undefined;
+    });
+    expect(page1.items.map((e: any) => e.type).sort()).toEqual(['case.opened', 'exception.created']);
+    const opened = page1.items.find((e: any) => e.type === 'case.opened');
+    expect(opened.payload.case).toMatchObject({ ownerTeam: 'warehouse-ops', severity: 'critical' });
+
+    await postWebhook(hub.url, world, pickShortfall('SO-FEED-1', 'SKU-2'));
+    const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-FEED-1')).body.items[0];
+    await api(hub.url, 'POST', `/v1/cases/${c.id}/resolve`, { body: { rootCause: 'INVENTORY_SYNC_DELAY' } });
+    const page2 = await waitFor(async () => {
+      const r = (await api(hub.url, 'GET', `/v1/events?after=${page1.nextCursor}`)).body;
+      return r.items.some((e: any) => e.type === 'case.resolved') ? r : undefined;
+    });
+    expect(page2.items.map((e: any) => e.type)).toEqual(['exception.created', 'case.updated', 'case.resolved']);
+    const filtered = (await api(hub.url, 'GET', '/v1/events?types=case.resolved&team=warehouse-ops')).body.items;
+    expect(filtered).toHaveLength(1);
+    expect((await api(hub.url, 'GET', '/v1/events?team=finance-ap')).body.items).toEqual([]);
+    expect((await api(hub.url, 'GET', '/v1/events?after=12')).status).toBe(400);
+  });
+
+  it('publishes nothing for a change that rolled back', async () => {
+    const { rows: before } = await world.db.query(`SELECT count(*)::int AS n FROM outbox_events`);
+    const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-FEED-1')).body.items[0];
+    // Resolving twice fails inside its transaction: no event may escape.
+    expect((await api(hub.url, 'POST', `/v1/cases/${c.id}/resolve`, { body: { rootCause: 'OTHER' } })).status).toBe(409);
+    const { rows: after } = await world.db.query(`SELECT count(*)::int AS n FROM outbox_events`);
+    expect(after[0].n).toBe(before[0].n);
+  });
+});

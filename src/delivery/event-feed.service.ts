@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { OutboxEvent, type EventType } from './outbox-event.entity.js';
+
+export interface NewEvent {
+  type: EventType;
+  caseId?: string | null;
+  entityType: 'case' | 'exception' | 'message';
+  entityId: string;
+  facets?: { team?: string | null; code?: string | null; severity?: string | null; site?: string | null; businessUnit?: string | null };
+  payload: Record<string, unknown>;
+}
+
+export interface FeedQuery {
+  after?: string;
+  limit: number;
+  types?: string[];
+  team?: string;
+  code?: string;
+  severity?: string;
+  site?: string;
+  businessUnit?: string;
+}
+
+/** The event outbox and the pull feed read from it. */
+@Injectable()
+export class EventFeed {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** Appends events inside the caller's transaction: they commit, or vanish, with the change. */
+  async append(m: EntityManager, events: NewEvent[]): Promise<void> {
+    if (!events.length) return;
+    const rows = events.map((e) => ({
+      type: e.type,
+      caseId: e.caseId ?? null,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      team: e.facets?.team ?? null,
+      code: e.facets?.code ?? null,
+      severity: e.facets?.severity ?? null,
+      site: e.facets?.site ?? null,
+      businessUnit: e.facets?.businessUnit ?? null,
+      payload: e.payload,
+    }));
+    await m.createQueryBuilder().insert().into(OutboxEvent).values(rows as QueryDeepPartialEntity<OutboxEvent>[]).updateEntity(false).execute();
+  }
+
+  /**
+   * Events after a cursor, in commit-safe order. Ids are assigned at insert but become visible at
+   * commit, so paging by id could skip an event whose transaction commits late. Instead events are
+   * ordered by (writing transaction, id) and only those of transactions older than every running
+   * one (the snapshot's xmin) are returned: once returned, nothing can appear before the cursor.
+   */
+  async read(q: FeedQuery): Promise<{ items: OutboxEvent[]; nextCursor: string | null }> {
+    const qb = this.ds
+      .getRepository(OutboxEvent)
+      .createQueryBuilder('e')
+      .where(`e.tx < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`)
+      .orderBy('e.tx', 'ASC')
+      .addOrderBy('e.id', 'ASC')
+      .limit(q.limit);
+    if (q.after) {
+      const [tx, id] = q.after.split('-');
+      qb.andWhere('(e.tx, e.id) > (:tx, :id)', { tx, id });
+    }
+    if (q.types?.length) qb.andWhere('e.type IN (:...types)', { types: q.types });
+    for (const k of ['team', 'code', 'severity', 'site', 'businessUnit'] as const) {
+      if (q[k]) qb.andWhere(`e.${k} = :${k}`, { [k]: q[k] });
+    }
+    const items = await qb.getMany();
+    const last = items[items.length - 1];
+    return { items, nextCursor: last ? `${last.tx}-${last.id}` : (q.after ?? null) };
+  }
+}
