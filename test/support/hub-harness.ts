@@ -146,14 +146,7 @@ export async function postWebhook(baseUrl: string, world: TestWorld, body: strin
     headers: { 'content-type': o.contentType ?? 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': signature },
     body: buf,
   });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, id };
+  return { status: res.status, body: await bodyOf(res), id };
 }
 
 export async function api(baseUrl: string, method: string, pathName: string, opts: { key?: string | null; body?: unknown } = {}) {
@@ -166,14 +159,17 @@ export async function api(baseUrl: string, method: string, pathName: string, opt
     },
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
   });
+  return { status: res.status, body: await bodyOf(res) };
+}
+
+/** The response body as JSON when it is JSON, else as text. */
+async function bodyOf(res: Response): Promise<any> {
   const text = await res.text();
-  let json: any;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    json = text;
+    return text;
   }
-  return { status: res.status, body: json };
 }
 
 export function pickShortfall(order: string, sku = 'HX-2210', extra: Record<string, unknown> = {}) {
