@@ -199,13 +199,25 @@ export function isValidTime(v: string): boolean {
 
 /** The problem with one simple value (present, non-repeated, non-composite), if any. */
 function checkValue(v: string, r: ElementRule, ctx: CheckContext): ElementErrorCode | undefined {
-  if (CONTROL.test(v) || v.includes(ctx.delimiters.component)) return '6';
+  // PERF: one pass over the characters instead of a regex plus includes() per value.
+  const comp = ctx.delimiters.component;
+  const cc = comp.length === 1 ? comp.charCodeAt(0) : -1;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === cc) return '6';
+  }
+  if (cc < 0 && v.includes(comp)) return '6';
   let len = v.length;
-  let [min, max] = [r.min, r.max];
-  if (r.type === 'DT' && max === 8 && ctx.legacyDates) [min, max] = [6, 6];
+  let min = r.min;
+  let max = r.max;
+  if (r.type === 'DT' && max === 8 && ctx.legacyDates) min = max = 6;
   if (r.type === 'N0' || r.type === 'N2' || r.type === 'R') {
     if (!(r.type === 'R' ? DECIMAL : NUMERIC).test(v)) return '6';
-    len = v.replace(/^-/, '').replace('.', '').replace(/E-?\d+$/, '').length;
+    // Digits only: no sign, decimal point or exponent (the regex above guarantees the shape). PERF: no replace().
+    if (v.charCodeAt(0) === 45) len--;
+    if (v.includes('.')) len--;
+    const e = v.indexOf('E');
+    if (e >= 0) len -= v.length - e;
   }
   if (r.type === 'DT' && !isValidDate(v)) return '8';
   if (r.type === 'TM' && !isValidTime(v)) return '9';
@@ -235,6 +247,12 @@ function checkElement(tag: string, pos: number, raw: string, r: ElementRule, ctx
     return;
   }
   const rep = ctx.delimiters.repetition;
+  // PERF: the common case (one simple value) allocates nothing.
+  if (!r.components && !(rep && raw.includes(rep))) {
+    const code = checkValue(raw, r, ctx);
+    if (code) out.push(problem(tag, pos, code, r, raw));
+    return;
+  }
   const values = rep && raw.includes(rep) ? raw.split(rep) : [raw];
   if (values.length > r.repeat) {
     out.push(problem(tag, pos, '12', r, raw));
@@ -256,9 +274,13 @@ function checkElement(tag: string, pos: number, raw: string, r: ElementRule, ctx
   }
 }
 
+const NOTE_POSITIONS = new Map<string, number[]>();
+
 function checkNote(tag: string, note: string, els: string[], rule: SegmentRule, out: ElementProblem[]): void {
   const kind = note[0];
-  const pos = (note.slice(1).match(/\d\d/g) ?? []).map(Number);
+  // PERF: a note's positions never change; parse them once.
+  let pos = NOTE_POSITIONS.get(note);
+  if (!pos) NOTE_POSITIONS.set(note, (pos = (note.slice(1).match(/\d\d/g) ?? []).map(Number)));
   const has = (p: number) => (els[p] ?? '') !== '';
   const first = pos.find((p) => !has(p));
   const missing = (p: number | undefined) => p !== undefined && out.push({ ...problem(tag, p, '2', rule.elements[p - 1]), message: `${name(tag, p)}: required by syntax note ${note}` });
@@ -282,7 +304,10 @@ export function checkSegment(segment: Segment, rule: SegmentRule, ctx: CheckCont
   if (rule.maxElements !== undefined && last > rule.maxElements) {
     out.push(problem(segment.tag, rule.maxElements + 1, '3', undefined, els[rule.maxElements + 1]));
   }
-  rule.elements.forEach((r, i) => r && checkElement(segment.tag, i + 1, els[i + 1] ?? '', r, ctx, out));
+  for (let i = 0; i < rule.elements.length; i++) {
+    const r = rule.elements[i];
+    if (r) checkElement(segment.tag, i + 1, els[i + 1] ?? '', r, ctx, out);
+  }
   for (const note of rule.notes) checkNote(segment.tag, note, els, rule, out);
   return out;
 }

@@ -42,6 +42,13 @@ const NEWLINE = /[\r\n]/g;
 const LEADING_LAYOUT = /^[\s\u00a0\ufeff]+/;
 const LETTER = /[A-Za-z0-9]/;
 
+/** Length of the leading layout; printable ASCII first (every real segment) skips the regex. */
+function leadingLayout(s: string): number {
+  const c = s.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f) return 0;
+  return s.match(LEADING_LAYOUT)?.[0].length ?? 0;
+}
+
 export class X12Tokenizer {
   private buf = '';
   /** Stream offset of buf[0]. */
@@ -81,31 +88,42 @@ export class X12Tokenizer {
         if (!this.detect(final)) return;
       }
       const d = this.delims!;
-      const cut = this.buf.indexOf(d.segment);
-      if (cut < 0) {
-        if (!final) return;
-        const rest = this.clean(this.buf);
-        const lead = rest.match(LEADING_LAYOUT)?.[0].length ?? 0;
-        if (rest.length > lead) this.emit(rest.slice(lead), this.base + lead, true);
-        this.base += this.buf.length;
-        this.buf = '';
-        return;
+      const buf = this.buf;
+      const term = d.segment;
+      // PERF: one scan per buffer instead of two includes() per segment; most files have no line breaks.
+      const layout = this.stripNewlines && (buf.includes('\n') || buf.includes('\r'));
+      // PERF: walk a position through the buffer instead of re-slicing the buffer after every segment.
+      let pos = 0;
+      let redetect = false;
+      for (let cut = buf.indexOf(term); cut >= 0; cut = buf.indexOf(term, pos)) {
+        const raw = buf.slice(pos, cut);
+        const text = layout ? this.clean(raw) : raw;
+        const lead = leadingLayout(text);
+        const body = lead ? text.slice(lead) : text;
+        // A following interchange may use other delimiters: detect them again from its ISA.
+        if (body.startsWith('ISA') && body.length > 3 && body[3] !== d.element && this.index > 0) {
+          const at = pos + raw.indexOf('ISA');
+          this.buf = buf.slice(at);
+          this.base += at;
+          this.delims = undefined;
+          redetect = true;
+          break;
+        }
+        if (body.length) this.emit(body, this.base + pos + lead, false);
+        pos = cut + term.length;
       }
-      const raw = this.buf.slice(0, cut);
-      const consumed = cut + d.segment.length;
-      const text = this.clean(raw);
-      const lead = text.match(LEADING_LAYOUT)?.[0].length ?? 0;
-      const body = lead ? text.slice(lead) : text;
-      // A following interchange may use other delimiters: detect them again from its ISA.
-      if (body.startsWith('ISA') && body.length > 3 && body[3] !== d.element && this.index > 0) {
-        this.buf = this.buf.slice(raw.indexOf('ISA'));
-        this.base += raw.indexOf('ISA');
-        this.delims = undefined;
-        continue;
+      if (redetect) continue;
+      if (pos) {
+        this.buf = buf.slice(pos);
+        this.base += pos;
       }
-      if (body.length) this.emit(body, this.base + lead, false);
-      this.buf = this.buf.slice(consumed);
-      this.base += consumed;
+      if (!final) return;
+      const rest = this.clean(this.buf);
+      const lead = leadingLayout(rest);
+      if (rest.length > lead) this.emit(rest.slice(lead), this.base + lead, true);
+      this.base += this.buf.length;
+      this.buf = '';
+      return;
     }
   }
 

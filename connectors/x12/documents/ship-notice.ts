@@ -17,6 +17,9 @@ const KINDS: Record<string, HlNode['kind']> = { S: 'shipment', O: 'order', T: 't
 /** Deeper trees are not real ASNs; capping keeps validation and storage from recursing without bound. */
 const MAX_DEPTH = 32;
 
+const isPack = (a: HlNode) => (a.kind === 'pack' || a.kind === 'subpack') && !!a.marks?.length;
+const isTare = (a: HlNode) => a.kind === 'tare' && !!a.marks?.length;
+
 interface Level {
   node: HlNode;
   segments: Segment[];
@@ -143,16 +146,26 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
     } else for (let i = 0; i < segments.length; ) i = readLevel(node, segments, i);
   }
   const { roots, parent } = linkTree(levels.map((l) => l.node));
-  lineNodes.forEach((node, index) => {
+  // PERF: one walk up per line, no chain/up arrays or find() closures. The first match on the way up
+  // wins, exactly as find() over [node, parent, grandparent, ...] did.
+  for (let index = 0; index < lineNodes.length; index++) {
+    const node = lineNodes[index];
     const line = lines[index];
-    const chain: HlNode[] = [];
-    for (let a = parent.get(node); a; a = parent.get(a)) chain.unshift(a);
-    line.hl = { id: node.id, path: chain.map((a) => ({ id: a.id, level: a.level })) };
-    const up = [node, ...chain.slice().reverse()];
-    line.poNumber ??= up.find((a) => a.poNumber)?.poNumber;
-    line.packMark = (up.find((a) => (a.kind === 'pack' || a.kind === 'subpack') && a.marks?.length) ?? node).marks?.[0].id;
-    line.tareMark = up.find((a) => a.kind === 'tare' && a.marks?.length)?.marks?.[0].id;
-  });
+    const path: ShipLine['hl']['path'] = [];
+    let po = node.poNumber || undefined;
+    let pack = isPack(node) ? node : undefined;
+    let tare = isTare(node) ? node : undefined;
+    for (let a = parent.get(node); a; a = parent.get(a)) {
+      path.push({ id: a.id, level: a.level });
+      if (!po && a.poNumber) po = a.poNumber;
+      if (!pack && isPack(a)) pack = a;
+      if (!tare && isTare(a)) tare = a;
+    }
+    line.hl = { id: node.id, path: path.reverse() };
+    line.poNumber ??= po;
+    line.packMark = (pack ?? node).marks?.[0].id;
+    line.tareMark = tare?.marks?.[0].id;
+  }
   for (const n of levels) if (n.node.poNumber) setKey(d, 'poNumber', n.node.poNumber, 'PRF.01');
   for (const l of lines) if (l.poNumber) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
   if (d.poNumbers.length > 1) delete d.keys.poNumber;
