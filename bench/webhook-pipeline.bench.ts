@@ -5,7 +5,7 @@ import { bareLoop, type BareResult } from './lib/bare-loop.js';
 import { drive, type Phase } from './lib/drive.js';
 import { buildEvents, type BenchEvent } from './lib/events.js';
 import { CONNECTOR_ID, ROOT, cleanup, freePort, newWorld, spawnHub, stopHub, waitReady, waitWorkers, type HubProcess, type World } from './lib/hub-process.js';
-import { cpuBetween, peakRssMiB, sampleCpu } from './lib/procfs.js';
+import { coresOf, localPortsTo, machineCores, peakRssMiB, pidsByComm, postgresAuxPids, sampleCpu } from './lib/procfs.js';
 import { report, type Checks, type Options } from './lib/report.js';
 import { stageTotals } from './lib/stats.js';
 
@@ -15,7 +15,7 @@ import { stageTotals } from './lib/stats.js';
  * BullMQ + pg loop as the baseline. See docs/benchmarks.md for how to read the figures.
  *
  *   npm run bench:pipeline -- [--rate=1000] [--seconds=60] [--concurrency=16] [--mode=single|split]
- *                             [--warmup=2] [--poll-ms=20] [--drain=120] [--no-baseline] [--smoke]
+ *                             [--warmup=2] [--poll-ms=20] [--drain=120] [--quiet-wait=0] [--no-baseline] [--smoke]
  * Each flag has an environment twin: BENCH_RATE, BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_MODE, ...
  * HUB_* variables in the environment (HUB_WORKER_CONCURRENCY, HUB_DB_POOL_SIZE, ...) reach the hub.
  */
@@ -44,6 +44,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
     drainSeconds: get('drain', 120),
     seed: get('seed', 42),
     apiSamples: get('api-samples', 20),
+    quietWaitSeconds: get('quiet-wait', 0),
     mode,
     baseline: !flags.has('no-baseline') && env.BENCH_BASELINE !== '0',
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -67,6 +68,13 @@ async function startHubs(o: Options, world: World, hubs: HubProcess[]): Promise<
     await waitWorkers(world, hubs[1], 1);
   }
   return url;
+}
+
+/** PostgreSQL backend pids serving the given client processes (matched by TCP port). */
+async function backendsOf(db: pg.Pool, o: Options, pids: number[]): Promise<number[]> {
+  const ports = localPortsTo(pids, Number(new URL(o.databaseUrl).port || 5432));
+  const { rows } = await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])`, [ports]);
+  return rows.map((r) => r.pid);
 }
 
 const metricsText = (url: string) => fetch(`${url}/metrics`).then((r) => r.text());
@@ -168,27 +176,50 @@ async function main() {
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 2, options: `-c search_path=${world.tag}` });
   let bare: BareResult | undefined;
   let problems: string[] = [];
-  // Other work on the machine skews every figure here; measure it and say so up front.
-  const idle0 = sampleCpu({});
-  await new Promise((r) => setTimeout(r, 1000));
-  const backgroundCores = cpuBetween(idle0, sampleCpu({})).machine;
-  if (backgroundCores > 0.2) console.error(`warning: ${backgroundCores.toFixed(2)} cores already busy before the run; figures will be pessimistic`);
+  // Other work on the machine (test suites share these 2 cores) skews every figure: measure it,
+  // optionally wait up to --quiet-wait seconds for 3 quiet seconds in a row, and say so up front.
+  let backgroundCores = Infinity;
+  for (let quiet = 0, until = Date.now() + o.quietWaitSeconds * 1000; quiet < 3; ) {
+    const idle0 = sampleCpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    backgroundCores = machineCores(idle0, sampleCpu());
+    quiet = backgroundCores <= 0.25 ? quiet + 1 : 0;
+    if (Date.now() >= until) break;
+  }
+  if (backgroundCores > 0.25) console.error(`warning: ${backgroundCores.toFixed(2)} cores already busy before the run; figures will be pessimistic`);
   try {
     const url = await startHubs(o, world, hubs);
     const http = new Pool(url, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
     const dOpts = { path: `/v1/webhooks/${CONNECTOR_ID}`, rate: o.rate, concurrency: o.concurrency, pollMs: o.pollMs, drainMs: o.drainSeconds * 1000, secret: world.secret };
     // Warm-up: JIT, connection pools and prepared plans; counted in the checks, not in the figures.
     const warm = await drive(http, db, events, 0, warmN, dOpts);
-    const pids = Object.fromEntries([...hubs.map((h) => [h.name, h.pid]), ['bench', process.pid]]);
     const metricsBefore = stageTotals(await metricsText(url));
-    const cpu0 = sampleCpu(pids);
+    const hubBackends0 = await backendsOf(db, o, hubs.map((h) => h.pid));
+    const cpu0 = sampleCpu();
     console.error(`warm-up done (${warm.ids.length} accepted); measuring ${o.seconds} s ...`);
     const ph = await drive(http, db, events, warmN, warmN + n, dOpts);
-    const cpu = cpuBetween(cpu0, sampleCpu(pids));
+    const cpu1 = sampleCpu();
+    // Per process group; PostgreSQL counts the backends serving the hub plus its own writers,
+    // the bench's poller backend counts as bench. "other" in the report is everything else.
+    const hubBackends = [...hubBackends0, ...(await backendsOf(db, o, hubs.map((h) => h.pid)))];
+    const cpu: Record<string, number> = {
+      ...Object.fromEntries(hubs.map((h) => [h.name, coresOf(cpu0, cpu1, [h.pid])])),
+      postgres: coresOf(cpu0, cpu1, [...hubBackends, ...postgresAuxPids()]),
+      'redis-server': coresOf(cpu0, cpu1, pidsByComm('redis-server')),
+      bench: coresOf(cpu0, cpu1, [process.pid, ...(await backendsOf(db, o, [process.pid]))]),
+      machine: machineCores(cpu0, cpu1),
+    };
     const metricsAfter = stageTotals(await metricsText(url));
     const rss = Object.fromEntries(hubs.map((h) => [h.name, peakRssMiB(h.pid)]));
     const checks = await countChecks(db, events, [warm, ph], eventIndex);
     const api = await apiSample(url, world, ph, o.apiSamples);
+    // Messages of one accept commit share enqueued_at, those of one pipeline transaction share
+    // processed_at (both are now(), the transaction's start): that gives the batch sizes.
+    const { rows: [batches] } = await db.query<{ accept: number; pipeline: number }>(
+      `SELECT count(*)::float / count(DISTINCT enqueued_at) AS accept, count(*)::float / count(DISTINCT processed_at) AS pipeline
+         FROM inbound_messages WHERE id = ANY($1::uuid[])`,
+      [ph.ids],
+    );
     const { rows: server } = await db.query<{ ms: number }>(
       `SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM inbound_messages WHERE id = ANY($1::uuid[]) AND processed_at IS NOT NULL`,
       [ph.ids],
@@ -198,10 +229,12 @@ async function main() {
     await Promise.all(hubs.map(stopHub));
     if (o.baseline) {
       console.error(`bare loop: ${n} BullMQ jobs, one INSERT each ...`);
+      const b0 = sampleCpu();
       bare = await bareLoop(world, events.slice(warmN), { producers: o.concurrency, workerConcurrency: o.workerConcurrency, poolSize: o.dbPoolSize });
+      bare.machineCores = machineCores(b0, sampleCpu());
     }
     for (const h of hubLines) if (h.lines) console.error(`\n${h.name} logged ${h.lines} line(s) at warn+; last ones:\n${h.tail}`);
-    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores });
+    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores, batches });
   } finally {
     await db.end().catch(() => undefined);
     await Promise.all(hubs.map(stopHub));

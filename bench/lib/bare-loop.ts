@@ -8,6 +8,8 @@ export interface BareResult {
   seconds: number;
   jobsPerSec: number;
   rowsInserted: number;
+  /** Whole-machine cores busy while it ran (filled in by the caller). */
+  machineCores?: number;
 }
 
 /**

@@ -28,16 +28,22 @@ export interface DriveOptions {
   secret: string;
 }
 
-// Signatures are made ahead of time, but never more than ~200 s ahead: the hub refuses
+// Signatures are made ahead of time (up to 200 s of traffic), and made again in 1 s chunks for
+// events not yet signed or signed over 240 s ago (long or lagging runs): the hub refuses
 // webhook-timestamps more than 300 s away from its clock.
 const SIGN_AHEAD_S = 200;
-const POLL_BATCH = 5000;
+const RESIGN_AFTER_S = 240;
+// The poller asks about the oldest pending ids only, and less often once a backlog builds up
+// (latencies are then seconds): polling must not take CPU from the hub it is measuring.
+const POLL_BATCH = 1000;
+const BACKLOG_POLL_MS = 100;
 
 /**
  * Open-loop load at `rate` events/s over keep-alive connections (at most `concurrency` in flight;
  * when all are busy the sender falls behind schedule and maxLagMs shows it), while a poller asks
  * PostgreSQL which accepted messages already have their exception stored with a case.
- * Visibility time = start of the first poll that saw the row, so it is late by at most pollMs.
+ * Visibility time = start of the first poll that saw the row, so it is late by at most pollMs
+ * (100 ms once more than 1,000 accepted events are waiting).
  */
 export async function drive(http: Pool, db: pg.Pool, events: BenchEvent[], from: number, to: number, o: DriveOptions): Promise<Phase> {
   const total = to - from;
@@ -56,8 +62,7 @@ export async function drive(http: Pool, db: pg.Pool, events: BenchEvent[], from:
   };
   let accepted = 0;
   let inflight = 0;
-  let signedTo = from + Math.min(total, o.rate * SIGN_AHEAD_S);
-  signRange(events, from, signedTo, o.secret);
+  signRange(events, from, from + Math.min(total, o.rate * SIGN_AHEAD_S), o.secret);
   const pending = new Map<string, number>();
   const count = (k: string) => (ph.statuses[k] = (ph.statuses[k] ?? 0) + 1);
 
@@ -107,7 +112,7 @@ export async function drive(http: Pool, db: pg.Pool, events: BenchEvent[], from:
           ph.lastVisible = t;
         }
       }
-      const wait = o.pollMs - (performance.now() - t);
+      const wait = (pending.size > POLL_BATCH ? Math.max(o.pollMs, BACKLOG_POLL_MS) : o.pollMs) - (performance.now() - t);
       if (wait > 0) await sleep(wait);
     }
   })();
@@ -118,12 +123,9 @@ export async function drive(http: Pool, db: pg.Pool, events: BenchEvent[], from:
     while (ph.sent < due && inflight < o.concurrency) {
       const lag = now - (ph.t0 + (ph.sent / o.rate) * 1000);
       if (lag > ph.maxLagMs) ph.maxLagMs = lag;
-      fire(events[from + ph.sent++]);
-    }
-    // Keep ~1 s of signatures being made per second once past the precomputed window (long runs).
-    if (signedTo < to && signedTo - (from + ph.sent) < o.rate * (SIGN_AHEAD_S / 2)) {
-      signRange(events, signedTo, signedTo + o.rate, o.secret);
-      signedTo = Math.min(to, signedTo + o.rate);
+      const i = from + ph.sent++;
+      if (!events[i].ts || Date.now() / 1000 - Number(events[i].ts) > RESIGN_AFTER_S) signRange(events, i, Math.min(to, i + Math.ceil(o.rate)), o.secret);
+      fire(events[i]);
     }
     await sleep(1);
   }

@@ -83,7 +83,9 @@ export interface HubProcess {
 
 /**
  * Starts `node dist/src/main.js start`. The caller's HUB_* settings pass through; the world's win.
- * BENCH_HUB_NODE_ARGS adds node flags for the hub only (e.g. --cpu-prof while looking for hot spots).
+ * BENCH_HUB_NODE_ARGS adds node flags for the hub only. (For --cpu-prof also preload a module that
+ * exits normally on the second SIGTERM: Nest re-raises SIGTERM after closing, and a process killed by a
+ * signal writes no profile.)
  */
 export function spawnHub(world: World, name: string, extra: Record<string, string>): HubProcess {
   const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);

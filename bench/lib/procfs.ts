@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Linux USER_HZ; 100 on every mainstream x86_64/arm64 kernel. */
 const TICKS_PER_S = 100;
@@ -9,71 +9,106 @@ export function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** user+system CPU seconds a process has used so far. */
-export function cpuSeconds(pid: number): number {
+function procStat(pid: string | number): { comm: string; cpu: number } | undefined {
   try {
-    // comm (field 2) may contain spaces; fields after the closing parenthesis are fixed.
+    // comm (field 2) may contain spaces; the fields after the closing parenthesis are fixed.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpu: (Number(f[11]) + Number(f[12])) / TICKS_PER_S };
   } catch {
-    return NaN;
+    return undefined; // the process went away
   }
-}
-
-/**
- * CPU seconds used so far by every process whose comm is one of `names` (postgres, redis-server).
- * Processes that exited between two samples drop out, so short-lived backends are undercounted a little.
- */
-export function cpuSecondsByComm(names: string[]): Record<string, number> {
-  const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const name = names.find((n) => comm === n || comm.startsWith(n));
-      if (!name) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] += (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
-    } catch {
-      /* process went away */
-    }
-  }
-  return out;
-}
-
-/** Machine-wide busy and total CPU seconds (all cores) from /proc/stat. */
-export function machineCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = v[3] + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / TICKS_PER_S, total: total / TICKS_PER_S };
 }
 
 export interface CpuSample {
   at: number;
-  machine: { busy: number; total: number };
-  pids: Record<string, number>;
-  comms: Record<string, number>;
+  /** Machine-wide busy CPU seconds (all cores) from /proc/stat. */
+  busy: number;
+  /** user+system CPU seconds so far, per process. */
+  byPid: Map<number, number>;
 }
 
-export function sampleCpu(pids: Record<string, number>): CpuSample {
-  return {
-    at: performance.now(),
-    machine: machineCpu(),
-    pids: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)])),
-    comms: cpuSecondsByComm(['postgres', 'redis-server']),
-  };
+/** Every process's CPU so far. Differences are taken per pid because processes come and go
+ * (other test suites' PostgreSQL backends): summing by name would subtract the CPU of those that exit. */
+export function sampleCpu(): CpuSample {
+  const byPid = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = procStat(d);
+    if (s) byPid.set(Number(d), s.cpu);
+  }
+  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { at: performance.now(), busy: (total - v[3] - v[4]) / TICKS_PER_S, byPid };
 }
 
-/** CPU use between two samples as "cores busy" (1.0 = one core fully used). */
-export function cpuBetween(a: CpuSample, b: CpuSample): Record<string, number> {
-  const wall = (b.at - a.at) / 1000;
-  const out: Record<string, number> = {};
-  for (const k of Object.keys(a.pids)) out[k] = (b.pids[k] - a.pids[k]) / wall;
-  for (const k of Object.keys(a.comms)) out[k] = Math.max(0, b.comms[k] - a.comms[k]) / wall;
-  out.machine = (b.machine.busy - a.machine.busy) / wall;
-  return out;
+/** Cores busy (1.0 = one core fully used) between two samples for a group of pids; a pid born in between counts whole. */
+export function coresOf(a: CpuSample, b: CpuSample, pids: Iterable<number>): number {
+  let sum = 0;
+  for (const pid of new Set(pids)) {
+    const end = b.byPid.get(pid);
+    if (end !== undefined) sum += end - (a.byPid.get(pid) ?? 0);
+  }
+  return sum / ((b.at - a.at) / 1000);
+}
+
+export const machineCores = (a: CpuSample, b: CpuSample) => (b.busy - a.busy) / ((b.at - a.at) / 1000);
+
+export function pidsByComm(name: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && procStat(d)?.comm === name)
+    .map(Number);
+}
+
+/** PostgreSQL's own processes (checkpointer, WAL writer, ...): they work for whoever writes. */
+export function postgresAuxPids(): number[] {
+  return pidsByComm('postgres').filter((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('(');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Local TCP ports of the connections that processes `pids` hold to `remotePort`, found through
+ * their socket inodes in /proc/net/tcp{,6}. With pg_stat_activity.client_port this names exactly
+ * the PostgreSQL backends serving them, without counting other suites' backends.
+ */
+export function localPortsTo(pids: number[], remotePort: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      }
+    } catch {
+      /* process went away */
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9])) continue;
+      if (parseInt(f[2].split(':')[1], 16) === remotePort) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+function safeReadlink(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
 }

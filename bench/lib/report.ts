@@ -12,6 +12,7 @@ export interface Options {
   drainSeconds: number;
   seed: number;
   apiSamples: number;
+  quietWaitSeconds: number;
   mode: 'single' | 'split';
   baseline: boolean;
   databaseUrl: string;
@@ -47,6 +48,8 @@ export interface ReportInput {
   bare?: BareResult;
   /** Cores busy on the machine during the second before the hub started. */
   backgroundCores: number;
+  /** Mean messages per accept commit and per pipeline transaction. */
+  batches: { accept: number; pipeline: number };
 }
 
 // Targets from issue 2. The end-to-end window runs from the first send to the last case seen, so
@@ -98,17 +101,20 @@ export function report(r: ReportInput) {
     ['achieved send rate (events/s)', fmt(sendRate), '', `max send lag ${fmt(ph.maxLagMs, 0)} ms`],
     ['end-to-end throughput (events/s)', fmt(e2eRate), `≥ ${TARGET_RATE} for ${TARGET_SECONDS} s`, full ? verdict(throughputOk) : 'n/a (short run)'],
     ['cases visible per second: min / median', `${fmt(secMin, 0)} / ${fmt(secMedian, 0)}`, '', `drain after last 202: ${fmt(tail, 2)} s`],
-    ['accept → case visible p50 / p99 / max (ms)', `${fmt(vis.p50)} / ${fmt(vis.p99)} / ${fmt(vis.max)}`, '', `upper bound; +≤${o.pollMs} ms poll`],
+    ['accept → case visible p50 / p99 / max (ms)', `${fmt(vis.p50)} / ${fmt(vis.p99)} / ${fmt(vis.max)}`, '', `upper bound; +≤${o.pollMs} ms poll (100 ms in backlog)`],
     ['server processed_at − received_at p50 / p99 (ms)', `${fmt(srv.p50)} / ${fmt(srv.p99)}`, '', 'lower bound (tx start)'],
     ['accept latency (HTTP) p50 / p99 / max (ms)', `${fmt(acc.p50)} / ${fmt(acc.p99)} / ${fmt(acc.max)}`, `p99 < ${TARGET_ACCEPT_P99_MS}`, verdict(acc.p99 < TARGET_ACCEPT_P99_MS)],
+    ['mean batch: accept commit / pipeline transaction', `${fmt(r.batches.accept)} / ${fmt(r.batches.pipeline)} messages`, '', ''],
     ...hubs.map((h) => [`peak RSS ${h} (MiB, VmHWM)`, fmt(r.rss[h]), '', '']),
     ['CPU cores busy: ' + [...hubs, 'postgres', 'redis', 'bench', 'other', 'machine'].join(' / '),
       [...hubs, 'postgres', 'redis-server', 'bench', 'other', 'machine'].map(cpuCell).join(' / '), `of ${os.cpus().length}`,
       `idle before: ${fmt(r.backgroundCores, 2)} busy`],
+    ['CPU ms per event: hub (all processes) / postgres / bench',
+      [hubs.reduce((a, h) => a + r.cpu[h], 0), r.cpu.postgres, r.cpu.bench].map((c) => fmt((c / e2eRate) * 1000, 2)).join(' / '), '', ''],
     ['count check', `${checks.accepted} accepted → ${checks.messages} messages, ${checks.exceptions} exceptions, ${checks.duplicateExceptions} duplicate, ${checks.withoutCase} without case`, '1 : 1, 0 dup', verdict(checks.ok)],
     ['cases opened / exceptions joined', `${checks.cases} (expected ${checks.expectedCases}) / ${checks.exceptions - checks.cases}`, '', ''],
     ['API cross-check GET /v1/messages/{id}', `${r.api.consistent} / ${r.api.sampled} consistent`, '', `poll saw case ${fmt(r.api.meanPollGapMs)} ms after tx start`],
-    ['bare loop BullMQ + INSERT (jobs/s)', bare ? `${fmt(bare.jobsPerSec)} (${bare.jobs} jobs in ${fmt(bare.seconds, 2)} s)` : 'skipped', '', bare ? `worker concurrency ${o.workerConcurrency}` : ''],
+    ['bare loop BullMQ + INSERT (jobs/s)', bare ? `${fmt(bare.jobsPerSec)} (${bare.jobs} jobs in ${fmt(bare.seconds, 2)} s)` : 'skipped', '', bare ? `worker concurrency ${o.workerConcurrency}, machine ${fmt(bare.machineCores, 2)} cores busy` : ''],
     ['ratio hub ÷ bare loop', fmt(ratio, 2), `≥ ${TARGET_RATIO}`, bare ? verdict(ratio >= TARGET_RATIO) : 'n/a'],
     ...Object.entries(stages)
       .filter(([, s]) => s.count > 0)
@@ -139,10 +145,11 @@ export function report(r: ReportInput) {
       acceptMs: { p50: round(acc.p50, 2), p90: round(acc.p90, 2), p99: round(acc.p99, 2), max: round(acc.max, 2) },
       peakRssMiB: Object.fromEntries(hubs.map((h) => [h, round(r.rss[h])])),
       backgroundCores: round(r.backgroundCores, 2),
+      batches: { accept: round(r.batches.accept, 2), pipeline: round(r.batches.pipeline, 2) },
       cpuCores: Object.fromEntries(Object.entries(r.cpu).map(([k, v]) => [k, round(v, 2)])),
       checks,
       api: r.api,
-      bare: bare ? { jobsPerSec: round(bare.jobsPerSec), seconds: round(bare.seconds, 2), rows: bare.rowsInserted } : null,
+      bare: bare ? { jobsPerSec: round(bare.jobsPerSec), seconds: round(bare.seconds, 2), rows: bare.rowsInserted, machineCores: round(bare.machineCores ?? NaN, 2) } : null,
       ratio: round(ratio, 3),
       stages: Object.fromEntries(Object.entries(stages).map(([k, s]) => [k, { count: s.count, meanMs: round(s.meanMs, 3), totalS: round(s.totalS, 2) }])),
       targets: { throughput: full ? throughputOk : null, acceptP99: acc.p99 < TARGET_ACCEPT_P99_MS, ratio: bare ? ratio >= TARGET_RATIO : null, counts: checks.ok },

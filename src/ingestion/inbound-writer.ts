@@ -1,5 +1,4 @@
 import type { DataSource } from 'typeorm';
-import type { AuditTrail } from '../audit/audit-trail.service.js';
 
 export interface NewMessage {
   id: string;
@@ -35,7 +34,6 @@ export class InboundWriter {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly audit: AuditTrail,
     private readonly maxBatch: number,
     private readonly onCommitted: (ids: string[]) => void,
   ) {}
@@ -81,54 +79,51 @@ export class InboundWriter {
   }
 
   private async write(msgs: NewMessage[]): Promise<WriteResult[]> {
-    return this.ds.transaction(async (m) => {
-      // Raw SQL: one multi-row INSERT through unnest for the whole batch (a row per INSERT capped
-      // throughput near 2.5k/s here); ON CONFLICT DO NOTHING turns duplicates into a lookup below.
-      const inserted: { id: string }[] = await m.query(
-        `INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, meta, enqueued_at)
+    // Raw SQL, one statement, one round trip: the multi-row INSERT (unnest) and its audit rows in a
+    // data-modifying CTE commit atomically without BEGIN/COMMIT. Accept latency is mostly round trips
+    // to PostgreSQL; four per batch (BEGIN, INSERT, INSERT, COMMIT) measured p99 ~80 ms at 1k/s.
+    // ON CONFLICT DO NOTHING turns duplicates into a lookup below.
+    const inserted: { id: string }[] = await this.ds.query(
+      `WITH ins AS (
+         INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, meta, enqueued_at)
          SELECT u.id, u.cid, u.ctype, u.eid, u.sha, u.content_type, u.size, u.raw, u.received_at, u.meta::jsonb, now()
            FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::char(64)[], $6::varchar[], $7::int[], $8::bytea[], $9::timestamptz[], $10::text[])
                 AS u(id, cid, ctype, eid, sha, content_type, size, raw, received_at, meta)
-         ON CONFLICT DO NOTHING RETURNING id`,
-        [
-          msgs.map((x) => x.id),
-          msgs.map((x) => x.connectorId),
-          msgs.map((x) => x.connectorType),
-          msgs.map((x) => x.senderEventId),
-          msgs.map((x) => x.sha256),
-          msgs.map((x) => x.contentType),
-          msgs.map((x) => x.raw.length),
-          msgs.map((x) => x.raw),
-          msgs.map((x) => x.receivedAt),
-          msgs.map((x) => JSON.stringify(x.meta ?? {})),
-        ],
+         ON CONFLICT DO NOTHING
+         RETURNING id, connector_id, sender_event_id, sha256, size_bytes
+       ), audit AS (
+         INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, after)
+         SELECT 'connector', ins.connector_id, 'message', ins.id::text, 'message.accepted',
+                jsonb_build_object('connectorId', ins.connector_id, 'senderEventId', ins.sender_event_id, 'sha256', ins.sha256, 'sizeBytes', ins.size_bytes)
+           FROM ins ORDER BY ins.id
+       )
+       SELECT id FROM ins`,
+      [
+        msgs.map((x) => x.id),
+        msgs.map((x) => x.connectorId),
+        msgs.map((x) => x.connectorType),
+        msgs.map((x) => x.senderEventId),
+        msgs.map((x) => x.sha256),
+        msgs.map((x) => x.contentType),
+        msgs.map((x) => x.raw.length),
+        msgs.map((x) => x.raw),
+        msgs.map((x) => x.receivedAt),
+        msgs.map((x) => JSON.stringify(x.meta ?? {})),
+      ],
+    );
+    const fresh = new Set(inserted.map((r) => r.id));
+    const results: WriteResult[] = msgs.map((x) => ({ messageId: x.id, duplicate: !fresh.has(x.id) }));
+    const dups = msgs.map((x, i) => ({ x, i })).filter(({ x }) => !fresh.has(x.id));
+    if (dups.length) {
+      const originals: { ord: number; id: string }[] = await this.ds.query(
+        `SELECT DISTINCT ON (u.ord) u.ord, im.id
+           FROM unnest($1::varchar[], $2::varchar[], $3::char(64)[], $4::int[]) AS u(cid, eid, sha, ord)
+           JOIN inbound_messages im ON im.connector_id = u.cid AND (im.sender_event_id = u.eid OR im.sha256 = u.sha)
+          ORDER BY u.ord, im.received_at`,
+        [dups.map((d) => d.x.connectorId), dups.map((d) => d.x.senderEventId), dups.map((d) => d.x.sha256), dups.map((d) => d.i)],
       );
-      const fresh = new Set(inserted.map((r) => r.id));
-      const results: WriteResult[] = msgs.map((x) => ({ messageId: x.id, duplicate: !fresh.has(x.id) }));
-      const dups = msgs.map((x, i) => ({ x, i })).filter(({ x }) => !fresh.has(x.id));
-      if (dups.length) {
-        const originals: { ord: number; id: string }[] = await m.query(
-          `SELECT DISTINCT ON (u.ord) u.ord, im.id
-             FROM unnest($1::varchar[], $2::varchar[], $3::char(64)[], $4::int[]) AS u(cid, eid, sha, ord)
-             JOIN inbound_messages im ON im.connector_id = u.cid AND (im.sender_event_id = u.eid OR im.sha256 = u.sha)
-            ORDER BY u.ord, im.received_at`,
-          [dups.map((d) => d.x.connectorId), dups.map((d) => d.x.senderEventId), dups.map((d) => d.x.sha256), dups.map((d) => d.i)],
-        );
-        for (const o of originals) results[o.ord].messageId = o.id;
-      }
-      await this.audit.record(
-        m,
-        msgs
-          .filter((x) => fresh.has(x.id))
-          .map((x) => ({
-            actor: { type: 'connector' as const, id: x.connectorId },
-            entityType: 'message' as const,
-            entityId: x.id,
-            action: 'message.accepted',
-            after: { connectorId: x.connectorId, senderEventId: x.senderEventId, sha256: x.sha256, sizeBytes: x.raw.length },
-          })),
-      );
-      return results;
-    });
+      for (const o of originals) results[o.ord].messageId = o.id;
+    }
+    return results;
   }
 }

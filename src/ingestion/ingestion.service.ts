@@ -49,7 +49,7 @@ export class Ingestion implements OnModuleInit {
   }
 
   onModuleInit() {
-    this.writer = new InboundWriter(this.ds, this.audit, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
+    this.writer = new InboundWriter(this.ds, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
   }
 
   /**

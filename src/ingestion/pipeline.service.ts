@@ -6,6 +6,7 @@ import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
@@ -39,16 +40,31 @@ export class Pipeline {
     private readonly events: EventFeed,
     private readonly metrics: HubMetrics,
     @Inject(HUB_LOGGER) private readonly log: Logger,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
   ) {}
 
-  async process(messageIds: string[]): Promise<BatchOutcome> {
+  async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
     const started = performance.now();
     const outcome = await this.ds.transaction(async (m) => {
-      const msgs: LockedMessage[] = await m.query(
+      const own: LockedMessage[] = await m.query(
         `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
            FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
         [messageIds],
       );
+      // Under load each accept commit queues a small job; scooping other waiting messages (first
+      // attempts only, skipping any another worker holds) makes pipeline transactions large, which is
+      // where the per-message cost drops. Their own jobs then find nothing left to do.
+      const room = opts.scoop ? this.cfg.ingestBatchMax - own.length : 0;
+      const extra: LockedMessage[] = room > 0
+        ? await m.query(
+            `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
+               FROM inbound_messages
+              WHERE status = 'received' AND attempts = 0 AND enqueued_at IS NOT NULL AND id <> ALL($1::uuid[])
+              ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            [messageIds, room],
+          )
+        : [];
+      const msgs = [...own, ...extra];
       const routed: RoutedException[] = [];
       const updates: { id: string; status: MessageStatus; count: number; docTypes: string[]; test: boolean; errors: MessageError[] }[] = [];
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
@@ -115,7 +131,7 @@ export class Pipeline {
       this.metrics.stageDuration.observe({ stage: 'persist' }, (performance.now() - tPersist) / 1000);
       for (const r of routed) this.metrics.exceptionsCreated.inc({ code: r.exception.code, severity: r.decision.severity });
       for (const c of intake.casesOpened) this.metrics.casesOpened.inc({ team: c.team });
-      return { processed: msgs.length, skipped: messageIds.length - msgs.length, exceptions: routed.length, casesOpened: intake.casesOpened.length };
+      return { processed: msgs.length, skipped: messageIds.length - own.length, exceptions: routed.length, casesOpened: intake.casesOpened.length };
     });
     this.metrics.stageDuration.observe({ stage: 'batch' }, (performance.now() - started) / 1000);
     return outcome;

@@ -53,7 +53,10 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
     try {
-      const out = await this.pipeline.process(job.data.messageIds);
+      // Only a first attempt of an accept batch scoops other waiting messages; retries, splits,
+      // replays and sweeps stay narrow so a failing message cannot drag others along.
+      const scoop = job.attemptsMade === 0 && String(job.id).startsWith('b_');
+      const out = await this.pipeline.process(job.data.messageIds, { scoop });
       this.log.debug({ job: job.id, attempt, ...out, ms: Date.now() - started }, 'pipeline batch done');
       return out;
     } catch (e) {

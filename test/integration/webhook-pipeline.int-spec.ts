@@ -242,7 +242,8 @@ describe('event feed (transactional outbox)', () => {
     const opened = page1.items.find((e: any) => e.type === 'case.opened');
     expect(opened.payload.case).toMatchObject({ ownerTeam: 'warehouse-ops', severity: 'critical' });
 
-    await postWebhook(hub.url, world, pickShortfall('SO-FEED-1', 'SKU-2'));
+    const second = await postWebhook(hub.url, world, pickShortfall('SO-FEED-1', 'SKU-2'));
+    await waitFor(async () => (await api(hub.url, 'GET', `/v1/messages/${second.body.messageId}`)).body.status === 'routed');
     const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-FEED-1')).body.items[0];
     await api(hub.url, 'POST', `/v1/cases/${c.id}/resolve`, { body: { rootCause: 'INVENTORY_SYNC_DELAY' } });
     const page2 = await waitFor(async () => {
@@ -258,7 +259,7 @@ describe('event feed (transactional outbox)', () => {
 
   it('publishes nothing for a change that rolled back', async () => {
     const { rows: before } = await world.db.query(`SELECT count(*)::int AS n FROM outbox_events`);
-    const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-FEED-1')).body.items[0];
+    const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-FEED-1&status=resolved')).body.items[0];
     // Resolving twice fails inside its transaction: no event may escape.
     expect((await api(hub.url, 'POST', `/v1/cases/${c.id}/resolve`, { body: { rootCause: 'OTHER' } })).status).toBe(409);
     const { rows: after } = await world.db.query(`SELECT count(*)::int AS n FROM outbox_events`);
