@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { AuditEvent, type ActorType } from './audit-event.entity.js';
 
 export interface Actor {
@@ -37,24 +36,21 @@ export class AuditTrail {
 
   async record(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    // One multi-row INSERT per transaction: the pipeline writes several entries per message.
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEvent)
-      .values(
-        entries.map((e) => ({
-          actorType: e.actor.type,
-          actorId: e.actor.id,
-          entityType: e.entityType,
-          entityId: e.entityId,
-          action: e.action,
-          before: e.before ?? null,
-          after: e.after ?? null,
-        })) as QueryDeepPartialEntity<AuditEvent>[],
-      )
-      .updateEntity(false)
-      .execute();
+    // Raw SQL: one unnest INSERT per transaction. TypeORM's insert builder cost about twice the
+    // CPU per row here, and the pipeline writes several audit rows per message.
+    await manager.query(
+      `INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, before, after)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::jsonb[], $7::jsonb[])`,
+      [
+        entries.map((e) => e.actor.type),
+        entries.map((e) => e.actor.id),
+        entries.map((e) => e.entityType),
+        entries.map((e) => e.entityId),
+        entries.map((e) => e.action),
+        entries.map((e) => (e.before ? JSON.stringify(e.before) : null)),
+        entries.map((e) => (e.after ? JSON.stringify(e.after) : null)),
+      ],
+    );
   }
 
   async forEntity(entityType: string, entityId: string): Promise<AuditEvent[]> {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { maxSeverity, type Severity } from '../canonical/taxonomy.js';
@@ -8,7 +7,6 @@ import type { AuditEntry } from '../audit/audit-trail.service.js';
 import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import type { RoutingDecision } from '../routing/router.service.js';
-import { ExceptionRecord } from './exception.entity.js';
 
 export interface RoutedException {
   messageId: string;
@@ -110,7 +108,23 @@ export class CaseIntake {
         payload: { ...e, severity: it.decision.severity },
       };
     });
-    await m.createQueryBuilder().insert().into(ExceptionRecord).values(rows as QueryDeepPartialEntity<ExceptionRecord>[]).updateEntity(false).execute();
+    // Raw SQL: one unnest INSERT for the batch; TypeORM's builder cost about twice the CPU per row.
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    await m.query(
+      `INSERT INTO exceptions (id, message_id, ordinal, code, category, severity, title, connector_id, document_type, test_mode,
+                               business_unit, site, order_ref, po_ref, customer_ref, supplier_ref, sku, customer_tier,
+                               amount_at_risk, currency, occurred_at, detected_at, correlation_key, mapping_id, mapping_version, case_id, payload)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
+                            $10::boolean[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[], $16::varchar[], $17::varchar[],
+                            $18::varchar[], $19::numeric[], $20::char(3)[], $21::timestamptz[], $22::timestamptz[], $23::varchar[], $24::varchar[],
+                            $25::varchar[], $26::uuid[], $27::jsonb[])`,
+      [
+        col('id'), col('messageId'), col('ordinal'), col('code'), col('category'), col('severity'), col('title'), col('connectorId'),
+        col('documentType'), col('testMode'), col('businessUnit'), col('site'), col('orderRef'), col('poRef'), col('customerRef'),
+        col('supplierRef'), col('sku'), col('customerTier'), col('amountAtRisk'), col('currency'), col('occurredAt'), col('detectedAt'),
+        col('correlationKey'), col('mappingId'), col('mappingVersion'), col('caseId'), rows.map((r) => JSON.stringify(r.payload)),
+      ],
+    );
 
     rows.forEach((r, i) => {
       result.exceptionIds.push(r.id);

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { OutboxEvent, type EventType } from './outbox-event.entity.js';
 
 export interface NewEvent {
@@ -32,19 +31,23 @@ export class EventFeed {
   /** Appends events inside the caller's transaction: they commit, or vanish, with the change. */
   async append(m: EntityManager, events: NewEvent[]): Promise<void> {
     if (!events.length) return;
-    const rows = events.map((e) => ({
-      type: e.type,
-      caseId: e.caseId ?? null,
-      entityType: e.entityType,
-      entityId: e.entityId,
-      team: e.facets?.team ?? null,
-      code: e.facets?.code ?? null,
-      severity: e.facets?.severity ?? null,
-      site: e.facets?.site ?? null,
-      businessUnit: e.facets?.businessUnit ?? null,
-      payload: e.payload,
-    }));
-    await m.createQueryBuilder().insert().into(OutboxEvent).values(rows as QueryDeepPartialEntity<OutboxEvent>[]).updateEntity(false).execute();
+    // Raw SQL: one unnest INSERT, like the audit rows it travels with.
+    await m.query(
+      `INSERT INTO outbox_events (type, case_id, entity_type, entity_id, team, code, severity, site, business_unit, payload)
+       SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[], $10::jsonb[])`,
+      [
+        events.map((e) => e.type),
+        events.map((e) => e.caseId ?? null),
+        events.map((e) => e.entityType),
+        events.map((e) => e.entityId),
+        events.map((e) => e.facets?.team ?? null),
+        events.map((e) => e.facets?.code ?? null),
+        events.map((e) => e.facets?.severity ?? null),
+        events.map((e) => e.facets?.site ?? null),
+        events.map((e) => e.facets?.businessUnit ?? null),
+        events.map((e) => JSON.stringify(e.payload)),
+      ],
+    );
   }
 
   /**
