@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sign, signingKey } from '../../connectors/wms-webhook/standard-webhooks.js';
+import { prng } from './prng.js';
 
 /** One webhook delivery, body prebuilt; `ts`/`sig` are filled in by signRange shortly before sending. */
 export interface BenchEvent {
@@ -19,17 +20,6 @@ const SITES = [
 ] as const;
 const TIERS = ['priority', 'standard', 'standard', 'strategic', 'standard'];
 
-/** Small seeded PRNG (mulberry32) so every run with the same seed sends the same traffic. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A realistic mix built from samples/wms: 50% pick shortfalls (case per order number),
@@ -41,7 +31,7 @@ export function buildEvents(n: number, idPrefix: string, seed: number, samplesDi
   const shortfall = sample('pick-shortfall.json');
   const variance = sample('inventory-variance.json');
   const damaged = sample('goods-damaged.json');
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = (k: number) => Math.floor(r() * k);
   const orders = Math.max(1, Math.round(n * 0.5));
   const skusPerSite = Math.max(1, Math.round((n * 0.3) / SITES.length));

@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { prng } from './prng.js';
 
 /**
  * Deterministic generator of a realistic 004010 856 (Ship Notice/Manifest) interchange for the X12
@@ -33,17 +34,6 @@ export interface GenerateResult {
   items: number;
 }
 
-/** mulberry32: tiny, fast and stable across Node versions (Math.random is neither seedable nor stable). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** GS1 mod-10 check digit (UPC-A, GTIN, SSCC): weights 3,1,3,... from the right. */
 function gs1(digits: string): string {
