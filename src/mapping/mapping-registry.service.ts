@@ -33,6 +33,37 @@ export class MappingFailure extends Error {
 }
 
 const MAX_DEPTH = 200;
+const TIMEBOX = '__hub_timebox';
+
+interface Timebox {
+  deadline: number;
+  timeoutMs: number;
+  steps: number;
+  depth: number;
+}
+
+type Env = { lookup(name: string): unknown };
+
+/**
+ * Stops runaway expressions. jsonata calls these hooks (registered under its Symbol names) on entry
+ * to and exit from every evaluation step; each evaluation carries its own timebox binding, so one
+ * compiled expression can serve concurrent messages. The clock is read every 128 steps.
+ */
+export function guard(expression: jsonata.Expression): void {
+  const assign = expression.assign as unknown as (name: symbol, value: unknown) => void;
+  assign.call(expression, Symbol.for('jsonata.__evaluate_entry'), (_expr: unknown, _input: unknown, env: Env) => {
+    const tb = env.lookup(TIMEBOX) as Timebox | undefined;
+    if (!tb) return;
+    if (++tb.depth > MAX_DEPTH) throw new MappingFailure(`evaluation exceeded depth ${MAX_DEPTH} and was stopped`);
+    if ((++tb.steps & 127) === 0 && Date.now() > tb.deadline) {
+      throw new MappingFailure(`evaluation exceeded ${tb.timeoutMs} ms and was stopped`, { timeoutMs: tb.timeoutMs });
+    }
+  });
+  assign.call(expression, Symbol.for('jsonata.__evaluate_exit'), (_expr: unknown, _input: unknown, env: Env) => {
+    const tb = env.lookup(TIMEBOX) as Timebox | undefined;
+    if (tb) tb.depth--;
+  });
+}
 
 /**
  * Mappings are data: mappings/<id>/<version>/ holds manifest.json, transform.jsonata and
@@ -95,6 +126,7 @@ export async function loadMapping(dir: string): Promise<LoadedMapping> {
   let expression: jsonata.Expression;
   try {
     expression = jsonata(await readFile(where('transform.jsonata'), 'utf8'));
+    guard(expression);
   } catch (e) {
     const err = e as { message: string; position?: number };
     throw new ConfigError(`${where('transform.jsonata')}: ${err.message} at position ${err.position ?? '?'}`);
@@ -120,19 +152,8 @@ export async function runMapping(
   input: unknown,
   context: Record<string, unknown>,
 ): Promise<unknown[]> {
-  const started = Date.now();
-  const bindings = {
-    document: context,
-    lookups: m.lookups,
-    // jsonata calls this hook on every evaluation step: the only way to stop a runaway expression.
-    __evaluate_entry: (_expr: unknown, _input: unknown, env: { isParallelCall?: boolean }, depth = 0) => {
-      void env;
-      if (Date.now() - started > m.manifest.timeoutMs) {
-        throw new MappingFailure(`evaluation exceeded ${m.manifest.timeoutMs} ms and was stopped`, { timeoutMs: m.manifest.timeoutMs });
-      }
-      if (depth > MAX_DEPTH) throw new MappingFailure(`evaluation exceeded depth ${MAX_DEPTH} and was stopped`);
-    },
-  };
+  const timebox: Timebox = { deadline: Date.now() + m.manifest.timeoutMs, timeoutMs: m.manifest.timeoutMs, steps: 0, depth: 0 };
+  const bindings = { document: context, lookups: m.lookups, [TIMEBOX]: timebox };
   let out: unknown;
   try {
     out = await m.expression.evaluate(input, bindings);
@@ -150,7 +171,18 @@ export async function runMapping(
   }
   if (out === null) return [];
   // JSONata sequences are arrays with extra flags; copy to plain values for validation and storage.
-  return (Array.isArray(out) ? [...out] : [out]).map((d) => JSON.parse(JSON.stringify(d)));
+  return (Array.isArray(out) ? [...out] : [out]).map(plain);
+}
+
+/** A plain JSON value: drops JSONata's sequence flags and undefined members, like a JSON round trip, without the text. */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined || typeof x === 'function' ? null : plain(x)));
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function') o[k] = plain(x);
+    return o;
+  }
+  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
 }
 
 export function compareSemver(a: string, b: string): number {

@@ -1,0 +1,26 @@
+import jsonata from 'jsonata';
+import { guard, MappingFailure, runMapping, type LoadedMapping } from './mapping-registry.service.js';
+
+const mapping = (src: string, timeoutMs = 100): LoadedMapping => {
+  const expression = jsonata(src);
+  guard(expression);
+  return { manifest: { id: 'm', version: '1.0.0', description: '', source: { connectorType: 'x', documentTypes: ['t'] }, target: 'exception', timeoutMs }, dir: '', expression, lookups: {} };
+};
+
+describe('runaway mappings are stopped', () => {
+  it.each([
+    ['endless recursion', '($f := function($n){ $f($n+1) }; $f(0))'],
+    ['deep but finite recursion, repeated', '($f := function($n){ $n > 0 ? $f($n-1) : 0 }; [1..200].($f(100000)))'],
+    ['a huge loop', '$count([1..9000000].($string($)))'],
+  ])('%s', async (_name, src) => {
+    const started = Date.now();
+    await expect(runMapping(mapping(src), {}, { type: 't' })).rejects.toThrow(MappingFailure);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('leaves normal mappings alone, including concurrent evaluations of one expression', async () => {
+    const m = mapping('{ "code": "WAREHOUSE.PICK_SHORTFALL", "references": { "order": order } }');
+    const out = await Promise.all([1, 2, 3].map((n) => runMapping(m, { order: `SO-${n}` }, { type: 't' })));
+    expect(out.map((o) => (o[0] as { references: { order: string } }).references.order)).toEqual(['SO-1', 'SO-2', 'SO-3']);
+  });
+});
