@@ -72,11 +72,10 @@ export class Pipeline {
         const it = await this.interpreter.interpret(m, msg);
         kept.push({ msg, it });
         const t = performance.now();
-        it.exceptions.forEach((exception, i) =>
-          routed.push({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: this.router.decide(exception) }),
-        );
+        const mine = it.exceptions.map((exception, i) => ({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: this.router.decide(exception) }));
+        routed.push(...mine);
         this.metrics.stageDuration.observe({ stage: 'route' }, (performance.now() - t) / 1000);
-        const opensCase = routed.some((r) => r.messageId === msg.id && r.decision.opensCase);
+        const opensCase = mine.some((r) => r.decision.opensCase);
         updates.push({
           id: msg.id,
           status: it.failed ? 'failed' : opensCase ? 'routed' : it.exceptions.length === 0 && it.documents.length ? 'parsed' : 'mapped',
