@@ -122,6 +122,39 @@ export interface SentDocument {
   interchangeControlNumber?: string;
 }
 
+/** One run of a connector action (e.g. place an invoice hold in the ERP), queued by routing. */
+export interface ActionRequest {
+  action: string;
+  params: Record<string, unknown>;
+  /** Stable across retries of the same action on the same case: the target system deduplicates with it. */
+  idempotencyKey: string;
+  caseId: string;
+  attempt: number;
+}
+
+export interface ActionOutcome {
+  status: 'done' | 'failed';
+  /** For failed outcomes: whether a retry may succeed (timeouts, 5xx, 429) or not (4xx, business refusal). */
+  retryable?: boolean;
+  summary: string;
+  /** The target system's answer, kept in the audit trail (never credentials). */
+  response?: unknown;
+}
+
+export interface ConnectorAction<C = unknown, S = unknown> {
+  description: string;
+  paramsSchema: ZodType<Record<string, unknown>>;
+  run(instance: ResolvedInstance<C, S>, req: ActionRequest): Promise<ActionOutcome>;
+}
+
+/** A read-only lookup used to enrich exceptions before routing (customer tier, order value, alternate stock). */
+export interface ConnectorLookup<C = unknown, S = unknown> {
+  description: string;
+  /** Cache lifetime of a result. */
+  ttlMs: number;
+  run(instance: ResolvedInstance<C, S>, key: Record<string, string>, signal: AbortSignal): Promise<Record<string, unknown> | null>;
+}
+
 /** A request refused before anything is stored (bad signature, stale timestamp...). */
 export class InboundRefusal extends Error {
   constructor(
@@ -170,4 +203,8 @@ export interface Connector<C = unknown, S = unknown> {
    * overdue). Each finding is attached, as an exception, to the message it concerns.
    */
   watch?(instance: ResolvedInstance<C, S>, ctx: WatchContext): Promise<{ messageId: string; finding: ConnectorFinding }[]>;
+  /** Actions routing rules can call as `<connectorId>.<name>` (src/routing/rule-outputs.ts ActionSpec). */
+  readonly actions?: Record<string, ConnectorAction<C, S>>;
+  /** Enrichment lookups, by name. */
+  readonly lookups?: Record<string, ConnectorLookup<C, S>>;
 }

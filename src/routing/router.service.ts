@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { severityRank, type Severity } from '../canonical/taxonomy.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import type { ActionSpec, TaskSpec } from './rule-outputs.js';
 import { loadPolicies, type RoutingPolicy, type RoutingRule } from './routing-policy.js';
 
 export interface RoutingDecision {
@@ -12,6 +13,10 @@ export interface RoutingDecision {
   policy: { id: string; version: string };
   ruleId: string | null;
   reason: string;
+  /** From the matching rule (src/routing/rule-outputs.ts): SLA definition id, parallel tasks, actions. */
+  sla: string | null;
+  tasks: TaskSpec[];
+  actions: ActionSpec[];
 }
 
 const DEFAULT_POLICY = 'default';
@@ -49,6 +54,9 @@ export class Router {
           policy: { id: p.id, version: p.version },
           ruleId: rule.id,
           reason: `rule ${rule.id} matched (${why})${rule.then.severity ? `; severity set to ${rule.then.severity}` : ''}`,
+          sla: rule.then.sla ?? null,
+          tasks: rule.then.tasks ?? [],
+          actions: rule.then.actions ?? [],
         };
       }
     }
@@ -59,6 +67,9 @@ export class Router {
       policy: { id: p.id, version: p.version },
       ruleId: null,
       reason: 'no rule matched; fallback team',
+      sla: null,
+      tasks: [],
+      actions: [],
     };
   }
 }

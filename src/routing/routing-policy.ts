@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CATEGORIES, EXCEPTION_CODES, SEVERITIES } from '../canonical/taxonomy.js';
 import { ConfigError } from '../config/hub-config.js';
 import { compareSemver } from '../mapping/mapping-registry.service.js';
+import { ActionSpecSchema, CalendarSchema, SlaDefinitionSchema, TaskSpecSchema } from './rule-outputs.js';
 
 const list = <T extends z.ZodType>(t: T) => z.array(t).min(1).optional();
 
@@ -22,7 +23,14 @@ const Rule = z.strictObject({
       minAmountAtRisk: z.number().nonnegative().optional(),
     })
     .default({}),
-  then: z.strictObject({ team: z.string().min(1), severity: z.enum(SEVERITIES).optional() }),
+  then: z.strictObject({
+    team: z.string().min(1),
+    severity: z.enum(SEVERITIES).optional(),
+    /** Id of an SLA definition in `slas`. */
+    sla: z.string().min(1).optional(),
+    tasks: z.array(TaskSpecSchema).optional(),
+    actions: z.array(ActionSpecSchema).optional(),
+  }),
 });
 
 export const RoutingPolicySchema = z
@@ -33,6 +41,8 @@ export const RoutingPolicySchema = z
     teams: z.array(z.strictObject({ id: z.string().min(1).max(64), name: z.string().min(1) })).min(1),
     /** Exceptions below this severity are recorded and reported but open no case. */
     caseMinSeverity: z.enum(SEVERITIES).default('info'),
+    calendars: z.array(CalendarSchema).default([]),
+    slas: z.array(SlaDefinitionSchema).default([]),
     rules: z.array(Rule),
     fallback: z.strictObject({ team: z.string().min(1) }),
   })
