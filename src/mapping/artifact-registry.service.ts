@@ -110,9 +110,10 @@ export class ArtifactRegistry {
     try {
       await this.publish(kind, id, content, SYSTEM_ACTOR, 'folder');
     } catch (e) {
-      if (e instanceof ArtifactProblem) {
+      if (e instanceof ArtifactProblem && e.status === 409) {
         throw new ConfigError(`${where}: ${e.message}; a published version never changes, so give the folder a new version (e.g. ${bump(version)})`);
       }
+      if (e instanceof ArtifactProblem) throw new ConfigError(kind === 'mapping' ? `${where}/${e.message}` : `${where}: ${e.message}`);
       throw e;
     }
     const key = `${kind}/${id}`;
