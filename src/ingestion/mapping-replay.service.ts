@@ -178,6 +178,10 @@ export class MappingReplay {
   private async candidate(msg: LockedMessage, mapping?: LoadedMapping): Promise<Candidate> {
     try {
       await this.ds.transaction(async (m) => {
+        // As on first arrival: a connector skips what this very message already claimed (x12 treats
+        // its own interchange claim as "processed before"), so its claims are lifted in this
+        // transaction, which is rolled back.
+        await m.query(`DELETE FROM connector_claims WHERE connector_id = $1 AND message_id = $2`, [msg.connector_id, msg.id]);
         const it = await this.interpreter.interpret(m, msg, { mapping });
         const routed = it.exceptions.map((exception) => ({ exception, decision: this.router.decide(exception) }));
         throw new DryRun({ it, routed, items: routed.map((r) => item(r.exception, r.decision.severity, r.decision.team)) });

@@ -176,21 +176,29 @@ describe('versioned mappings and policies', () => {
     expect(more.status).toBe(409);
   });
 
-  it('turns a JSONata error in the version in force into INTEGRATION.MAPPING_FAILED naming mapping id + version, the error and the message', async () => {
-    const body = await wmsMappingBody('1.3.0', (t) => t.replace('"code": "WAREHOUSE.PICK_SHORTFALL",', '"code": $error("no shortfalls today"),'));
+  it.each([
+    ['a JSONata error', '1.3.0', '$error("no shortfalls today")', /^Mapping wms-webhook@1\.3\.0 failed: JSONata error .*no shortfalls today/],
+    ['a runaway expression (timeout)', '1.4.0', '($f := function($n){ $f($n+1) }; $f(0))', /^Mapping wms-webhook@1\.4\.0 failed: evaluation exceeded (250 ms|depth \d+) and was stopped/],
+  ])('turns %s in the version in force into INTEGRATION.MAPPING_FAILED naming mapping id + version, the error and the message', async (_what, version, code, title) => {
+    const body = await wmsMappingBody(version, (t) => t.replace('"code": "WAREHOUSE.PICK_SHORTFALL",', `"code": ${code},`));
     expect((await api(hub.url, 'POST', '/v1/mappings/wms-webhook/versions', { body })).status).toBe(201);
-    expect((await api(hub.url, 'POST', '/v1/mappings/wms-webhook/activations', { body: { version: '1.3.0', connectorId: 'test-wms', documentType: 'pick.shortfall' } })).body).toMatchObject({ scope: 'test-wms/pick.shortfall' });
-    const res = await postWebhook(hub.url, world, pickShortfall('SO-ERR-1'));
+    const dry = await api(hub.url, 'POST', `/v1/mappings/wms-webhook/versions/${version}/test`, { body: { payload: JSON.parse(pickShortfall('SO-DRY-ERR')) } });
+    expect(dry.body).toMatchObject({ ok: false, output: null });
+    expect(dry.body.problems[0]).toMatch(/JSONata error|was stopped/);
+    const scope = { connectorId: 'test-wms', documentType: 'pick.shortfall' };
+    expect((await api(hub.url, 'POST', '/v1/mappings/wms-webhook/activations', { body: { version, ...scope } })).body).toMatchObject({ scope: 'test-wms/pick.shortfall' });
+    const res = await postWebhook(hub.url, world, pickShortfall(`SO-ERR-${version}`));
     const msg = await processed(res.body.messageId);
     expect(msg.status).toBe('failed');
-    expect(msg.exceptions[0]).toMatchObject({ code: 'INTEGRATION.MAPPING_FAILED', mappingId: 'wms-webhook', mappingVersion: '1.3.0' });
+    expect(msg.exceptions[0]).toMatchObject({ code: 'INTEGRATION.MAPPING_FAILED', mappingId: 'wms-webhook', mappingVersion: version });
     const [row] = (await world.db.query(`SELECT payload FROM exceptions WHERE id = $1`, [msg.exceptions[0].id])).rows;
-    expect(row.payload.title).toMatch(/^Mapping wms-webhook@1\.3\.0 failed: JSONata error .*no shortfalls today/);
+    expect(row.payload.title).toMatch(title);
     expect(row.payload.attributes).toMatchObject({ rawMessageId: res.body.messageId });
+    expect(msg.errors.map((e: any) => e.stage)).toEqual(['map']);
     // Other document types keep the version in force for them.
-    const other = await postWebhook(hub.url, world, damaged('ASN-OK-1'));
+    const other = await postWebhook(hub.url, world, damaged(`ASN-OK-${version}`));
     expect((await processed(other.body.messageId)).exceptions[0]).toMatchObject({ code: 'WAREHOUSE.DAMAGED_GOODS', mappingVersion: '1.0.0' });
-    await api(hub.url, 'POST', '/v1/mappings/wms-webhook/activations/rollback', { body: { connectorId: 'test-wms', documentType: 'pick.shortfall' } });
+    expect((await api(hub.url, 'POST', '/v1/mappings/wms-webhook/activations/rollback', { body: scope })).status).toBe(200);
   });
 
   it('stores routing policies the same way: publish, 409, activate (the Router uses it), roll back', async () => {
