@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ADMIN_KEY, api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { downgradeShortfalls, TABLES, wmsMappingBody } from '../support/mapping-versions.js';
 import type { RunningHub } from '../../src/hub.js';
@@ -221,6 +224,22 @@ describe('versioned mappings and policies', () => {
 
     expect((await api(hub.url, 'POST', '/v1/policies/default/activations/rollback')).body).toMatchObject({ from: '1.1.0', to: '1.0.0' });
     expect((await trail('policy', 'default')).map((a: any) => a.action)).toEqual(['policy.published', 'policy.published', 'policy.activated', 'policy.rolled-back']);
+  });
+
+  it('refuses to start (one line, naming the folder) when a shipped version was edited in place after it was published', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hub-mappings-'));
+    cpSync('mappings', dir, { recursive: true });
+    const file = path.join(dir, 'wms-webhook/1.0.0/transform.jsonata');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('Pick shortfall on order', 'Short pick on order'));
+    const r = spawnSync(process.execPath, ['dist/src/main.js', 'start'], {
+      env: { PATH: process.env.PATH ?? '', ...world.env, HUB_MAPPINGS_DIR: dir, HUB_ROLES: 'api' },
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    expect(r.status).not.toBe(0);
+    const lines = r.stderr.trim().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/wms-webhook\/1\.0\.0: mapping wms-webhook@1\.0\.0 is already published with other content .*give the folder a new version \(e\.g\. 1\.0\.1\)/);
   });
 
   it('lets only integrators and admins change versions', async () => {
