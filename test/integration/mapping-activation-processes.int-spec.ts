@@ -13,6 +13,7 @@ describe('activations across hub processes', () => {
   let hub: RunningHub & { url: string };
   let worker: ReturnType<typeof spawnHub>;
 
+  // Generous waits: the spawned worker boots on a CPU shared with other work; speed is not what is tested.
   beforeAll(async () => {
     world = newWorld();
     hub = await startInProcess(world, { HUB_ROLES: 'api,scheduler' });
@@ -32,7 +33,7 @@ describe('activations across hub processes', () => {
     waitFor(async () => {
       const r = await api(hub.url, 'GET', `/v1/messages/${id}`);
       return ['routed', 'mapped', 'failed'].includes(r.body.status) ? r.body : undefined;
-    }, 30000, `message ${id} processed by the worker process`);
+    }, 90000, `message ${id} processed by the worker process`);
 
   it('the worker process maps with the version activated through the api process, and with the one rolled back to', async () => {
     const first = await postWebhook(hub.url, world, pickShortfall('SO-X-1'));
@@ -47,7 +48,7 @@ describe('activations across hub processes', () => {
     const third = await postWebhook(hub.url, world, pickShortfall('SO-X-3'));
     expect((await processedBy(third.body.messageId)).exceptions[0]).toMatchObject({ mappingVersion: '1.0.0', severity: 'critical' });
     expect(worker.exitCode).toBeNull();
-  });
+  }, 240_000);
 
   it('the worker process routes with the policy activated through the api process', async () => {
     const policy = JSON.parse(readFileSync('policies/default/1.0.0/policy.json', 'utf8'));
@@ -58,5 +59,5 @@ describe('activations across hub processes', () => {
     await processedBy(res.body.messageId);
     const c = (await api(hub.url, 'GET', '/v1/cases?correlationKey=order:SO-X-4')).body.items[0];
     expect(c).toMatchObject({ ownerTeam: 'customer-service', routing: { policy: { id: 'default', version: '1.1.0' } } });
-  });
+  }, 120_000);
 });

@@ -234,13 +234,13 @@ describe('versioned mappings and policies', () => {
     const r = spawnSync(process.execPath, ['dist/src/main.js', 'start'], {
       env: { PATH: process.env.PATH ?? '', ...world.env, HUB_MAPPINGS_DIR: dir, HUB_ROLES: 'api' },
       encoding: 'utf8',
-      timeout: 30000,
+      timeout: 90000,
     });
     expect(r.status).not.toBe(0);
     const lines = r.stderr.trim().split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/wms-webhook\/1\.0\.0: mapping wms-webhook@1\.0\.0 is already published with other content .*give the folder a new version \(e\.g\. 1\.0\.1\)/);
-  });
+  }, 120_000);
 
   it('lets only integrators and admins change versions', async () => {
     const created = await api(hub.url, 'POST', '/v1/api-keys', { body: { name: 'viewer', role: 'viewer' } });
