@@ -90,6 +90,14 @@ export class ExceptionRecord {
   @Column('uuid', { name: 'case_id', nullable: true })
   caseId!: string | null;
 
+  /** Reprocess: the earlier exception of the same message this one replaces. */
+  @Column('uuid', { nullable: true })
+  supersedes!: string | null;
+
+  /** Set when a reprocess replaced or withdrew this exception; the message's current result excludes it. */
+  @Column('timestamptz', { name: 'superseded_at', nullable: true })
+  supersededAt!: Date | null;
+
   @Column('jsonb')
   payload!: CanonicalException;
 }

@@ -9,7 +9,7 @@ import { EventFeed } from '../delivery/event-feed.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { ConnectorState } from '../connectors/connector-state.service.js';
 import { returnedRows } from '../database/returning.js';
-import { MappingRegistry } from '../mapping/mapping-registry.service.js';
+import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { Router } from '../routing/router.service.js';
 
@@ -24,7 +24,7 @@ export class ConnectorWatch {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly instances: ConnectorInstances,
     private readonly state: ConnectorState,
-    private readonly mappings: MappingRegistry,
+    private readonly mappings: ActiveArtifacts,
     private readonly router: Router,
     private readonly intake: CaseIntake,
     private readonly audit: AuditTrail,
@@ -50,7 +50,7 @@ export class ConnectorWatch {
       if (!locked) return 0;
       const results = await connector.watch!(instance, this.state.watchContextFor(m, connectorId, now));
       if (!results.length) return 0;
-      const mapping = this.mappings.current(instance.config.mapping);
+      const mapping = this.mappings.mapping(instance.config.mapping, connectorId);
       const routed: RoutedException[] = [];
       for (const { messageId, finding } of results) {
         const [msg] = returnedRows<{ exception_count: number; connector_type: string; sender_event_id: string | null }>(

@@ -13,6 +13,8 @@ import { RoutingModule } from '../routing/routing.module.js';
 import { ConnectorMessagesController } from './connector-messages.controller.js';
 import { ConnectorWatch } from './connector-watch.service.js';
 import { Ingestion } from './ingestion.service.js';
+import { MappingReplay } from './mapping-replay.service.js';
+import { MappingReplayController } from './mapping-replay.controller.js';
 import { MessageLedger } from './message-ledger.service.js';
 import { MessagesController } from './messages.controller.js';
 import { MessageInterpreter } from './message-interpreter.js';
@@ -58,10 +60,11 @@ export class IngestionModule {
         MessageInterpreter,
         ConnectorWatch,
         MessageLedger,
+        MappingReplay,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
         ...(roles.includes('scheduler') ? [SweepSchedule] : []),
       ],
-      controllers: [WebhooksController, MessagesController, ConnectorMessagesController],
+      controllers: [WebhooksController, MessagesController, ConnectorMessagesController, MappingReplayController],
       exports: [Ingestion],
     };
   }

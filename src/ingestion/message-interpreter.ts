@@ -6,7 +6,8 @@ import { PayloadError, type ConnectorFinding, type OutboundDocument, type Parsed
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { ConnectorState } from '../connectors/connector-state.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
-import { MappingFailure, MappingRegistry, runMapping } from '../mapping/mapping-registry.service.js';
+import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
+import { MappingFailure, runMapping, type LoadedMapping } from '../mapping/mapping-registry.service.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import type { MessageError } from './inbound-message.entity.js';
 
@@ -43,16 +44,23 @@ export class MessageInterpreter {
   constructor(
     private readonly instances: ConnectorInstances,
     private readonly state: ConnectorState,
-    private readonly mappings: MappingRegistry,
+    private readonly mappings: ActiveArtifacts,
     private readonly documents: DocumentLedger,
     private readonly metrics: HubMetrics,
   ) {}
 
-  async interpret(m: EntityManager, msg: LockedMessage): Promise<Interpretation> {
+  /** `opts.mapping`: a candidate version used instead of the active one (regression diff). */
+  async interpret(m: EntityManager, msg: LockedMessage, opts: { mapping?: LoadedMapping } = {}): Promise<Interpretation> {
     const errors: MessageError[] = [];
     const at = new Date().toISOString();
     const instance = await this.instances.resolve(msg.connector_id);
-    const mapping = instance ? this.mappings.current(instance.config.mapping) : undefined;
+    // The version in force for this connector instance and document type (ActiveArtifacts).
+    const mappingFor = (documentType = '*'): LoadedMapping | undefined => {
+      if (!instance) return undefined;
+      if (opts.mapping?.manifest.id === instance.config.mapping) return opts.mapping;
+      return this.mappings.mapping(instance.config.mapping, instance.id, documentType);
+    };
+    const used = new Set<string>();
     const receivedAt = new Date(msg.received_at);
     const ctx = (documentType: string, testMode: boolean): SourceContext => ({
       system: instance?.config.system ?? msg.connector_id,
@@ -63,11 +71,11 @@ export class MessageInterpreter {
       testMode,
       senderEventId: msg.sender_event_id ?? undefined,
       receivedAt,
-      mapping: mapping ? { id: mapping.manifest.id, version: mapping.manifest.version } : { id: instance?.config.mapping ?? 'none', version: 'none' },
+      mapping: refOf(mappingFor(documentType), instance?.config.mapping),
     });
     const result = (over: Partial<Interpretation>): Interpretation => ({
       exceptions: [], documents: [], outbound: [], documentTypes: [], testMode: false, failed: false, errors,
-      mappingId: mapping ? `${mapping.manifest.id}@${mapping.manifest.version}` : null, ...over,
+      mappingId: [...used].join(',') || label(mappingFor()), ...over,
     });
     const fail = (stage: MessageError['stage'], exception: CanonicalException, message: string, position?: MessageError['position']) => {
       errors.push({ stage, message, at, ...(position ? { position } : {}) });
@@ -103,7 +111,7 @@ export class MessageInterpreter {
     const base = { documents: docs.filter((d) => d.store), outbound: outcome.outbound ?? [], documentTypes: [...new Set(docs.map((d) => d.documentType))], testMode };
 
     const toMap = docs.filter((d) => !d.skipMapping);
-    if (!mapping && toMap.length) {
+    if (toMap.some((d) => !mappingFor(d.documentType))) {
       exceptions.push(mappingFailed(ctx(toMap[0].documentType, testMode), `mapping "${instance.config.mapping}" is not loaded`, { rawMessageId: msg.id }));
       errors.push({ stage: 'map', message: `mapping ${instance.config.mapping} not found`, at });
       return result({ ...base, exceptions, failed: true });
@@ -111,9 +119,11 @@ export class MessageInterpreter {
     const t1 = performance.now();
     for (const doc of toMap) {
       const c = ctx(doc.documentType, doc.testMode ?? false);
+      const mapping = mappingFor(doc.documentType)!;
+      used.add(`${mapping.manifest.id}@${mapping.manifest.version}`);
       try {
         const related = doc.store ? await this.documents.relatedTo(m, instance.id, doc.store, doc.testMode ?? false) : [];
-        const drafts = await runMapping(mapping!, doc.payload, {
+        const drafts = await runMapping(mapping, doc.payload, {
           type: doc.documentType,
           connectorId: instance.id,
           system: instance.config.system,
@@ -144,3 +154,7 @@ export class MessageInterpreter {
     return { ...exc, references: { ...(f.references ?? {}) } };
   }
 }
+
+const refOf = (m: LoadedMapping | undefined, id: string | undefined) =>
+  m ? { id: m.manifest.id, version: m.manifest.version } : { id: id ?? 'none', version: 'none' };
+const label = (m: LoadedMapping | undefined) => (m ? `${m.manifest.id}@${m.manifest.version}` : null);

@@ -31,7 +31,7 @@ export class MessageLedger {
     if (!msg) return null;
     const exceptions = await this.ds.getRepository(ExceptionRecord).find({
       where: { messageId: id },
-      select: { id: true, ordinal: true, code: true, severity: true, title: true, caseId: true, mappingId: true, mappingVersion: true },
+      select: { id: true, ordinal: true, code: true, severity: true, title: true, caseId: true, mappingId: true, mappingVersion: true, supersedes: true, supersededAt: true },
       order: { ordinal: 'ASC' },
     });
     return { ...msg, exceptions };

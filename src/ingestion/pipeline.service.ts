@@ -10,6 +10,7 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
+import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import type { MessageError, MessageStatus } from './inbound-message.entity.js';
 import { MessageInterpreter, type Interpretation, type LockedMessage } from './message-interpreter.js';
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
@@ -41,10 +42,13 @@ export class Pipeline {
     private readonly metrics: HubMetrics,
     @Inject(HUB_LOGGER) private readonly log: Logger,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    private readonly artifacts: ActiveArtifacts,
   ) {}
 
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
     const started = performance.now();
+    // Activations made in any process take effect from the next batch (one max(generation) query).
+    await this.artifacts.sync();
     const outcome = await this.ds.transaction(async (m) => {
       const own: LockedMessage[] = await m.query(
         `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta

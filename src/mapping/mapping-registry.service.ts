@@ -1,9 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
 import jsonata from 'jsonata';
 import { z } from 'zod';
-import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { ConfigError } from '../config/hub-config.js';
 
 export const MappingManifest = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,127}$/),
@@ -65,56 +64,15 @@ export function guard(expression: jsonata.Expression): void {
   });
 }
 
-/**
- * Mappings are data: mappings/<id>/<version>/ holds manifest.json, transform.jsonata and
- * optional lookups/*.json. They are loaded at start; the newest version of an id is used.
- */
-@Injectable()
-export class MappingRegistry {
-  private readonly byId = new Map<string, LoadedMapping[]>();
-
-  constructor(@Inject(HUB_CONFIG) private readonly cfg: HubConfig) {}
-
-  async load(): Promise<number> {
-    this.byId.clear();
-    const root = this.cfg.mappingsDir;
-    let ids: string[];
-    try {
-      ids = await readdir(root);
-    } catch {
-      throw new ConfigError(`HUB_MAPPINGS_DIR "${root}" cannot be read; point it at the mappings/ folder`);
-    }
-    let count = 0;
-    for (const id of ids.sort()) {
-      if (!(await stat(path.join(root, id))).isDirectory()) continue;
-      for (const version of await readdir(path.join(root, id))) {
-        const dir = path.join(root, id, version);
-        if (!(await stat(dir)).isDirectory()) continue;
-        const m = await loadMapping(dir);
-        if (m.manifest.id !== id || m.manifest.version !== version) {
-          throw new ConfigError(`${dir}/manifest.json: id/version must match the folder (${id}/${version})`);
-        }
-        const list = this.byId.get(id) ?? [];
-        list.push(m);
-        list.sort((a, b) => compareSemver(b.manifest.version, a.manifest.version));
-        this.byId.set(id, list);
-        count++;
-      }
-    }
-    return count;
-  }
-
-  /** The version in force for a mapping id (newest published; activation per instance comes with versioning). */
-  current(id: string): LoadedMapping | undefined {
-    return this.byId.get(id)?.[0];
-  }
-
-  list(): MappingManifest[] {
-    return [...this.byId.values()].flat().map((m) => m.manifest);
-  }
+/** What a published mapping version consists of; what POST /v1/mappings/{id}/versions accepts. */
+export interface MappingContent {
+  manifest: MappingManifest;
+  transform: string;
+  lookups: Record<string, Record<string, unknown>>;
 }
 
-export async function loadMapping(dir: string): Promise<LoadedMapping> {
+/** Reads mappings/<id>/<version>/ (manifest.json, transform.jsonata, lookups/*.json); ConfigError naming the file on any problem. */
+export async function readMappingFolder(dir: string): Promise<MappingContent> {
   const where = (f: string) => path.join(dir, f);
   let manifest: MappingManifest;
   try {
@@ -123,23 +81,44 @@ export async function loadMapping(dir: string): Promise<LoadedMapping> {
     const msg = e instanceof z.ZodError ? `${e.issues[0].path.join('.')}: ${e.issues[0].message}` : (e as Error).message;
     throw new ConfigError(`${where('manifest.json')}: ${msg}`);
   }
-  let expression: jsonata.Expression;
+  let transform: string;
   try {
-    expression = jsonata(await readFile(where('transform.jsonata'), 'utf8'));
-    guard(expression);
+    transform = await readFile(where('transform.jsonata'), 'utf8');
   } catch (e) {
-    const err = e as { message: string; position?: number };
-    throw new ConfigError(`${where('transform.jsonata')}: ${err.message} at position ${err.position ?? '?'}`);
+    throw new ConfigError(`${where('transform.jsonata')}: ${(e as Error).message}`);
   }
   const lookups: Record<string, Record<string, unknown>> = {};
   try {
-    for (const f of (await readdir(where('lookups'))).filter((f) => f.endsWith('.json'))) {
+    for (const f of (await readdir(where('lookups'))).filter((f) => f.endsWith('.json')).sort()) {
       lookups[f.replace(/\.json$/, '')] = JSON.parse(await readFile(path.join(dir, 'lookups', f), 'utf8'));
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`${where('lookups')}: ${(e as Error).message}`);
   }
-  return { manifest, dir, expression, lookups };
+  return { manifest, transform, lookups };
+}
+
+/** Compiles a mapping's transform; a JSONata syntax error is a MappingFailure with its position. */
+export function compileMapping(content: MappingContent, dir = ''): LoadedMapping {
+  let expression: jsonata.Expression;
+  try {
+    expression = jsonata(content.transform);
+    guard(expression);
+  } catch (e) {
+    const err = e as { message: string; position?: number; code?: string };
+    throw new MappingFailure(`transform.jsonata: ${err.message} at position ${err.position ?? '?'}`, { code: err.code, position: err.position });
+  }
+  return { manifest: content.manifest, dir, expression, lookups: content.lookups };
+}
+
+/** Loads one mapping folder, compiled. */
+export async function loadMapping(dir: string): Promise<LoadedMapping> {
+  const content = await readMappingFolder(dir);
+  try {
+    return compileMapping(content, dir);
+  } catch (e) {
+    throw new ConfigError(`${dir}/${(e as Error).message}`);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { severityRank, type Severity } from '../canonical/taxonomy.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
@@ -26,7 +27,11 @@ const DEFAULT_POLICY = 'default';
 export class Router {
   private policy?: RoutingPolicy;
 
-  constructor(@Inject(HUB_CONFIG) private readonly cfg: HubConfig) {}
+  constructor(
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    /** The versions in force (src/mapping). Without it (unit tests) the newest file version is used. */
+    @Optional() private readonly active?: ActiveArtifacts,
+  ) {}
 
   async load(): Promise<RoutingPolicy> {
     const policies = await loadPolicies(this.cfg.policiesDir);
@@ -36,9 +41,11 @@ export class Router {
     return p;
   }
 
+  /** The policy in force: the activated version of policy 'default' (see ActiveArtifacts), else the one load() read. */
   current(): RoutingPolicy {
-    if (!this.policy) throw new Error('routing policy not loaded');
-    return this.policy;
+    const p = this.active?.policy(DEFAULT_POLICY) ?? this.policy;
+    if (!p) throw new Error('routing policy not loaded');
+    return p;
   }
 
   decide(e: CanonicalException): RoutingDecision {
