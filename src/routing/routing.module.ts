@@ -1,10 +1,12 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { PolicySimulationController } from './policy-simulation.controller.js';
+import { PolicySimulation } from './policy-simulation.service.js';
 import { Router } from './router.service.js';
 
-/** Routing policy (HUB_POLICIES_DIR) and the decisions made from it. */
-@Module({ providers: [Router], exports: [Router] })
+/** Routing policy (HUB_POLICIES_DIR) with its overlays, the decisions made from it, and simulation of candidate versions. */
+@Module({ providers: [Router, PolicySimulation], controllers: [PolicySimulationController], exports: [Router] })
 export class RoutingModule implements OnModuleInit {
   constructor(
     private readonly router: Router,
@@ -13,6 +15,6 @@ export class RoutingModule implements OnModuleInit {
 
   async onModuleInit() {
     const p = await this.router.load();
-    this.log.info({ policy: `${p.id}@${p.version}`, rules: p.rules.length }, 'routing policy loaded');
+    this.log.info({ policy: `${p.id}@${p.version}`, rules: p.rules.length, overlays: [...this.router.files().overlays.keys()] }, 'routing policy loaded');
   }
 }
