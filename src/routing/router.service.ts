@@ -3,7 +3,7 @@ import type { CanonicalException } from '../canonical/exception.schema.js';
 import type { ExceptionCode } from '../canonical/taxonomy.js';
 import { severityRank, type Severity } from '../canonical/taxonomy.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
-import { CompiledPolicy, PolicyExpressionError } from './compiled-policy.js';
+import { CompiledPolicy, declarative, holds, PolicyExpressionError } from './compiled-policy.js';
 import { applyOverlay, OverlayRefused } from './policy-overlay.js';
 import type { ActionSpec, TaskSpec } from './rule-outputs.js';
 import { loadPolicySet, type NoiseSettings, type PolicyOverlay, type PolicySet, type RoutingPolicy } from './routing-policy.js';
@@ -66,7 +66,9 @@ export class PolicyEngine {
     const via = compiled.overlay ? ` (overlay ${policy.overlay})` : '';
     const skipped: { ruleId: string; why: string }[] = [];
     for (const c of compiled.rules) {
-      const v = await compiled.evaluate(c, e);
+      if (!holds(c.when, e)) continue;
+      const pending = compiled.settle(c, e, declarative(c.rule, e)!);
+      const v = pending instanceof Promise ? await pending : pending;
       if (v.skipped) skipped.push({ ruleId: c.rule.id, why: v.skipped });
       if (!v.matched) continue;
       const then = c.rule.then;
