@@ -57,6 +57,8 @@ const ENV_SCHEMA = z.object({
   HUB_WATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
+  /** The triage classifier trained by `npm run build` (scripts/train-triage.ts). */
+  HUB_TRIAGE_MODEL: z.string().default('dist/triage-model.json'),
   HUB_CONNECTORS_DIR: z.string().default('config/connectors'),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_DOCS: bool.default(true),
@@ -87,6 +89,7 @@ export type HubConfig = {
   watchIntervalMs: number;
   mappingsDir: string;
   policiesDir: string;
+  triageModel: string;
   connectorsDir: string;
   logLevel: string;
   docs: boolean;
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     watchIntervalMs: e.HUB_WATCH_INTERVAL_MS,
     mappingsDir: e.HUB_MAPPINGS_DIR,
     policiesDir: e.HUB_POLICIES_DIR,
+    triageModel: e.HUB_TRIAGE_MODEL,
     connectorsDir: e.HUB_CONNECTORS_DIR,
     logLevel: e.HUB_LOG_LEVEL,
     docs: e.HUB_DOCS,
