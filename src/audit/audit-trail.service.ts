@@ -12,7 +12,7 @@ export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'hub' };
 
 export interface AuditEntry {
   actor: Actor;
-  entityType: 'message' | 'exception' | 'case' | 'connector' | 'api-key' | 'mapping' | 'policy';
+  entityType: 'message' | 'exception' | 'case' | 'connector' | 'api-key' | 'mapping' | 'policy' | 'triage-item';
   entityId: string;
   action: string;
   before?: Record<string, unknown> | null;

@@ -43,6 +43,12 @@ export const CanonicalExceptionSchema = z
         currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
       })
       .optional(),
+    /** Enrichment routing rules may test (all optional): value of the whole order, stock criticality class, compliance flags. */
+    orderValue: z
+      .strictObject({ amount: z.number().finite().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD') })
+      .optional(),
+    inventoryCriticality: z.string().min(1).max(32).optional(),
+    complianceFlags: z.array(z.string().min(1).max(64)).max(32).optional(),
     occurredAt: isoDate,
     detectedAt: isoDate,
     correlationKey: z.string().min(1).max(256),

@@ -33,6 +33,8 @@ const CODES = {
   'ORDER.RELEASE_BLOCKED': def('standard', 'Order release blocked', ['references.order']),
   'WAREHOUSE.PICK_SHORTFALL': def('critical', 'Pick shortfall', ['references.order', 'references.sku', 'quantities']),
   'WAREHOUSE.INVENTORY_VARIANCE': def('standard', 'Inventory variance', ['references.sku', 'quantities']),
+  /** A later WMS event saying the shortfall was made good; a routing rule's `clears` resolves the shortfall case. */
+  'WAREHOUSE.PICK_SHORTFALL_CLEARED': def('info', 'Pick shortfall cleared', ['references.order']),
   'WAREHOUSE.DAMAGED_GOODS': def('standard', 'Damaged goods', ['references.sku', 'quantities']),
   'PROCUREMENT.ASN_MISMATCH': def('standard', 'Ship notice does not match the purchase order', ['references.po']),
   'PROCUREMENT.PO_ACK_REJECTED': def('standard', 'Purchase order line rejected by supplier', ['references.po']),

@@ -63,7 +63,7 @@ export class CaseDesk {
   assign(id: string, actor: Actor, to: { assignee?: string | null; team?: string }) {
     return this.change(id, actor, 'case.assigned', (c) => {
       if (c.status === 'resolved') throw new ConflictException('case is resolved; it cannot be reassigned');
-      if (to.team && !this.router.current().teams.some((t) => t.id === to.team)) {
+      if (to.team && !this.router.teamIds().has(to.team)) {
         throw new BadRequestException(`team ${to.team} is not declared in routing policy ${this.router.current().id}`);
       }
       return { ...(to.assignee !== undefined ? { assignee: to.assignee } : {}), ...(to.team ? { ownerTeam: to.team } : {}) };

@@ -6,7 +6,9 @@ import { maxSeverity, type Severity } from '../canonical/taxonomy.js';
 import type { AuditEntry } from '../audit/audit-trail.service.js';
 import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
-import type { RoutingDecision } from '../routing/router.service.js';
+import { returnedRows } from '../database/returning.js';
+import { Router, type RoutingDecision } from '../routing/router.service.js';
+import { addOccurrences, findRepeats, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
 
 export interface RoutedException {
   messageId: string;
@@ -20,13 +22,30 @@ export interface IntakeResult {
   casesOpened: { id: string; team: string }[];
   casesJoined: string[];
   audit: AuditEntry[];
-  /** Outbox events for the same transaction (exception.created, case.opened, case.updated). */
+  /** Outbox events for the same transaction (exception.created, case.opened/updated/reopened/resolved). */
   events: NewEvent[];
+  /** Identical repeats counted on a stored exception instead of stored again. */
+  repeats: { exceptionId: string; messageId: string }[];
+  casesReopened: string[];
+  casesResolved: string[];
+}
+
+/** How the noise controls treat one routed exception. */
+interface Plan {
+  /** Case key (correlation key, `test:` prefixed for test traffic; the storm key for storm members). */
+  key: string;
+  fingerprint: string | null;
+  /** Counted on this stored (or earlier in-batch) exception instead of being stored. */
+  repeatOf: string | null;
+  occurrences: number;
+  storm: number | null;
 }
 
 interface CaseGroup {
   key: string;
   first: RoutedException;
+  /** Set for an incident case collecting a storm: its title. */
+  incident: string | null;
   count: number;
   severity: Severity;
   amount: number | null;
@@ -40,22 +59,27 @@ interface CaseGroup {
  */
 @Injectable()
 export class CaseIntake {
+  constructor(private readonly router: Router) {}
+
   async record(m: EntityManager, items: RoutedException[]): Promise<IntakeResult> {
-    const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [], events: [] };
+    const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [], events: [], repeats: [], casesReopened: [], casesResolved: [] };
     if (items.length === 0) return result;
 
+    const now = new Date();
     const ids = items.map(() => uuidv7());
+    const plans = await this.plan(m, items, ids, now);
     const groups = new Map<string, CaseGroup>();
     items.forEach((it, i) => {
-      if (!it.decision.opensCase) return;
-      // Test-mode traffic never joins production cases.
-      const key = (it.exception.source.testMode ? 'test:' : '') + it.exception.correlationKey;
+      if (!it.decision.opensCase || plans[i].repeatOf) return;
+      const key = plans[i].key;
       const g = groups.get(key);
       const amt = it.exception.amountAtRisk;
       if (!g) {
+        const e = it.exception;
         groups.set(key, {
           key,
           first: it,
+          incident: plans[i].storm ? `Storm: ${e.code} from ${e.source.connectorId} (over ${plans[i].storm} a minute)` : null,
           count: 1,
           severity: it.decision.severity,
           amount: amt?.amount ?? null,
@@ -73,11 +97,19 @@ export class CaseIntake {
       }
     });
 
-    const caseIdByKey = await this.upsertCases(m, [...groups.values()], result);
+    // A resolved case whose cause recurs within the policy's window re-opens (the upsert then joins it).
+    const reopenKeys = [...groups.values()]
+      .map((g) => ({ key: g.key, minutes: this.router.noiseFor(g.first.exception).reopenWindowMinutes }))
+      .filter((k) => k.minutes > 0)
+      .map((k) => ({ key: k.key, cutoff: new Date(now.getTime() - k.minutes * 60_000) }));
+    for (const r of await reopenRecent(m, reopenKeys, now)) this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
+    const caseIdByKey = await this.upsertCases(m, [...groups.values()], result, now);
+    const cleared = await this.clear(m, items, plans, ids, now, result);
 
-    const rows = items.map((it, i) => {
+    const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
+    const rows = stored.map(({ it, i }) => {
       const e = it.exception;
-      const key = (e.source.testMode ? 'test:' : '') + e.correlationKey;
+      const key = plans[i].key;
       return {
         id: ids[i],
         messageId: it.messageId,
@@ -104,8 +136,10 @@ export class CaseIntake {
         correlationKey: e.correlationKey,
         mappingId: e.mapping.id,
         mappingVersion: e.mapping.version,
-        caseId: it.decision.opensCase ? (caseIdByKey.get(key) ?? null) : null,
+        caseId: it.decision.opensCase ? (caseIdByKey.get(key) ?? null) : (cleared.get(i) ?? null),
         payload: { ...e, severity: it.decision.severity },
+        fingerprint: plans[i].fingerprint,
+        occurrences: plans[i].occurrences,
       };
     });
     // Raw SQL: one unnest INSERT for the batch; TypeORM's builder cost about twice the CPU per row.
@@ -113,16 +147,18 @@ export class CaseIntake {
     await m.query(
       `INSERT INTO exceptions (id, message_id, ordinal, code, category, severity, title, connector_id, document_type, test_mode,
                                business_unit, site, order_ref, po_ref, customer_ref, supplier_ref, sku, customer_tier,
-                               amount_at_risk, currency, occurred_at, detected_at, correlation_key, mapping_id, mapping_version, case_id, payload)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
+                               amount_at_risk, currency, occurred_at, detected_at, correlation_key, mapping_id, mapping_version, case_id, payload,
+                               fingerprint, occurrences, last_seen_at)
+       SELECT *, $30::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
                             $10::boolean[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[], $16::varchar[], $17::varchar[],
                             $18::varchar[], $19::numeric[], $20::char(3)[], $21::timestamptz[], $22::timestamptz[], $23::varchar[], $24::varchar[],
-                            $25::varchar[], $26::uuid[], $27::jsonb[])`,
+                            $25::varchar[], $26::uuid[], $27::jsonb[], $28::varchar[], $29::int[])`,
       [
         col('id'), col('messageId'), col('ordinal'), col('code'), col('category'), col('severity'), col('title'), col('connectorId'),
         col('documentType'), col('testMode'), col('businessUnit'), col('site'), col('orderRef'), col('poRef'), col('customerRef'),
         col('supplierRef'), col('sku'), col('customerTier'), col('amountAtRisk'), col('currency'), col('occurredAt'), col('detectedAt'),
         col('correlationKey'), col('mappingId'), col('mappingVersion'), col('caseId'), rows.map((r) => JSON.stringify(r.payload)),
+        col('fingerprint'), col('occurrences'), now,
       ],
     );
 
@@ -133,7 +169,7 @@ export class CaseIntake {
         caseId: r.caseId,
         entityType: 'exception',
         entityId: r.id,
-        facets: { team: items[i].decision.team, code: r.code, severity: r.severity, site: r.site, businessUnit: r.businessUnit },
+        facets: { team: stored[i].it.decision.team, code: r.code, severity: r.severity, site: r.site, businessUnit: r.businessUnit },
         payload: { exception: { id: r.id, ...r.payload }, caseId: r.caseId },
       });
       result.audit.push({
@@ -148,25 +184,148 @@ export class CaseIntake {
           caseId: r.caseId,
           correlationKey: r.correlationKey,
           mapping: `${r.mappingId}@${r.mappingVersion}`,
-          routing: items[i].decision,
+          routing: stored[i].it.decision,
+          ...(r.occurrences > 1 ? { occurrences: r.occurrences } : {}),
         },
       });
     });
+    await this.countRepeats(m, items, plans, now, result);
     // Subscribers read "exception created, then its case opened/updated".
     result.events = [...result.events.filter((e) => e.type === 'exception.created'), ...result.events.filter((e) => e.type !== 'exception.created')];
     return result;
   }
 
-  private async upsertCases(m: EntityManager, groups: CaseGroup[], result: IntakeResult): Promise<Map<string, string>> {
+  /**
+   * Noise controls, decided under advisory locks so two workers see each other's writes: identical
+   * repeats (fingerprint within the window) and storm members (over the policy's rate per minute
+   * for one connector and code, counted from stored exceptions plus this batch, in order).
+   */
+  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date): Promise<Plan[]> {
+    const noise = items.map((it) => this.router.noiseFor(it.exception));
+    const plans: Plan[] = items.map((it, i) => ({
+      key: (it.exception.source.testMode ? 'test:' : '') + it.exception.correlationKey,
+      fingerprint: noise[i].repeatWindowSeconds > 0 ? fingerprintOf(it.exception) : null,
+      repeatOf: null,
+      occurrences: 1,
+      storm: null,
+    }));
+    const stormy = items.map((it, i) => it.decision.opensCase && noise[i].stormPerMinute > 0);
+    const locks = new Set<string>();
+    items.forEach((it, i) => {
+      if (plans[i].fingerprint) locks.add(`fp:${plans[i].fingerprint}`);
+      if (stormy[i]) locks.add(stormKey(it.exception));
+      if (noise[i].reopenWindowMinutes > 0 || it.decision.clears) locks.add(plans[i].key);
+    });
+    if (!locks.size) return plans;
+    await lockKeys(m, locks);
+
+    const fps = new Map<string, Date>();
+    plans.forEach((p, i) => p.fingerprint && fps.set(p.fingerprint, new Date(now.getTime() - noise[i].repeatWindowSeconds * 1000)));
+    const seen = await findRepeats(m, [...fps].map(([fp, cutoff]) => ({ fp, cutoff })));
+    const firstInBatch = new Map<string, number>();
+    plans.forEach((p, i) => {
+      if (!p.fingerprint) return;
+      const stored = seen.get(p.fingerprint);
+      const earlier = firstInBatch.get(p.fingerprint);
+      if (stored) p.repeatOf = stored.id;
+      else if (earlier !== undefined) {
+        p.repeatOf = ids[earlier];
+        plans[earlier].occurrences++;
+      } else firstInBatch.set(p.fingerprint, i);
+    });
+
+    const pairs = new Map<string, { connectorId: string; code: string }>();
+    items.forEach((it, i) => stormy[i] && pairs.set(`${it.exception.source.connectorId}|${it.exception.code}`, { connectorId: it.exception.source.connectorId, code: it.exception.code }));
+    const counts = await recentCounts(m, [...pairs.values()], new Date(now.getTime() - 60_000));
+    items.forEach((it, i) => {
+      if (!stormy[i] || plans[i].repeatOf) return;
+      const pair = `${it.exception.source.connectorId}|${it.exception.code}`;
+      const n = (counts.get(pair) ?? 0) + 1;
+      counts.set(pair, n);
+      if (n > noise[i].stormPerMinute) {
+        plans[i].key = stormKey(it.exception);
+        plans[i].storm = noise[i].stormPerMinute;
+      }
+    });
+    return plans;
+  }
+
+  /** Exceptions whose rule `clears` a condition resolve the open case of their key; returns item index → resolved case id. */
+  private async clear(m: EntityManager, items: RoutedException[], plans: Plan[], ids: string[], now: Date, result: IntakeResult): Promise<Map<number, string>> {
+    const byKey = new Map<string, { codes: string[]; note: string; items: number[] }>();
+    items.forEach((it, i) => {
+      if (!it.decision.clears) return;
+      const c = byKey.get(plans[i].key) ?? {
+        codes: it.decision.clears,
+        note: `Auto-resolved: ${it.exception.code} from ${it.exception.source.connectorId} (message ${it.messageId}, exception ${ids[i]}) cleared the condition (rule ${it.decision.ruleId})`,
+        items: [],
+      };
+      c.items.push(i);
+      byKey.set(plans[i].key, c);
+    });
+    const out = new Map<number, string>();
+    const rows = await resolveCleared(m, [...byKey].map(([key, c]) => ({ key, codes: c.codes, note: c.note })), now);
+    for (const r of rows) {
+      this.noteCase(result, r, 'case.resolved', { status: 'resolved', resolutionNote: r.note });
+      for (const i of byKey.get(r.correlation_key)!.items) out.set(i, r.id);
+    }
+    return out;
+  }
+
+  /** Repeats add to their exception's occurrence count; its case (if open) is told. */
+  private async countRepeats(m: EntityManager, items: RoutedException[], plans: Plan[], now: Date, result: IntakeResult) {
+    const stored = new Set(result.exceptionIds);
+    const adds = new Map<string, { n: number; messages: string[] }>();
+    items.forEach((it, i) => {
+      const target = plans[i].repeatOf;
+      if (!target) return;
+      result.repeats.push({ exceptionId: target, messageId: it.messageId });
+      if (stored.has(target)) return; // an earlier exception of this batch: counted in its row already
+      const a = adds.get(target) ?? { n: 0, messages: [] };
+      a.n++;
+      a.messages.push(it.messageId);
+      adds.set(target, a);
+    });
+    const rows = await addOccurrences(m, [...adds].map(([id, a]) => ({ id, n: a.n })), now);
+    for (const r of rows) {
+      const a = adds.get(r.id)!;
+      result.audit.push({ actor: SYSTEM_ACTOR, entityType: 'exception', entityId: r.id, action: 'exception.repeated', before: { occurrences: r.occurrences - a.n }, after: { occurrences: r.occurrences, messageIds: a.messages } });
+      if (!r.case_id) continue;
+      const [c] = returnedRows<CaseRow>(
+        await m.query(
+          `UPDATE cases SET updated_at = $2 WHERE id = $1 RETURNING id, correlation_key, owner_team, code, severity, site, business_unit, reopen_count`,
+          [r.case_id, now],
+        ),
+      );
+      if (c) this.noteCase(result, c, 'case.updated', { repeatedException: r.id, occurrences: r.occurrences });
+    }
+  }
+
+  /** Audit entry and outbox event for a case change made by the noise controls. */
+  private noteCase(result: IntakeResult, r: CaseRow, type: 'case.reopened' | 'case.resolved' | 'case.updated', after: Record<string, unknown>, audit = true) {
+    if (type === 'case.reopened') result.casesReopened.push(r.id);
+    if (type === 'case.resolved') result.casesResolved.push(r.id);
+    if (audit) result.audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: r.id, action: type, after });
+    result.events.push({
+      type,
+      caseId: r.id,
+      entityType: 'case',
+      entityId: r.id,
+      facets: { team: r.owner_team, code: r.code, severity: r.severity, site: r.site, businessUnit: r.business_unit },
+      payload: { case: { id: r.id, correlationKey: r.correlation_key, ownerTeam: r.owner_team, severity: r.severity, code: r.code }, change: after },
+    });
+  }
+
+  private async upsertCases(m: EntityManager, groups: CaseGroup[], result: IntakeResult, now: Date): Promise<Map<string, string>> {
     const byKey = new Map<string, string>();
     if (groups.length === 0) return byKey;
     // Sorted keys give every worker the same lock order on the unique index, avoiding deadlocks.
     groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const now = new Date();
     const cols = {
       id: groups.map(() => uuidv7()),
       key: groups.map((g) => g.key),
-      title: groups.map((g) => g.first.exception.title),
+      title: groups.map((g) => (g.incident ?? g.first.exception.title).slice(0, 200)),
+      kind: groups.map((g) => (g.incident ? 'incident' : 'case')),
       code: groups.map((g) => g.first.exception.code),
       category: groups.map((g) => g.first.exception.category),
       severity: groups.map((g) => g.severity),
@@ -185,12 +344,12 @@ export class CaseIntake {
     const rows: { id: string; correlation_key: string; opened: boolean; owner_team: string; exception_count: number; severity: string }[] =
       await m.query(
         `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
-                            test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status)
+                            test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind)
          SELECT u.id, u.key, u.title, u.code, u.category, u.severity, u.team, u.bu, u.site,
-                u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open'
+                u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind
            FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
-                       $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[])
-                AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing)
+                       $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[], $16::varchar[])
+                AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind)
          ON CONFLICT (correlation_key) WHERE status <> 'resolved' DO UPDATE SET
            exception_count = cases.exception_count + EXCLUDED.exception_count,
            severity = CASE WHEN EXCLUDED.severity = 'critical' OR (EXCLUDED.severity = 'standard' AND cases.severity = 'info')
@@ -203,7 +362,7 @@ export class CaseIntake {
            updated_at = EXCLUDED.updated_at
          RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`,
         [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
-         cols.count, cols.amount, cols.currency, cols.routing, now],
+         cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind],
       );
     const groupByKey = new Map(groups.map((g) => [g.key, g]));
     for (const r of rows) {
@@ -255,5 +414,5 @@ export class CaseIntake {
 }
 
 function explanation(d: RoutingDecision) {
-  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason };
+  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason, conditions: d.explanation.conditions, skipped: d.explanation.skipped };
 }

@@ -4,10 +4,16 @@ export const CASE_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export interface RoutingExplanation {
-  policy: { id: string; version: string };
+  policy: { id: string; version: string; overlay?: string };
   ruleId: string | null;
   reason: string;
+  /** Conditions of the matching rule that held; rules passed over although their conditions held. */
+  conditions?: string[];
+  skipped?: { ruleId: string; why: string }[];
 }
+
+/** `case` groups exceptions by correlation key; `incident` collects a storm (one code from one connector, over the policy's rate). */
+export const CASE_KINDS = ['case', 'incident'] as const;
 
 /** A case groups the exceptions that share a correlation key while it is unresolved. */
 @Entity('cases')
@@ -15,6 +21,8 @@ export interface RoutingExplanation {
 @Index('UQ_cases_open_correlation', ['correlationKey'], { unique: true, where: `"status" <> 'resolved'` })
 @Index('IDX_cases_status_opened', ['status', 'openedAt'])
 @Index('IDX_cases_team_status', ['ownerTeam', 'status'])
+// Re-open lookup: the last resolved case for a correlation key.
+@Index('IDX_cases_correlation_resolved', ['correlationKey', 'resolvedAt'])
 export class CaseRecord {
   @PrimaryColumn('uuid')
   id!: string;
@@ -85,4 +93,11 @@ export class CaseRecord {
 
   @Column('jsonb')
   routing!: RoutingExplanation;
+
+  @Column('varchar', { length: 16, default: 'case' })
+  kind!: (typeof CASE_KINDS)[number];
+
+  /** Times the case re-opened because its cause recurred within the policy's window after it was resolved. */
+  @Column('integer', { name: 'reopen_count', default: 0 })
+  reopenCount!: number;
 }

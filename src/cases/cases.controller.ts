@@ -7,6 +7,7 @@ import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { CASE_STATUSES } from './case.entity.js';
 import { CaseDesk } from './case-desk.service.js';
+import { CaseNarrative } from './case-narrative.service.js';
 
 const ListQuery = z.strictObject({
   status: z.enum(CASE_STATUSES).optional(),
@@ -22,6 +23,7 @@ const ListQuery = z.strictObject({
 const Assign = z
   .strictObject({ assignee: z.string().trim().min(1).max(128).nullable().optional(), team: z.string().trim().min(1).max(64).optional() })
   .refine((b) => b.assignee !== undefined || b.team !== undefined, 'give an assignee, a team, or both');
+const SummaryQuery = z.strictObject({ targetHours: z.coerce.number().min(0.1).max(24 * 90).default(24) });
 const Comment = z.strictObject({ text: z.string().trim().min(1).max(4000) });
 const Resolve = z.strictObject({ rootCause: z.enum(ROOT_CAUSE_CODES), note: z.string().trim().max(4000).optional() });
 
@@ -29,7 +31,10 @@ const Resolve = z.strictObject({ rootCause: z.enum(ROOT_CAUSE_CODES), note: z.st
 @ApiBearerAuth()
 @Controller('v1/cases')
 export class CasesController {
-  constructor(private readonly desk: CaseDesk) {}
+  constructor(
+    private readonly desk: CaseDesk,
+    private readonly narrative: CaseNarrative,
+  ) {}
 
   @Get()
   @Allow(...ANY_ROLE)
@@ -41,6 +46,13 @@ export class CasesController {
   @Allow(...ANY_ROLE)
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.desk.get(id);
+  }
+
+  /** The case in plain sentences (timeline from its exceptions and audit trail) and a resolution-time risk score. */
+  @Get(':id/summary')
+  @Allow(...ANY_ROLE)
+  summary(@Param('id', new ParseUUIDPipe()) id: string, @Query(new ZodPipe(SummaryQuery)) q: z.infer<typeof SummaryQuery>) {
+    return this.narrative.summary(id, q.targetHours);
   }
 
   @Post(':id/acknowledge')

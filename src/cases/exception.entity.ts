@@ -10,6 +10,10 @@ import type { CanonicalException } from '../canonical/exception.schema.js';
 @Index('IDX_exceptions_case', ['caseId'])
 @Index('IDX_exceptions_code_detected', ['code', 'detectedAt'])
 @Index('IDX_exceptions_detected', ['detectedAt'])
+// Repeat detection: the newest exception with the same fingerprint (code + references) within the policy's window.
+@Index('IDX_exceptions_fingerprint_seen', ['fingerprint', 'lastSeenAt'], { where: '"fingerprint" IS NOT NULL' })
+// Storm detection counts one connector's exceptions of one code in the last minute.
+@Index('IDX_exceptions_connector_code_detected', ['connectorId', 'code', 'detectedAt'])
 export class ExceptionRecord {
   @PrimaryColumn('uuid')
   id!: string;
@@ -100,4 +104,19 @@ export class ExceptionRecord {
 
   @Column('jsonb')
   payload!: CanonicalException;
+
+  /** Hash of test mode + code + references; set when the policy counts identical repeats. */
+  @Column('varchar', { length: 64, nullable: true })
+  fingerprint!: string | null;
+
+  /** How often this exception was reported: identical repeats within the window add to it instead of adding rows. */
+  @Column('integer', { default: 1 })
+  occurrences!: number;
+
+  @Column('timestamptz', { name: 'last_seen_at', nullable: true })
+  lastSeenAt!: Date | null;
+
+  /** A triage suggestion (code, severity, confidence, model version) for free-text intake; never a silent decision. */
+  @Column('jsonb', { nullable: true })
+  suggestion!: Record<string, unknown> | null;
 }

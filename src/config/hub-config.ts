@@ -57,6 +57,10 @@ const ENV_SCHEMA = z.object({
   HUB_WATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
+  /** The triage classifier trained by `npm run build` (scripts/train-triage.ts). */
+  HUB_TRIAGE_MODEL: z.string().default('dist/triage-model.json'),
+  /** Free text whose suggested code has at least this confidence is routed at once; below, a person reviews it. */
+  HUB_TRIAGE_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.7),
   HUB_CONNECTORS_DIR: z.string().default('config/connectors'),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_DOCS: bool.default(true),
@@ -87,6 +91,8 @@ export type HubConfig = {
   watchIntervalMs: number;
   mappingsDir: string;
   policiesDir: string;
+  triageModel: string;
+  triageMinConfidence: number;
   connectorsDir: string;
   logLevel: string;
   docs: boolean;
@@ -134,6 +140,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     watchIntervalMs: e.HUB_WATCH_INTERVAL_MS,
     mappingsDir: e.HUB_MAPPINGS_DIR,
     policiesDir: e.HUB_POLICIES_DIR,
+    triageModel: e.HUB_TRIAGE_MODEL,
+    triageMinConfidence: e.HUB_TRIAGE_MIN_CONFIDENCE,
     connectorsDir: e.HUB_CONNECTORS_DIR,
     logLevel: e.HUB_LOG_LEVEL,
     docs: e.HUB_DOCS,

@@ -9,6 +9,7 @@ import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
+import { TriageItem } from '../triage/triage-item.entity.js';
 
 /** Every entity, for the one DataSource the app, the CLI and the tests share. */
 export const ENTITIES = [
@@ -25,4 +26,5 @@ export const ENTITIES = [
   OutboxEvent,
   ArtifactVersion,
   ArtifactActivation,
+  TriageItem,
 ];

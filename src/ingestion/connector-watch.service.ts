@@ -66,7 +66,7 @@ export class ConnectorWatch {
           testMode: finding.testMode ?? false, senderEventId: msg.sender_event_id ?? undefined, receivedAt: now,
           mapping: mapping ? { id: mapping.manifest.id, version: mapping.manifest.version } : { id: instance.config.mapping, version: 'none' },
         }, { title: finding.title, correlationKey: finding.correlationKey, attributes: { ...finding.attributes, rawMessageId: messageId } });
-        routed.push({ messageId, ordinal: msg.exception_count, exception, decision: this.router.decide(exception) });
+        routed.push({ messageId, ordinal: msg.exception_count, exception, decision: await this.router.decide(exception) });
       }
       const intake = await this.intake.record(m, routed);
       await this.audit.record(m, [

@@ -168,10 +168,12 @@ export class MappingReplay {
         WHERE e.message_id = $1 AND e.superseded_at IS NULL AND e.document_type <> 'watch' ORDER BY e.ordinal`,
       [messageId],
     );
-    return rows.map((r) => {
-      const team = r.owner_team ?? this.router.decide(r.payload).team;
-      return item(r.payload, r.severity, team, r.id);
-    });
+    return Promise.all(
+      rows.map(async (r) => {
+        const team = r.owner_team ?? (await this.router.decide(r.payload)).team;
+        return item(r.payload, r.severity, team, r.id);
+      }),
+    );
   }
 
   /** What the pipeline would make of the message now (or with a candidate mapping), in a rolled-back transaction. */
@@ -183,7 +185,7 @@ export class MappingReplay {
         // transaction, which is rolled back.
         await m.query(`DELETE FROM connector_claims WHERE connector_id = $1 AND message_id = $2`, [msg.connector_id, msg.id]);
         const it = await this.interpreter.interpret(m, msg, { mapping });
-        const routed = it.exceptions.map((exception) => ({ exception, decision: this.router.decide(exception) }));
+        const routed = await Promise.all(it.exceptions.map(async (exception) => ({ exception, decision: await this.router.decide(exception) })));
         throw new DryRun({ it, routed, items: routed.map((r) => item(r.exception, r.decision.severity, r.decision.team)) });
       });
     } catch (e) {

@@ -76,7 +76,10 @@ export class Pipeline {
         const it = await this.interpreter.interpret(m, msg);
         kept.push({ msg, it });
         const t = performance.now();
-        const mine = it.exceptions.map((exception, i) => ({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: this.router.decide(exception) }));
+        const mine: RoutedException[] = [];
+        for (const [i, exception] of it.exceptions.entries()) {
+          mine.push({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: await this.router.decide(exception) });
+        }
         routed.push(...mine);
         this.metrics.stageDuration.observe({ stage: 'route' }, (performance.now() - t) / 1000);
         const opensCase = mine.some((r) => r.decision.opensCase);

@@ -4,9 +4,8 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
-import type { RoutingPolicy } from '../routing/routing-policy.js';
 import type { ArtifactKind } from './artifact.entity.js';
-import { ArtifactProblem, ArtifactRegistry } from './artifact-registry.service.js';
+import { ArtifactProblem, ArtifactRegistry, type PolicyDocument } from './artifact-registry.service.js';
 import type { LoadedMapping } from './mapping-registry.service.js';
 
 /** Where an activation applies. Mappings: a connector instance and/or document type (`*` = any); policies: `*`. */
@@ -90,9 +89,17 @@ export class ActiveArtifacts {
   }
 
   /** The routing policy in force for a policy id (the Router asks for 'default'). */
-  policy(id: string): RoutingPolicy | undefined {
+  policy(id: string): PolicyDocument | undefined {
     const v = this.active.get(`policy/${id}/*`) ?? this.registry.folderDefaults.get(`policy/${id}`);
     return v ? this.registry.cached('policy', id, v) : undefined;
+  }
+
+  /** Every policy id that has a version in force (enterprise policies and overlays). */
+  policyIds(): string[] {
+    const ids = new Set<string>();
+    for (const key of this.registry.folderDefaults.keys()) if (key.startsWith('policy/')) ids.add(key.slice('policy/'.length));
+    for (const key of this.active.keys()) if (key.startsWith('policy/')) ids.add(key.split('/')[1]);
+    return [...ids];
   }
 
   async activations(kind: ArtifactKind, id: string) {

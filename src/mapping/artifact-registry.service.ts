@@ -7,7 +7,17 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { AuditTrail, SYSTEM_ACTOR, type Actor } from '../audit/audit-trail.service.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
-import { RoutingPolicySchema, type RoutingPolicy } from '../routing/routing-policy.js';
+import { applyOverlay, OverlayRefused } from '../routing/policy-overlay.js';
+import { parsePolicyDocument, type PolicyOverlay, type RoutingPolicy } from '../routing/routing-policy.js';
+
+/** A policy version: an enterprise policy or a site / business-unit overlay of one. */
+export type PolicyDocument = RoutingPolicy | PolicyOverlay;
+
+function policyDocument(content: unknown): PolicyDocument {
+  const parsed = parsePolicyDocument(content);
+  if ('error' in parsed) throw new Error(parsed.error);
+  return 'policy' in parsed ? parsed.policy : parsed.overlay;
+}
 import type { ArtifactKind } from './artifact.entity.js';
 import { checkFixtures, readFixtures, type FixtureSet } from './fixture-check.js';
 import { compareSemver, compileMapping, MappingManifest, readMappingFolder, type LoadedMapping, type MappingContent } from './mapping-registry.service.js';
@@ -36,7 +46,7 @@ export const MappingVersionBody = z.strictObject({
 });
 export type MappingVersionBody = z.infer<typeof MappingVersionBody>;
 
-export type Compiled<K extends ArtifactKind> = K extends 'mapping' ? LoadedMapping : RoutingPolicy;
+export type Compiled<K extends ArtifactKind> = K extends 'mapping' ? LoadedMapping : PolicyDocument;
 
 export interface VersionRow {
   kind: ArtifactKind;
@@ -66,7 +76,7 @@ const sha256 = (v: unknown) => createHash('sha256').update(canonical(v)).digest(
  */
 @Injectable()
 export class ArtifactRegistry {
-  private readonly compiledCache = new Map<string, LoadedMapping | RoutingPolicy>();
+  private readonly compiledCache = new Map<string, LoadedMapping | PolicyDocument>();
   /** Newest folder version per kind/id: in force where nothing was activated. */
   readonly folderDefaults = new Map<string, string>();
 
@@ -91,13 +101,12 @@ export class ArtifactRegistry {
     }
     for (const [id, version, dir] of await versionFolders(this.cfg.policiesDir, 'HUB_POLICIES_DIR')) {
       const file = path.join(dir, 'policy.json');
-      let policy: RoutingPolicy;
+      let policy: PolicyDocument;
       try {
-        policy = RoutingPolicySchema.parse(JSON.parse(await readFile(file, 'utf8')));
+        policy = policyDocument(JSON.parse(await readFile(file, 'utf8')));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        const msg = e instanceof z.ZodError ? `${e.issues[0].path.join('.')}: ${e.issues[0].message}` : (e as Error).message;
-        throw new ConfigError(`${file}: ${msg}`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+        throw new ConfigError(`${file}: ${(e as Error).message}`);
       }
       if (policy.id !== id || policy.version !== version) throw new ConfigError(`${file}: id/version must match the folder (${id}/${version})`);
       await this.publishFolder('policy', id, version, policy as unknown as Record<string, unknown>, file);
@@ -150,10 +159,24 @@ export class ArtifactRegistry {
   /** Checks content for its kind; returns the version and the part that decides behaviour (hashed). */
   private validate(kind: ArtifactKind, id: string, content: Record<string, unknown>): { version: string; behaviour: unknown } {
     if (kind === 'policy') {
-      const p = RoutingPolicySchema.safeParse(content);
-      if (!p.success) throw new ArtifactProblem(422, p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      if (p.data.id !== id) throw new ArtifactProblem(422, `policy id "${p.data.id}" does not match the path's "${id}"`);
-      return { version: p.data.version, behaviour: p.data };
+      const parsed = parsePolicyDocument(content);
+      if ('error' in parsed) throw new ArtifactProblem(422, parsed.error);
+      const doc = 'policy' in parsed ? parsed.policy : parsed.overlay;
+      if (doc.id !== id) throw new ArtifactProblem(422, `policy id "${doc.id}" does not match the path's "${id}"`);
+      if ('overlay' in parsed) {
+        // An overlay may change only what its enterprise policy marks overridable: checked against the version in force.
+        const base = this.folderDefaults.get(`policy/${parsed.overlay.extends}`);
+        const enterprise = base ? this.cached('policy', parsed.overlay.extends, base) : undefined;
+        if (enterprise && !('extends' in enterprise)) {
+          try {
+            applyOverlay(enterprise, parsed.overlay);
+          } catch (e) {
+            if (e instanceof OverlayRefused) throw new ArtifactProblem(422, e.message);
+            throw e;
+          }
+        }
+      }
+      return { version: doc.version, behaviour: doc };
     }
     const c = content as unknown as MappingContent;
     if (c.manifest.id !== id) throw new ArtifactProblem(422, `manifest.id "${c.manifest.id}" does not match the path's "${id}"`);
@@ -194,7 +217,7 @@ export class ArtifactRegistry {
     if (hit) return hit as Compiled<K>;
     const row = await this.row(kind, id, version);
     if (!row) return undefined;
-    const value = kind === 'mapping' ? compileMapping(MappingVersionBody.parse(row.content)) : RoutingPolicySchema.parse(row.content);
+    const value = kind === 'mapping' ? compileMapping(MappingVersionBody.parse(row.content)) : policyDocument(row.content);
     this.compiledCache.set(key, value);
     return value as Compiled<K>;
   }

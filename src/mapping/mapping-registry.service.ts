@@ -32,9 +32,9 @@ export class MappingFailure extends Error {
 }
 
 const MAX_DEPTH = 200;
-const TIMEBOX = '__hub_timebox';
+export const TIMEBOX = '__hub_timebox';
 
-interface Timebox {
+export interface Timebox {
   deadline: number;
   timeoutMs: number;
   steps: number;

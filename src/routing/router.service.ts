@@ -1,110 +1,179 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
+import type { ExceptionCode } from '../canonical/taxonomy.js';
 import { severityRank, type Severity } from '../canonical/taxonomy.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { CompiledPolicy, declarative, holds, PolicyExpressionError } from './compiled-policy.js';
+import { applyOverlay, OverlayRefused } from './policy-overlay.js';
 import type { ActionSpec, TaskSpec } from './rule-outputs.js';
-import { loadPolicies, type RoutingPolicy, type RoutingRule } from './routing-policy.js';
+import { isOverlay, loadPolicySet, type NoiseSettings, type PolicyOverlay, type PolicySet, type RoutingPolicy } from './routing-policy.js';
 
 export interface RoutingDecision {
   team: string;
   severity: Severity;
   /** False when the exception is below the policy's case threshold: recorded, reported, no case. */
   opensCase: boolean;
-  policy: { id: string; version: string };
+  /** The enterprise policy; `overlay` names the site / business-unit overlay that applied, if any. */
+  policy: { id: string; version: string; overlay?: string };
   ruleId: string | null;
   reason: string;
+  /** Each condition of the matching rule that held, and rules passed over although their conditions held (team scope, failed expression). */
+  explanation: { conditions: string[]; skipped: { ruleId: string; why: string }[] };
   /** From the matching rule (src/routing/rule-outputs.ts): SLA definition id, parallel tasks, actions. */
   sla: string | null;
   tasks: TaskSpec[];
   actions: ActionSpec[];
+  /** From the matching rule: this exception resolves the open case with its correlation key when that case's code is listed. */
+  clears: ExceptionCode[] | null;
 }
 
-const DEFAULT_POLICY = 'default';
+export const DEFAULT_POLICY = 'default';
 
-/** Decides owner team and severity for an exception from the routing policy; explains every decision. */
-@Injectable()
-export class Router {
-  private policy?: RoutingPolicy;
-
+/** An enterprise policy with its overlays, compiled; decides for one exception. Used by the Router and by simulation. */
+export class PolicyEngine {
   constructor(
-    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
-    /** The versions in force (src/mapping). Without it (unit tests) the newest file version is used. */
-    @Optional() private readonly active?: ActiveArtifacts,
+    readonly enterprise: CompiledPolicy,
+    readonly overlays: { overlay: PolicyOverlay; compiled: CompiledPolicy }[],
   ) {}
 
-  async load(): Promise<RoutingPolicy> {
-    const policies = await loadPolicies(this.cfg.policiesDir);
-    const p = policies.get(DEFAULT_POLICY);
-    if (!p) throw new ConfigError(`no policy "${DEFAULT_POLICY}" under HUB_POLICIES_DIR "${this.cfg.policiesDir}"; add policies/default/<version>/policy.json`);
-    this.policy = p;
-    return p;
-  }
-
-  /** The policy in force: the activated version of policy 'default' (see ActiveArtifacts), else the one load() read. */
-  current(): RoutingPolicy {
-    const p = this.active?.policy(DEFAULT_POLICY) ?? this.policy;
-    if (!p) throw new Error('routing policy not loaded');
-    return p;
-  }
-
-  decide(e: CanonicalException): RoutingDecision {
-    const p = this.current();
-    for (const rule of p.rules) {
-      const why = matches(rule, e);
-      if (why) {
-        const severity = rule.then.severity ?? e.severity;
-        return {
-          team: rule.then.team,
-          severity,
-          opensCase: severityRank(severity) >= severityRank(p.caseMinSeverity),
-          policy: { id: p.id, version: p.version },
-          ruleId: rule.id,
-          reason: `rule ${rule.id} matched (${why})${rule.then.severity ? `; severity set to ${rule.then.severity}` : ''}`,
-          sla: rule.then.sla ?? null,
-          tasks: rule.then.tasks ?? [],
-          actions: rule.then.actions ?? [],
-        };
+  /** Builds an engine; a refused overlay or a bad expression is an Error with one line naming it. */
+  static build(enterprise: RoutingPolicy, overlays: PolicyOverlay[]): PolicyEngine {
+    const mine = overlays.filter((o) => o.extends === enterprise.id);
+    const claimed = new Map<string, string>();
+    for (const o of mine) {
+      for (const s of [...(o.scope.sites ?? []).map((x) => `site ${x}`), ...(o.scope.businessUnits ?? []).map((x) => `business unit ${x}`)]) {
+        if (claimed.has(s)) throw new OverlayRefused(`overlay ${o.id}@${o.version}: ${s} is already in the scope of overlay ${claimed.get(s)}`);
+        claimed.set(s, o.id);
       }
+    }
+    return new PolicyEngine(
+      new CompiledPolicy(enterprise),
+      mine.map((overlay) => ({ overlay, compiled: new CompiledPolicy(applyOverlay(enterprise, overlay), { id: overlay.id, version: overlay.version }) })),
+    );
+  }
+
+  /** The policy in force for an exception: a site overlay, else a business-unit overlay, else the enterprise policy. */
+  policyFor(e: CanonicalException): CompiledPolicy {
+    if (e.site) for (const o of this.overlays) if (o.overlay.scope.sites?.includes(e.site)) return o.compiled;
+    if (e.businessUnit) for (const o of this.overlays) if (o.overlay.scope.businessUnits?.includes(e.businessUnit)) return o.compiled;
+    return this.enterprise;
+  }
+
+  async decide(e: CanonicalException): Promise<RoutingDecision> {
+    const compiled = this.policyFor(e);
+    const p = compiled.policy;
+    const policy = { id: p.id, version: p.version, ...(compiled.overlay ? { overlay: `${compiled.overlay.id}@${compiled.overlay.version}` } : {}) };
+    const via = compiled.overlay ? ` (overlay ${policy.overlay})` : '';
+    const skipped: { ruleId: string; why: string }[] = [];
+    for (const c of compiled.rules) {
+      if (!holds(c.when, e)) continue;
+      const pending = compiled.settle(c, e, declarative(c.rule, e)!);
+      const v = pending instanceof Promise ? await pending : pending;
+      if (v.skipped) skipped.push({ ruleId: c.rule.id, why: v.skipped });
+      if (!v.matched) continue;
+      const then = c.rule.then;
+      const severity = then.severity ?? e.severity;
+      return {
+        team: then.team,
+        severity,
+        opensCase: severityRank(severity) >= severityRank(p.caseMinSeverity),
+        policy,
+        ruleId: c.rule.id,
+        reason: `rule ${c.rule.id}${via} matched (${v.because.join(', ')})${then.severity ? `; severity set to ${then.severity}` : ''}`,
+        explanation: { conditions: v.because, skipped },
+        sla: then.sla ?? null,
+        tasks: then.tasks ?? [],
+        actions: then.actions ?? [],
+        clears: then.clears?.code ?? null,
+      };
     }
     return {
       team: p.fallback.team,
       severity: e.severity,
       opensCase: severityRank(e.severity) >= severityRank(p.caseMinSeverity),
-      policy: { id: p.id, version: p.version },
+      policy,
       ruleId: null,
-      reason: 'no rule matched; fallback team',
+      reason: `no rule matched${via}; fallback team`,
+      explanation: { conditions: [], skipped },
       sla: null,
       tasks: [],
       actions: [],
+      clears: null,
     };
   }
 }
 
-/** Returns a description of why the rule matches, or null. Every listed condition must hold. */
-function matches(rule: RoutingRule, e: CanonicalException): string | null {
-  const w = rule.when;
-  const facts: Record<string, string | undefined> = {
-    code: e.code,
-    category: e.category,
-    severity: e.severity,
-    customerTier: e.customerTier,
-    site: e.site,
-    businessUnit: e.businessUnit,
-    connectorId: e.source.connectorId,
-  };
-  const why: string[] = [];
-  for (const key of ['code', 'category', 'severity', 'customerTier', 'site', 'businessUnit', 'connectorId'] as const) {
-    const allowed = w[key] as string[] | undefined;
-    if (!allowed) continue;
-    const v = facts[key];
-    if (v === undefined || !allowed.includes(v)) return null;
-    why.push(`${key}=${v}`);
+/** Decides owner team and severity for an exception from the routing policy and its overlays; explains every decision. */
+@Injectable()
+export class Router {
+  private engine?: PolicyEngine;
+  private set?: PolicySet;
+  /** The engine for the versions in force (ActiveArtifacts), rebuilt when an activation changes them. */
+  private activeEngine?: { key: string; engine: PolicyEngine };
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    /** Published versions and activations (src/mapping). Without it (unit tests) the newest file versions are used. */
+    @Optional() private readonly active?: ActiveArtifacts,
+  ) {}
+
+  async load(): Promise<RoutingPolicy> {
+    const set = await loadPolicySet(this.cfg.policiesDir);
+    const p = set.policies.get(DEFAULT_POLICY);
+    if (!p) throw new ConfigError(`no policy "${DEFAULT_POLICY}" under HUB_POLICIES_DIR "${this.cfg.policiesDir}"; add policies/default/<version>/policy.json`);
+    try {
+      this.engine = PolicyEngine.build(p, [...set.overlays.values()]);
+    } catch (e) {
+      if (e instanceof OverlayRefused || e instanceof PolicyExpressionError) throw new ConfigError(`HUB_POLICIES_DIR "${this.cfg.policiesDir}": ${e.message}`);
+      throw e;
+    }
+    this.set = set;
+    return p;
   }
-  if (w.minAmountAtRisk !== undefined) {
-    const amount = e.amountAtRisk?.amount;
-    if (amount === undefined || amount < w.minAmountAtRisk) return null;
-    why.push(`amountAtRisk ${amount} >= ${w.minAmountAtRisk}`);
+
+  /** The enterprise policy in force. */
+  current(): RoutingPolicy {
+    return this.engineOrThrow().enterprise.policy;
   }
-  return why.length ? why.join(', ') : 'unconditional';
+
+  /** Policy files as loaded (every version), for simulation. */
+  files(): PolicySet {
+    if (!this.set) throw new Error('routing policy not loaded');
+    return this.set;
+  }
+
+  /** Every team a case may be owned by: the enterprise policy's and its overlays'. */
+  teamIds(): Set<string> {
+    const e = this.engineOrThrow();
+    return new Set([e.enterprise, ...e.overlays.map((o) => o.compiled)].flatMap((c) => c.policy.teams.map((t) => t.id)));
+  }
+
+  /** Noise controls of the policy that applies to this exception. */
+  noiseFor(e: CanonicalException): NoiseSettings {
+    return this.engineOrThrow().policyFor(e).policy.noise;
+  }
+
+  decide(e: CanonicalException): Promise<RoutingDecision> {
+    return this.engineOrThrow().decide(e);
+  }
+
+  private engineOrThrow(): PolicyEngine {
+    if (!this.engine) throw new Error('routing policy not loaded');
+    const enterprise = this.active?.policy(DEFAULT_POLICY);
+    if (!enterprise || isOverlay(enterprise)) return this.engine;
+    const overlays = this.active!.policyIds()
+      .map((id) => this.active!.policy(id))
+      .filter((p): p is PolicyOverlay => !!p && isOverlay(p));
+    const key = [enterprise, ...overlays].map((p) => `${p.id}@${p.version}`).join(',');
+    if (this.activeEngine?.key !== key) {
+      // Publishing checked each version; a combination that still does not build keeps the engine in force.
+      try {
+        this.activeEngine = { key, engine: PolicyEngine.build(enterprise as RoutingPolicy, overlays) };
+      } catch {
+        return this.activeEngine?.engine ?? this.engine;
+      }
+    }
+    return this.activeEngine.engine;
+  }
 }

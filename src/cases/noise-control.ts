@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { CanonicalException } from '../canonical/exception.schema.js';
+import { returnedRows } from '../database/returning.js';
+
+/*
+ * SQL for the noise controls, run inside the pipeline transaction. Raw SQL throughout: each is one
+ * set-based statement over the whole batch (unnest), which TypeORM's builders cannot express.
+ */
+
+/** Identical repeat = same test mode, code and references (order of keys irrelevant). */
+export function fingerprintOf(e: CanonicalException): string {
+  const refs = Object.entries(e.references)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.code, refs])).digest('hex').slice(0, 40);
+}
+
+export const stormKey = (e: CanonicalException) => `${e.source.testMode ? 'test:' : ''}storm:${e.source.connectorId}:${e.code}`;
+
+/**
+ * Serializes workers on the keys a batch reads before it writes (fingerprints, storm counters,
+ * case keys to re-open or clear). Transaction-scoped advisory locks, taken in one statement in
+ * hash order, so two workers always lock in the same order and cannot deadlock on them.
+ */
+export async function lockKeys(m: EntityManager, keys: Iterable<string>): Promise<void> {
+  const list = [...new Set(keys)];
+  if (!list.length) return;
+  await m.query(
+    `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 7) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
+    [list],
+  );
+}
+
+/** The newest exception per fingerprint seen after its cutoff whose case (if any) is still unresolved. */
+export async function findRepeats(m: EntityManager, fps: { fp: string; cutoff: Date }[]): Promise<Map<string, { id: string; caseId: string | null }>> {
+  if (!fps.length) return new Map();
+  const rows: { fingerprint: string; id: string; case_id: string | null }[] = await m.query(
+    `SELECT DISTINCT ON (e.fingerprint) e.fingerprint, e.id, e.case_id
+       FROM unnest($1::varchar[], $2::timestamptz[]) AS u(fp, cutoff)
+       JOIN exceptions e ON e.fingerprint = u.fp AND e.last_seen_at > u.cutoff
+       LEFT JOIN cases c ON c.id = e.case_id
+      WHERE e.case_id IS NULL OR c.status <> 'resolved'
+      ORDER BY e.fingerprint, e.last_seen_at DESC`,
+    [fps.map((f) => f.fp), fps.map((f) => f.cutoff)],
+  );
+  return new Map(rows.map((r) => [r.fingerprint, { id: r.id, caseId: r.case_id }]));
+}
+
+/** Adds repeats to stored exceptions; returns their new totals. */
+export async function addOccurrences(m: EntityManager, adds: { id: string; n: number }[], now: Date) {
+  if (!adds.length) return [];
+  return returnedRows<{ id: string; occurrences: number; case_id: string | null; code: string }>(await m.query(
+    `UPDATE exceptions e SET occurrences = e.occurrences + u.n, last_seen_at = $3
+       FROM unnest($1::uuid[], $2::int[]) AS u(id, n)
+      WHERE e.id = u.id
+      RETURNING e.id, e.occurrences, e.case_id, e.code`,
+    [adds.map((a) => a.id), adds.map((a) => a.n), now],
+  ));
+}
+
+/** Exceptions per connector + code detected since a moment (storm detection). */
+export async function recentCounts(m: EntityManager, pairs: { connectorId: string; code: string }[], since: Date): Promise<Map<string, number>> {
+  if (!pairs.length) return new Map();
+  const rows: { connector_id: string; code: string; n: string }[] = await m.query(
+    `SELECT e.connector_id, e.code, count(*) AS n
+       FROM unnest($1::varchar[], $2::varchar[]) AS u(connector_id, code)
+       JOIN exceptions e ON e.connector_id = u.connector_id AND e.code = u.code AND e.detected_at > $3
+      GROUP BY e.connector_id, e.code`,
+    [pairs.map((p) => p.connectorId), pairs.map((p) => p.code), since],
+  );
+  return new Map(rows.map((r) => [`${r.connector_id}|${r.code}`, Number(r.n)]));
+}
+
+export interface CaseRow {
+  id: string;
+  correlation_key: string;
+  owner_team: string;
+  code: string;
+  severity: string;
+  site: string | null;
+  business_unit: string | null;
+  reopen_count: number;
+}
+
+/** Re-opens, per key, the case resolved most recently after the key's cutoff, unless an open case exists for the key. */
+export async function reopenRecent(m: EntityManager, keys: { key: string; cutoff: Date }[], now: Date): Promise<CaseRow[]> {
+  if (!keys.length) return [];
+  return returnedRows<CaseRow>(await m.query(
+    `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
+                        reopen_count = c.reopen_count + 1, updated_at = $3
+       FROM (SELECT DISTINCT ON (r.correlation_key) r.id
+               FROM unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)
+               JOIN cases r ON r.correlation_key = u.key AND r.status = 'resolved' AND r.resolved_at > u.cutoff
+              ORDER BY r.correlation_key, r.resolved_at DESC) last
+      WHERE c.id = last.id
+        AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.correlation_key = c.correlation_key AND o.status <> 'resolved')
+      RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count`,
+    [keys.map((k) => k.key), keys.map((k) => k.cutoff), now],
+  ));
+}
+
+/** Resolves the open case of each key when its code is one the clearing rule lists. */
+export async function resolveCleared(m: EntityManager, clears: { key: string; codes: string[]; note: string }[], now: Date): Promise<(CaseRow & { note: string })[]> {
+  if (!clears.length) return [];
+  return returnedRows<CaseRow & { note: string }>(await m.query(
+    `UPDATE cases c SET status = 'resolved', resolved_at = $4, updated_at = $4, resolution_note = u.note
+       FROM unnest($1::varchar[], $2::text[], $3::text[]) AS u(key, codes, note)
+      WHERE c.correlation_key = u.key AND c.status <> 'resolved' AND c.code = ANY(string_to_array(u.codes, ','))
+      RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count, u.note`,
+    [clears.map((c) => c.key), clears.map((c) => c.codes.join(',')), clears.map((c) => c.note), now],
+  ));
+}

@@ -1,0 +1,147 @@
+import type { ChildProcess } from 'node:child_process';
+import { api, newWorld, pickShortfall, postWebhook, sleep, spawnHub, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
+import type { RunningHub } from '../../src/hub.js';
+
+/**
+ * Noise controls through the real pipeline (signed WMS webhooks, worker, PostgreSQL), with the
+ * shipped policies: default@2.0.0 (repeat window 15 min, storm over 50/min, re-open within 24 h)
+ * and the site-dal2 overlay (storm over 20/min).
+ */
+describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open', () => {
+  let world: TestWorld;
+  let hub: RunningHub & { url: string };
+  let secondWorker: ChildProcess & { output: () => string };
+
+  beforeAll(async () => {
+    world = newWorld();
+    hub = await startInProcess(world);
+    // A second worker process on the same queue and database: the noise controls must hold across processes.
+    secondWorker = spawnHub(world, { HUB_ROLES: 'worker', HUB_LOG_LEVEL: 'info' });
+    await waitFor(async () => secondWorker.output().includes('exception hub started') || secondWorker.exitCode !== null, 20000, 'second worker up');
+    await sleep(200);
+  });
+  afterAll(async () => {
+    secondWorker?.kill('SIGTERM');
+    await hub?.close();
+    await world?.drop();
+  });
+
+  const casesFor = async (key: string) => (await api(hub.url, 'GET', `/v1/cases?correlationKey=${encodeURIComponent(key)}`)).body.items as any[];
+  const caseWhere = (key: string, ok: (c: any) => boolean, what: string) =>
+    waitFor(async () => (await casesFor(key)).find(ok), 10000, what);
+  const routed = (messageId: string) =>
+    waitFor(async () => {
+      const m = (await api(hub.url, 'GET', `/v1/messages/${messageId}`)).body;
+      return ['routed', 'mapped', 'failed'].includes(m.status) ? m : undefined;
+    }, 10000, `message ${messageId} processed`);
+  const send = async (body: string) => {
+    const r = await postWebhook(hub.url, world, body);
+    expect(r.status).toBe(202);
+    return routed(r.body.messageId);
+  };
+  const cleared = (order: string, sku = 'HX-2210') =>
+    JSON.stringify({
+      type: 'pick.shortfall_cleared',
+      occurredAt: new Date().toISOString(),
+      warehouse: { site: 'RNO1', businessUnit: 'west' },
+      order: { number: order, customer: 'C-1007', customerTier: 'priority' },
+      line: { number: 1, sku },
+      resolution: 'found in overflow and picked',
+    });
+
+  it('counts an identical repeat on the stored exception instead of a new row or case', async () => {
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 1 }));
+    const c = await caseWhere('order:SO-REP-1', () => true, 'case for SO-REP-1');
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 2 }));
+    const third = await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 3 }));
+    expect(third.status).toBe('routed');
+    expect(third.exceptions).toEqual([]);
+
+    const { rows } = await world.db.query(`SELECT id, occurrences FROM exceptions WHERE order_ref = 'SO-REP-1'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].occurrences).toBe(3);
+    const detail = (await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body;
+    expect(detail.exceptionCount).toBe(1);
+    expect(detail.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed', 'case.updated', 'case.updated']);
+    const trail = (await api(hub.url, 'GET', `/v1/audit?entityType=exception&entityId=${rows[0].id}`)).body.items;
+    expect(trail.map((a: any) => [a.action, a.after.occurrences ?? null])).toEqual([['exception.created', null], ['exception.repeated', 2], ['exception.repeated', 3]]);
+    expect(await casesFor('order:SO-REP-1')).toHaveLength(1);
+
+    // Another SKU on the same order is not a repeat: it joins the case as a new exception.
+    await send(pickShortfall('SO-REP-1', 'SKU-OTHER', { seq: 4 }));
+    expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(2);
+  });
+
+  it('records info exceptions without a case, and groups standard ones per correlation key', async () => {
+    const m = await send(cleared('SO-NOTHING-OPEN'));
+    expect(m.status).toBe('mapped');
+    expect(m.exceptions[0]).toMatchObject({ code: 'WAREHOUSE.PICK_SHORTFALL_CLEARED', severity: 'info', caseId: null });
+    expect(await casesFor('order:SO-NOTHING-OPEN')).toHaveLength(0);
+  });
+
+  it('turns more than N of one code from one source within a minute into one incident case with its members', async () => {
+    const variance = (sku: string) =>
+      JSON.stringify({
+        type: 'inventory.variance',
+        occurredAt: new Date().toISOString(),
+        warehouse: { site: 'DAL2', businessUnit: 'south' },
+        location: 'C-01-01',
+        item: { sku, expectedQty: 10, countedQty: 7, uom: 'EA', unitCost: 3 },
+        currency: 'USD',
+        countId: `cnt-${sku}`,
+      });
+    // The site-dal2 overlay sets stormPerMinute 20; 26 variances in parallel, as a scanner storm would send them.
+    const posted = await Promise.all(Array.from({ length: 26 }, (_, i) => postWebhook(hub.url, world, variance(`STORM-${i}`))));
+    expect(posted.every((p) => p.status === 202)).toBe(true);
+    await Promise.all(posted.map((p) => routed(p.body.messageId)));
+
+    const { rows } = await world.db.query(
+      `SELECT correlation_key, kind, exception_count, title FROM cases WHERE code = 'WAREHOUSE.INVENTORY_VARIANCE' AND site = 'DAL2' ORDER BY kind, correlation_key`,
+    );
+    const single = rows.filter((r: any) => r.kind === 'case');
+    const incidents = rows.filter((r: any) => r.kind === 'incident');
+    expect(single).toHaveLength(20);
+    expect(incidents).toEqual([
+      { correlation_key: 'storm:test-wms:WAREHOUSE.INVENTORY_VARIANCE', kind: 'incident', exception_count: 6, title: 'Storm: WAREHOUSE.INVENTORY_VARIANCE from test-wms (over 20 a minute)' },
+    ]);
+    const [incident] = await casesFor('storm:test-wms:WAREHOUSE.INVENTORY_VARIANCE');
+    const detail = (await api(hub.url, 'GET', `/v1/cases/${incident.id}`)).body;
+    expect(detail.exceptions).toHaveLength(6);
+    expect(new Set(detail.exceptions.map((e: any) => e.references.sku)).size).toBe(6);
+    expect(detail.ownerTeam).toBe('dal2-warehouse');
+  });
+
+  it('auto-resolves a case when a later message clears the condition, and re-opens it when the cause recurs within the window', async () => {
+    await send(pickShortfall('SO-CLR-1', 'SKU-C1'));
+    const open = await caseWhere('order:SO-CLR-1', (c) => c.status === 'open', 'open case SO-CLR-1');
+    const clearing = await send(cleared('SO-CLR-1', 'SKU-C1'));
+    expect(clearing.exceptions[0]).toMatchObject({ code: 'WAREHOUSE.PICK_SHORTFALL_CLEARED', caseId: open.id });
+
+    const resolved = (await api(hub.url, 'GET', `/v1/cases/${open.id}`)).body;
+    expect(resolved.status).toBe('resolved');
+    expect(resolved.resolutionNote).toMatch(/^Auto-resolved: WAREHOUSE.PICK_SHORTFALL_CLEARED from test-wms \(message .*\) cleared the condition \(rule shortfall-cleared\)$/);
+    expect(resolved.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed', 'case.resolved']);
+
+    await send(pickShortfall('SO-CLR-1', 'SKU-C2'));
+    const again = (await api(hub.url, 'GET', `/v1/cases/${open.id}`)).body;
+    expect(again).toMatchObject({ status: 'open', reopenCount: 1, exceptionCount: 2, resolvedAt: null });
+    expect(again.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed', 'case.resolved', 'case.reopened', 'case.updated']);
+    expect(await casesFor('order:SO-CLR-1')).toHaveLength(1);
+
+    const feed = (await api(hub.url, 'GET', `/v1/events?types=case.resolved,case.reopened&limit=1000`)).body.items.filter((e: any) => e.caseId === open.id);
+    expect(feed.map((e: any) => e.type)).toEqual(['case.resolved', 'case.reopened']);
+  });
+
+  it('opens a new case when the cause recurs after the re-open window', async () => {
+    await send(pickShortfall('SO-OLD-1', 'SKU-O1'));
+    const first = await caseWhere('order:SO-OLD-1', () => true, 'case SO-OLD-1');
+    await send(cleared('SO-OLD-1', 'SKU-O1'));
+    await caseWhere('order:SO-OLD-1', (c) => c.status === 'resolved', 'SO-OLD-1 resolved');
+    // Resolved two days ago: outside the 24 h window of default@2.0.0.
+    await world.db.query(`UPDATE cases SET resolved_at = now() - interval '2 days' WHERE id = $1`, [first.id]);
+    await send(pickShortfall('SO-OLD-1', 'SKU-O2'));
+    const all = await casesFor('order:SO-OLD-1');
+    expect(all.map((c) => c.status).sort()).toEqual(['open', 'resolved']);
+    expect(all.find((c) => c.status === 'open').id).not.toBe(first.id);
+  });
+});
