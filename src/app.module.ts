@@ -13,6 +13,8 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { ActionWorkersModule } from './actions/actions.module.js';
+import { SlaWorkersModule } from './sla/sla.module.js';
 import { redisConnection } from './queues/redis-connection.js';
 
 /** The whole hub; which workers and schedules run depends on HUB_ROLES. */
@@ -33,6 +35,8 @@ export class AppModule {
         ConnectorsModule,
         CasesModule,
         IngestionModule.forRoles(cfg.roles),
+        SlaWorkersModule.forRoles(cfg.roles),
+        ActionWorkersModule.forRoles(cfg.roles),
       ],
     };
   }

@@ -85,4 +85,12 @@ export class CaseRecord {
 
   @Column('jsonb')
   routing!: RoutingExplanation;
+
+  /** Highest SLA escalation reached (0 = none); see src/sla. */
+  @Column('integer', { name: 'escalation_level', default: 0 })
+  escalationLevel!: number;
+
+  /** Teams added by SLA escalations, besides the owner team. */
+  @Column('jsonb', { name: 'extra_teams', default: () => `'[]'::jsonb` })
+  extraTeams!: string[];
 }
