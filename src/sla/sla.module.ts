@@ -22,7 +22,7 @@ import { SlaAlarmWorker, SlaRearmSchedule, SlaTimers } from './sla-timers.js';
     CaseCommitments,
   ],
   controllers: [CaseWorkController],
-  exports: [Clock, SlaClocks, SlaTimers, CaseTasks, CaseCommitments],
+  exports: [Clock, SlaClocks, SlaTimers, CaseTasks, CaseCommitments, ActionsModule],
 })
 export class SlaModule {}
 
