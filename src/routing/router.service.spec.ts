@@ -21,7 +21,7 @@ describe('Router with policies/default', () => {
 
   it('applies the first matching rule and explains why', () => {
     const d = router.decide(shortfall('priority'));
-    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '1.0.0' } });
+    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '1.1.0' } });
     expect(d.reason).toBe('rule priority-fulfilment-risk matched (code=WAREHOUSE.PICK_SHORTFALL, customerTier=priority); severity set to critical');
   });
 

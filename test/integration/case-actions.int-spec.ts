@@ -43,7 +43,7 @@ describe('case actions', () => {
   it('retries a failing http action with backoff and has exactly one effect', async () => {
     const port = (server.address() as { port: number }).port;
     const dir = policiesWith((p) => {
-      p.rules[0].then.actions.push({ action: 'http', params: { url: `http://127.0.0.1:${port}/expedite`, body: { priority: 'rush' } } });
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'http', params: { url: `http://127.0.0.1:${port}/expedite`, body: { priority: 'rush' } } }];
     });
     world = newWorld({ HUB_POLICIES_DIR: dir });
     hub = await startInProcess(world);
@@ -74,7 +74,7 @@ describe('case actions', () => {
 
   it('records a refused call as failed without retrying it', async () => {
     const dir = policiesWith((p) => {
-      p.rules[0].then.actions = [{ action: 'missing-erp.placeHold', params: {} }];
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'missing-erp.placeHold', params: {} }];
     });
     world = newWorld({ HUB_POLICIES_DIR: dir });
     hub = await startInProcess(world);

@@ -37,7 +37,7 @@ describe('SLA clocks, escalation, pause/resume and tasks', () => {
     // priority tier, critical: acknowledge 30 business minutes, resolve 8 business hours.
     expect(ack).toMatchObject({ sla: 'fulfilment-risk', calendar: 'us-central-business', status: 'running', targetMs: 30 * 60_000, dueAt: '2026-12-07T15:30:00.000Z' });
     expect(res).toMatchObject({ targetMs: 8 * 3600_000, dueAt: '2026-12-07T23:00:00.000Z' });
-    expect(clocks.filter((c) => c.taskId)).toHaveLength(1); // customer-communication task: customer-comms SLA
+    expect(clocks.filter((c) => c.taskId)).toHaveLength(0); // the priority-tier rule opens no tasks
 
     // 10 minutes in (33 %): nothing fires; the rung alarm goes back to waiting.
     await move('2026-12-07T15:10:00Z');
@@ -94,8 +94,14 @@ describe('SLA clocks, escalation, pause/resume and tasks', () => {
   });
 
   it('opens parallel tasks; the case resolves when its required tasks are done', async () => {
-    expect((await postWebhook(hub.url, world, pickShortfall('SO-TASKS-1'))).status).toBe(202);
+    const strategic = { order: { number: 'SO-TASKS-1', customer: 'C-2001', customerTier: 'strategic', currency: 'USD' } };
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-TASKS-1', 'HX-2210', strategic))).status).toBe(202);
     const id = await openCaseId(world);
+    // strategic: acknowledge in 15 business minutes, resolve in 4 business hours; the task's customer-comms clock 2 hours.
+    const clocks0 = await slas(id);
+    expect(clocks0.map((c) => [c.kind, c.taskId ? 'task' : 'case', c.targetMs / 60_000])).toEqual([
+      ['acknowledge', 'case', 15], ['resolve', 'case', 240], ['resolve', 'task', 120],
+    ]);
     const tasks = (await api(hub.url, 'GET', `/v1/cases/${id}/tasks`)).body.items as any[];
     expect(tasks.map((t) => [t.task, t.team, t.required, t.status])).toEqual([
       ['customer-communication', 'customer-service', true, 'open'],

@@ -39,8 +39,6 @@ describe('SLA timers across a restart', () => {
       sla.calendar = '24x7';
       sla.clocks = [{ kind: 'acknowledge', target: 'PT8S' }];
       sla.escalations = [{ at: 100, to: 'sales-ops' }];
-      p.rules[0].then.tasks = [];
-      p.rules[0].then.actions = [];
     });
     world = newWorld({ HUB_POLICIES_DIR: dir });
     const port = await freePort();
