@@ -133,12 +133,12 @@ export class SlaRearmSchedule implements OnApplicationBootstrap, OnApplicationSh
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
-  async onApplicationBootstrap() {
-    const n = await this.timers.rearm(this.clocks).catch((e) => {
-      this.log.warn({ err: (e as Error).message }, 'could not re-arm SLA alarms at start; will retry');
-      return 0;
-    });
-    if (n) this.log.info({ clocks: n }, 'SLA alarms re-armed');
+  onApplicationBootstrap() {
+    // In the background: with many open clocks this takes a while and must not hold up the start.
+    void this.timers
+      .rearm(this.clocks)
+      .then((n) => n && this.log.info({ clocks: n }, 'SLA alarms re-armed'))
+      .catch((e) => this.log.warn({ err: (e as Error).message }, 'could not re-arm SLA alarms at start; overdue ones are re-armed every sweep'));
     this.timer = setInterval(() => {
       // An alarm a minute late means its job was lost (Redis flushed or failed): set it again.
       this.timers.rearm(this.clocks, new Date(this.clock.now().getTime() - 60_000)).catch((e) => this.log.warn({ err: (e as Error).message }, 'SLA re-arm failed; will retry'));
