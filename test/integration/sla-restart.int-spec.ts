@@ -71,5 +71,5 @@ describe('SLA timers across a restart', () => {
     expect({ w50: count('sla.warning', 50), w75: count('sla.warning', 75), breach: count('sla.breached', 100), esc: count('case.escalated', 100) }).toEqual({ w50: 1, w75: 1, breach: 1, esc: 1 });
     // The breach was still pending when the hub died: it fired from the re-armed alarm.
     expect(fired.filter((a) => a.action === 'sla.breached')).toHaveLength(0);
-  });
+  }, 180_000);
 });
