@@ -53,7 +53,7 @@ describe('case actions', () => {
       const items = (await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[];
       const a = items.find((x) => x.action === 'http');
       return a?.status === 'done' ? a : undefined;
-    }, 30000, 'the http action done');
+    }, 60000, 'the http action done');
     expect(http).toMatchObject({ attempts: 3, idempotencyKey: `${caseId}:http:priority-fulfilment-risk`, result: { summary: expect.stringMatching(/: 200$/), response: { status: 200, body: { released: true } } } });
     expect(hits.map((h) => h.status)).toEqual([503, 503, 200]);
     expect(hits[2].body).toMatchObject({ caseId, rule: 'priority-fulfilment-risk', priority: 'rush' });
@@ -70,7 +70,7 @@ describe('case actions', () => {
     await q.close();
     expect(hits).toHaveLength(3);
     expect((await auditActions(world, caseId)).filter((a) => a.action === 'case.action.done' && a.after.action === 'http')).toHaveLength(1);
-  });
+  }, 150_000);
 
   it('records a refused call as failed without retrying it', async () => {
     const dir = policiesWith((p) => {
