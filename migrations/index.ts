@@ -4,6 +4,7 @@ import { InboundMessageMeta1795781232438 } from './1795781232438-InboundMessageM
 import { EventOutbox1795783087805 } from './1795783087805-EventOutbox.js';
 import { VersionedArtifacts1795791000000 } from './1795791000000-VersionedArtifacts.js';
 import { RoutingNoiseTriage1795793000000 } from './1795793000000-RoutingNoiseTriage.js';
+import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTasksActions.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   EventOutbox1795783087805,
   VersionedArtifacts1795791000000,
   RoutingNoiseTriage1795793000000,
+  SlaClocksTasksActions1795794000000,
 ];

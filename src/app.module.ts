@@ -14,6 +14,8 @@ import { dataSourceOptions } from './database/data-source.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { TriageModule } from './triage/triage.module.js';
+import { ActionWorkersModule } from './actions/actions.module.js';
+import { SlaWorkersModule } from './sla/sla.module.js';
 import { redisConnection } from './queues/redis-connection.js';
 
 /** The whole hub; which workers and schedules run depends on HUB_ROLES. */
@@ -35,6 +37,8 @@ export class AppModule {
         CasesModule,
         TriageModule,
         IngestionModule.forRoles(cfg.roles),
+        SlaWorkersModule.forRoles(cfg.roles),
+        ActionWorkersModule.forRoles(cfg.roles),
       ],
     };
   }

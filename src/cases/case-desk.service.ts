@@ -5,6 +5,10 @@ import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { Router } from '../routing/router.service.js';
+import { CaseActions } from '../actions/case-actions.service.js';
+import { CaseCommitments, type AfterCommit } from '../sla/case-commitments.service.js';
+import { CaseTasks, describe as describeTask } from '../sla/case-tasks.service.js';
+import { SlaClocks } from '../sla/sla-clocks.service.js';
 import { CaseRecord, type CaseStatus } from './case.entity.js';
 import { ExceptionRecord } from './exception.entity.js';
 
@@ -28,6 +32,10 @@ export class CaseDesk {
     private readonly audit: AuditTrail,
     private readonly router: Router,
     private readonly events: EventFeed,
+    private readonly commitments: CaseCommitments,
+    private readonly clocks: SlaClocks,
+    private readonly tasks: CaseTasks,
+    private readonly actions: CaseActions,
   ) {}
 
   async list(f: CaseFilter): Promise<{ items: CaseRecord[]; nextCursor: string | null }> {
@@ -46,18 +54,58 @@ export class CaseDesk {
   async get(id: string) {
     const c = await this.ds.getRepository(CaseRecord).findOne({ where: { id } });
     if (!c) throw new NotFoundException(`no case ${id}`);
-    const [exceptions, timeline] = await Promise.all([
+    const [exceptions, timeline, slas, tasks, actions] = await Promise.all([
       this.ds.getRepository(ExceptionRecord).find({ where: { caseId: id }, order: { detectedAt: 'ASC' } }),
       this.audit.forEntity('case', id),
+      this.clocks.forCase(id),
+      this.tasks.forCase(id),
+      this.actions.forCase(id),
     ]);
-    return { ...c, exceptions: exceptions.map((e) => ({ id: e.id, messageId: e.messageId, ...e.payload })), timeline };
+    return { ...c, exceptions: exceptions.map((e) => ({ id: e.id, messageId: e.messageId, ...e.payload })), slas, tasks: tasks.map(describeTask), actions, timeline };
   }
 
   acknowledge(id: string, actor: Actor) {
     return this.change(id, actor, 'case.acknowledged', (c) => {
       if (c.status !== 'open') throw new ConflictException(`case is ${c.status}; only open cases can be acknowledged`);
       return { status: 'acknowledged', acknowledgedAt: new Date() };
+    }, {}, (m) => this.commitments.acknowledged(m, id));
+  }
+
+  /** Waiting on a customer or supplier: SLA clocks stop counting until resumed. */
+  pause(id: string, actor: Actor, waitingOn: string, note?: string) {
+    return this.change(id, actor, 'case.paused', (c) => {
+      if (c.status === 'resolved') throw new ConflictException('case is resolved; there is nothing to pause');
+      return {};
+    }, { waitingOn, ...(note ? { note } : {}) }, (m) => this.commitments.paused(m, id));
+  }
+
+  resume(id: string, actor: Actor, note?: string) {
+    return this.change(id, actor, 'case.resumed', (c) => {
+      if (c.status === 'resolved') throw new ConflictException('case is resolved; there is nothing to resume');
+      return {};
+    }, note ? { note } : {}, (m) => this.commitments.resumed(m, id));
+  }
+
+  /**
+   * Completes a task (its SLA clock stops). Completing the last open required task resolves the case,
+   * with the root cause given here (if any) and a note saying so.
+   */
+  async completeTask(id: string, taskId: string, actor: Actor, body: { note?: string; rootCause?: RootCause }) {
+    let task: ReturnType<typeof describeTask> | undefined;
+    let resolves = false;
+    const updated = await this.change(id, actor, 'case.task.completed', (c) => {
+      if (c.status === 'resolved') throw new ConflictException('case is resolved; its tasks are closed');
+      return {};
+    }, {}, async (m, c) => {
+      const r = await this.commitments.completeTask(m, id, taskId, actor, body.note);
+      task = r.task;
+      resolves = r.lastRequired;
+      if (!resolves) return { after: r.after, extra: { task: r.task } };
+      const more = await this.commitments.resolving(m, id);
+      const patch = { status: 'resolved' as const, resolvedAt: new Date(), rootCause: body.rootCause ?? null, resolutionNote: 'all required tasks done', acknowledgedAt: c.acknowledgedAt ?? new Date() };
+      return { after: { ...r.after, disarm: [...r.after.disarm, ...more.disarm] }, extra: { task: r.task, resolved: true }, patch };
     });
+    return { task, caseResolved: resolves, case: updated };
   }
 
   assign(id: string, actor: Actor, to: { assignee?: string | null; team?: string }) {
@@ -78,7 +126,7 @@ export class CaseDesk {
     return this.change(id, actor, 'case.resolved', (c) => {
       if (c.status === 'resolved') throw new ConflictException('case is already resolved');
       return { status: 'resolved', resolvedAt: new Date(), rootCause, resolutionNote: note ?? null, acknowledgedAt: c.acknowledgedAt ?? new Date() };
-    });
+    }, {}, (m) => this.commitments.resolving(m, id));
   }
 
   private async change(
@@ -87,11 +135,23 @@ export class CaseDesk {
     action: string,
     next: (c: CaseRecord) => Partial<CaseRecord>,
     extra: Record<string, unknown> = {},
+    // SLA clocks, tasks (src/sla) change in the same transaction; alarms are set after commit.
+    hook?: (m: EntityManager, c: CaseRecord) => Promise<AfterCommit | { after: AfterCommit; extra?: Record<string, unknown>; patch?: Partial<CaseRecord> }>,
   ): Promise<CaseRecord> {
-    return this.ds.transaction(async (m: EntityManager) => {
+    let committed: AfterCommit | undefined;
+    const result = await this.ds.transaction(async (m: EntityManager) => {
       const c = await m.findOne(CaseRecord, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!c) throw new NotFoundException(`no case ${id}`);
-      const patch = { ...next(c), updatedAt: new Date() };
+      let patch: Partial<CaseRecord> = { ...next(c), updatedAt: new Date() };
+      const h = hook ? await hook(m, c) : undefined;
+      if (h && 'after' in h) {
+        committed = h.after;
+        extra = { ...extra, ...h.extra };
+        if (h.patch) {
+          patch = { ...patch, ...h.patch };
+          action = 'case.resolved';
+        }
+      } else committed = h;
       const before = Object.fromEntries(Object.keys(patch).filter((k) => k !== 'updatedAt').map((k) => [k, c[k as keyof CaseRecord]]));
       await m.update(CaseRecord, { id }, patch);
       const after = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== 'updatedAt'));
@@ -109,5 +169,7 @@ export class CaseDesk {
       ]);
       return updated;
     });
+    await this.commitments.settle(committed);
+    return result;
   }
 }

@@ -19,7 +19,8 @@ export interface RoutedException {
 
 export interface IntakeResult {
   exceptionIds: string[];
-  casesOpened: { id: string; team: string }[];
+  /** `opener`: the exception and decision that opened the case (SLA clocks, tasks and actions start from it). */
+  casesOpened: { id: string; team: string; opener: RoutedException }[];
   casesJoined: string[];
   audit: AuditEntry[];
   /** Outbox events for the same transaction (exception.created, case.opened/updated/reopened/resolved). */
@@ -382,7 +383,7 @@ export class CaseIntake {
         },
       });
       if (r.opened) {
-        result.casesOpened.push({ id: r.id, team: r.owner_team });
+        result.casesOpened.push({ id: r.id, team: r.owner_team, opener: g.first });
         result.audit.push({
           actor: SYSTEM_ACTOR,
           entityType: 'case',

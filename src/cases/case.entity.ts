@@ -100,4 +100,11 @@ export class CaseRecord {
   /** Times the case re-opened because its cause recurred within the policy's window after it was resolved. */
   @Column('integer', { name: 'reopen_count', default: 0 })
   reopenCount!: number;
+  /** Highest SLA escalation reached (0 = none); see src/sla. */
+  @Column('integer', { name: 'escalation_level', default: 0 })
+  escalationLevel!: number;
+
+  /** Teams added by SLA escalations, besides the owner team. */
+  @Column('jsonb', { name: 'extra_teams', default: () => `'[]'::jsonb` })
+  extraTeams!: string[];
 }

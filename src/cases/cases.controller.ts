@@ -26,6 +26,9 @@ const Assign = z
 const SummaryQuery = z.strictObject({ targetHours: z.coerce.number().min(0.1).max(24 * 90).default(24) });
 const Comment = z.strictObject({ text: z.string().trim().min(1).max(4000) });
 const Resolve = z.strictObject({ rootCause: z.enum(ROOT_CAUSE_CODES), note: z.string().trim().max(4000).optional() });
+const Pause = z.strictObject({ waitingOn: z.enum(['customer', 'supplier', 'carrier', 'internal']), note: z.string().trim().max(4000).optional() });
+const Resume = z.strictObject({ note: z.string().trim().max(4000).optional() });
+const CompleteTask = z.strictObject({ note: z.string().trim().max(4000).optional(), rootCause: z.enum(ROOT_CAUSE_CODES).optional() });
 
 @ApiTags('cases')
 @ApiBearerAuth()
@@ -82,5 +85,33 @@ export class CasesController {
   @Allow('operator')
   resolve(@Param('id', new ParseUUIDPipe()) id: string, @Body(new ZodPipe(Resolve)) b: z.infer<typeof Resolve>, @Req() req: AuthedRequest) {
     return this.desk.resolve(id, req.caller!.actor, b.rootCause, b.note);
+  }
+
+  /** Waiting on a customer or supplier: the case's SLA clocks stop counting (GET /v1/cases/{id}/slas). */
+  @Post(':id/pause')
+  @HttpCode(200)
+  @Allow('operator')
+  pause(@Param('id', new ParseUUIDPipe()) id: string, @Body(new ZodPipe(Pause)) b: z.infer<typeof Pause>, @Req() req: AuthedRequest) {
+    return this.desk.pause(id, req.caller!.actor, b.waitingOn, b.note);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @Allow('operator')
+  resume(@Param('id', new ParseUUIDPipe()) id: string, @Body(new ZodPipe(Resume)) b: z.infer<typeof Resume>, @Req() req: AuthedRequest) {
+    return this.desk.resume(id, req.caller!.actor, b?.note);
+  }
+
+  /** Completing the last open required task resolves the case (with `rootCause` when given). */
+  @Post(':id/tasks/:taskId/complete')
+  @HttpCode(200)
+  @Allow('operator')
+  completeTask(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('taskId', new ParseUUIDPipe()) taskId: string,
+    @Body(new ZodPipe(CompleteTask)) b: z.infer<typeof CompleteTask>,
+    @Req() req: AuthedRequest,
+  ) {
+    return this.desk.completeTask(id, taskId, req.caller!.actor, b ?? {});
   }
 }

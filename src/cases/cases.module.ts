@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { RoutingModule } from '../routing/routing.module.js';
+import { SlaModule } from '../sla/sla.module.js';
 import { CaseDesk } from './case-desk.service.js';
 import { CaseIntake } from './case-intake.service.js';
 import { CaseNarrative } from './case-narrative.service.js';
 import { CasesController } from './cases.controller.js';
 
 /** Cases: intake of routed exceptions (for the pipeline) and the case desk (for people). */
-@Module({ imports: [RoutingModule], providers: [CaseIntake, CaseDesk, CaseNarrative], controllers: [CasesController], exports: [CaseIntake] })
+@Module({ imports: [RoutingModule, SlaModule], providers: [CaseIntake, CaseDesk, CaseNarrative], controllers: [CasesController], exports: [CaseIntake] })
 export class CasesModule {}

@@ -65,6 +65,9 @@ const ENV_SCHEMA = z.object({
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_DOCS: bool.default(true),
   HUB_MIGRATE_ON_START: bool.default(false),
+  /** Tests only: SLA code reads a settable clock instead of the system time. */
+  HUB_TEST_CLOCK: bool.default(false),
+  NODE_ENV: z.string().optional(),
 });
 
 export type HubConfig = {
@@ -97,6 +100,8 @@ export type HubConfig = {
   logLevel: string;
   docs: boolean;
   migrateOnStart: boolean;
+  /** HUB_TEST_CLOCK: SLA code uses a settable clock (tests). */
+  testClock: boolean;
 };
 
 /** A configuration problem, phrased for one line on stderr: the setting and how to fix it. */
@@ -118,6 +123,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
+  if (e.HUB_TEST_CLOCK && e.NODE_ENV === 'production') {
+    throw new ConfigError('HUB_TEST_CLOCK must not be set when NODE_ENV=production; it lets tests move SLA time');
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dbSchema: e.HUB_DB_SCHEMA,
@@ -146,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.HUB_LOG_LEVEL,
     docs: e.HUB_DOCS,
     migrateOnStart: e.HUB_MIGRATE_ON_START,
+    testClock: e.HUB_TEST_CLOCK,
   };
 }
 

@@ -6,6 +6,9 @@ import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
 import { ArtifactActivation, ArtifactVersion } from '../mapping/artifact.entity.js';
 import { OutboxEvent } from '../delivery/outbox-event.entity.js';
+import { CaseActionRecord } from '../actions/case-action.entity.js';
+import { CaseTaskRecord } from '../sla/case-task.entity.js';
+import { SlaClockRecord } from '../sla/sla-clock.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
@@ -27,4 +30,7 @@ export const ENTITIES = [
   ArtifactVersion,
   ArtifactActivation,
   TriageItem,
+  SlaClockRecord,
+  CaseTaskRecord,
+  CaseActionRecord,
 ];

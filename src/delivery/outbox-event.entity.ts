@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const EVENT_TYPES = ['case.opened', 'case.updated', 'case.escalated', 'case.resolved', 'case.reopened', 'exception.created', 'message.failed', 'sla.warning', 'sla.breached'] as const;
+export const EVENT_TYPES = ['case.opened', 'case.updated', 'case.escalated', 'case.resolved', 'case.reopened', 'exception.created', 'message.failed', 'sla.warning', 'sla.breached', 'case.notified', 'case.action.done', 'case.action.failed', 'case.task.opened', 'case.task.completed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**

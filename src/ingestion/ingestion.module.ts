@@ -10,6 +10,7 @@ import { MappingModule } from '../mapping/mapping.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
 import { RoutingModule } from '../routing/routing.module.js';
+import { SlaModule } from '../sla/sla.module.js';
 import { ConnectorMessagesController } from './connector-messages.controller.js';
 import { ConnectorWatch } from './connector-watch.service.js';
 import { Ingestion } from './ingestion.service.js';
@@ -53,7 +54,7 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule],
       providers: [
         Ingestion,
         Pipeline,

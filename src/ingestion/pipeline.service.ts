@@ -11,6 +11,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
+import { CaseCommitments, type AfterCommit } from '../sla/case-commitments.service.js';
 import type { MessageError, MessageStatus } from './inbound-message.entity.js';
 import { MessageInterpreter, type Interpretation, type LockedMessage } from './message-interpreter.js';
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
@@ -43,12 +44,14 @@ export class Pipeline {
     @Inject(HUB_LOGGER) private readonly log: Logger,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     private readonly artifacts: ActiveArtifacts,
+    private readonly commitments: CaseCommitments,
   ) {}
 
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
     const started = performance.now();
     // Activations made in any process take effect from the next batch (one max(generation) query).
     await this.artifacts.sync();
+    let committed: AfterCommit | undefined;
     const outcome = await this.ds.transaction(async (m) => {
       const own: LockedMessage[] = await m.query(
         `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
@@ -94,6 +97,10 @@ export class Pipeline {
       }
       const tPersist = performance.now();
       const intake = await this.intake.record(m, routed);
+      // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
+      committed = await this.commitments.opened(m, intake.casesOpened);
+      intake.audit.push(...committed.audit);
+      intake.events.push(...committed.events);
       await this.keepDocumentsAndAcks(m, kept);
       if (updates.length) {
         await m.query(
@@ -139,6 +146,7 @@ export class Pipeline {
       for (const c of intake.casesOpened) this.metrics.casesOpened.inc({ team: c.team });
       return { processed: msgs.length, skipped: messageIds.length - own.length, exceptions: routed.length, casesOpened: intake.casesOpened.length };
     });
+    await this.commitments.settle(committed);
     this.metrics.stageDuration.observe({ stage: 'batch' }, (performance.now() - started) / 1000);
     return outcome;
   }

@@ -3,6 +3,10 @@ import type { JobsOptions, WorkerOptions } from 'bullmq';
 /** Every queue the hub uses. Adding one without a policy below is a compile error. */
 export enum QueueName {
   Pipeline = 'pipeline',
+  /** Delayed alarms of SLA clocks (src/sla); PostgreSQL holds the truth, jobs are re-armed from it. */
+  SlaTimers = 'sla-timers',
+  /** Actions routing rules ask for on cases (src/actions). */
+  CaseActions = 'case-actions',
 }
 
 export interface QueuePolicy {
@@ -26,6 +30,25 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
     attempts: 10,
     // 1 s, 2 s, 4 s ... 256 s between the 10 attempts, each ±50% jitter: about 8.5 minutes in all,
     // enough to ride out a database failover or restart before a message is dead-lettered.
+    backoff: { type: 'jittered', delay: 1000, maxDelay: 300_000 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+  [QueueName.SlaTimers]: {
+    concurrency: 8,
+    lockDuration: 30_000,
+    attempts: 10,
+    backoff: { type: 'jittered', delay: 1000, maxDelay: 60_000 },
+    // Alarm job ids are reused (clock + threshold); a kept job would block re-arming, and the
+    // clock row in PostgreSQL is the record, so finished alarms are dropped.
+    removeOnComplete: { age: 0, count: 0 },
+    removeOnFail: { age: 0 },
+  },
+  [QueueName.CaseActions]: {
+    concurrency: 4,
+    lockDuration: 60_000,
+    // 1 s, 2 s, 4 s ... capped at 5 min: about 20 minutes for a target system to come back.
+    attempts: 8,
     backoff: { type: 'jittered', delay: 1000, maxDelay: 300_000 },
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CATEGORIES, EXCEPTION_CODES, SEVERITIES } from '../canonical/taxonomy.js';
 import { ConfigError } from '../config/hub-config.js';
 import { compareSemver } from '../mapping/mapping-registry.service.js';
-import { ActionSpecSchema, CalendarSchema, SlaDefinitionSchema, TaskSpecSchema } from './rule-outputs.js';
+import { ActionSpecSchema, CalendarSchema, checkRuleOutputs, SlaDefinitionSchema, TaskSpecSchema } from './rule-outputs.js';
 
 const list = <T extends z.ZodType>(t: T) => z.array(t).min(1).optional();
 const policyId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
@@ -99,6 +99,7 @@ export const RoutingPolicySchema = z
     if (!teams.has(p.fallback.team)) {
       ctx.addIssue({ code: 'custom', path: ['fallback', 'team'], message: `team ${p.fallback.team} is not declared in teams` });
     }
+    checkRuleOutputs(p, ctx);
   });
 export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>;
 export type RoutingRule = z.infer<typeof Rule>;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { api, newWorld, pickShortfall, postWebhook, spawnHub, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
-import { downgradeShortfalls, wmsMappingBody } from '../support/mapping-versions.js';
+import { downgradeShortfalls, wmsMappingBody, baselineDirs } from '../support/mapping-versions.js';
 import type { RunningHub } from '../../src/hub.js';
 
 /**
@@ -15,7 +15,7 @@ describe('activations across hub processes', () => {
 
   // Generous waits: the spawned worker boots on a CPU shared with other work; speed is not what is tested.
   beforeAll(async () => {
-    world = newWorld();
+    world = newWorld(baselineDirs());
     hub = await startInProcess(world, { HUB_ROLES: 'api,scheduler' });
     worker = spawnHub(world, { HUB_ROLES: 'worker' });
   });

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ADMIN_KEY, api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
-import { downgradeShortfalls, TABLES, wmsMappingBody } from '../support/mapping-versions.js';
+import { downgradeShortfalls, TABLES, wmsMappingBody, baselineDirs } from '../support/mapping-versions.js';
 import type { RunningHub } from '../../src/hub.js';
 
 /** Publish (immutable), activate, roll back, dry-run, regression diff and reprocess, against the real hub. */
@@ -12,7 +12,7 @@ describe('versioned mappings and policies', () => {
   let hub: RunningHub & { url: string };
 
   beforeAll(async () => {
-    world = newWorld();
+    world = newWorld(baselineDirs());
     hub = await startInProcess(world);
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import type { RunningHub } from '../../src/hub.js';
 
 /**
  * Noise controls through the real pipeline (signed WMS webhooks, worker, PostgreSQL), with the
- * shipped policies: default@2.0.0 (repeat window 15 min, storm over 50/min, re-open within 24 h)
+ * shipped policies: default@2.1.0 (repeat window 15 min, storm over 50/min, re-open within 24 h)
  * and the site-dal2 overlay (storm over 20/min).
  */
 describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open', () => {
@@ -137,7 +137,7 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     const first = await caseWhere('order:SO-OLD-1', () => true, 'case SO-OLD-1');
     await send(cleared('SO-OLD-1', 'SKU-O1'));
     await caseWhere('order:SO-OLD-1', (c) => c.status === 'resolved', 'SO-OLD-1 resolved');
-    // Resolved two days ago: outside the 24 h window of default@2.0.0.
+    // Resolved two days ago: outside the 24 h window of default@2.1.0.
     await world.db.query(`UPDATE cases SET resolved_at = now() - interval '2 days' WHERE id = $1`, [first.id]);
     await send(pickShortfall('SO-OLD-1', 'SKU-O2'));
     const all = await casesFor('order:SO-OLD-1');

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readFixtures } from '../../src/mapping/fixture-check.js';
 
@@ -18,3 +19,19 @@ export const downgradeShortfalls = (t: string) =>
     .replace('type = "goods.damaged" ? $merge(', 'type = "goods.damaged" ? null : type = "goods.damaged.legacy" ? $merge(');
 
 export const TABLES = ['inbound_messages', 'exceptions', 'cases', 'audit_events', 'outbox_events', 'business_documents', 'artifact_versions', 'artifact_activations', 'connector_counters', 'connector_claims'];
+
+/**
+ * Copies of mappings/ and policies/ holding only the first shipped version (1.0.0) of each: the
+ * registry tests publish, activate and roll back their own later versions on top of that, whatever
+ * later versions the repository ships.
+ */
+export function baselineDirs(): { HUB_MAPPINGS_DIR: string; HUB_POLICIES_DIR: string } {
+  const root = mkdtempSync(path.join(tmpdir(), 'hub-baseline-'));
+  for (const kind of ['mappings', 'policies']) {
+    for (const id of readdirSync(kind)) {
+      const first = path.join(kind, id, '1.0.0');
+      if (existsSync(first)) cpSync(first, path.join(root, kind, id, '1.0.0'), { recursive: true });
+    }
+  }
+  return { HUB_MAPPINGS_DIR: path.join(root, 'mappings'), HUB_POLICIES_DIR: path.join(root, 'policies') };
+}

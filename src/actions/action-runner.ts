@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { CaseRecord } from '../cases/case.entity.js';
+import { CONNECTOR_TYPES } from '../connectors/connector-catalog.js';
+import type { ActionOutcome } from '../connectors/connector.js';
+import { ConnectorInstances } from '../connectors/connector-instances.service.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
+import { HttpParams, NotifyParams } from '../routing/rule-outputs.js';
+import type { CaseActionRecord } from './case-action.entity.js';
+
+export interface ActionRun {
+  outcome: ActionOutcome;
+  /** Effects written in the same transaction that marks the action done (so they happen once). */
+  inTransaction?: (m: EntityManager) => Promise<void>;
+}
+
+/**
+ * Runs one attempt of a case action. Built in: `notify` (an outbox event and audit entry for a team)
+ * and `http` (POST JSON to a URL with an Idempotency-Key header). Anything else is
+ * `<connectorId>.<action>`: the connector instance's `actions[action].run()` (src/connectors/connector.ts).
+ */
+@Injectable()
+export class ActionRunner {
+  constructor(
+    private readonly instances: ConnectorInstances,
+    private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
+  ) {}
+
+  async run(a: CaseActionRecord): Promise<ActionRun> {
+    if (a.action === 'notify') return this.notify(a);
+    if (a.action === 'http') return { outcome: await this.http(a) };
+    return { outcome: await this.connectorAction(a) };
+  }
+
+  private notify(a: CaseActionRecord): ActionRun {
+    const p = NotifyParams.parse(a.params);
+    return {
+      outcome: { status: 'done', summary: `notified ${p.team}` },
+      inTransaction: async (m) => {
+        const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
+        const payload = { caseId: a.caseId, team: p.team, message: p.message, rule: a.ruleId, title: kase?.title ?? null, severity: kase?.severity ?? null };
+        await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: 'case.notified', after: payload }]);
+        await this.events.append(m, [
+          { type: 'case.notified', caseId: a.caseId, entityType: 'case', entityId: a.caseId, facets: { team: p.team, code: kase?.code, severity: kase?.severity, site: kase?.site, businessUnit: kase?.businessUnit }, payload },
+        ]);
+      },
+    };
+  }
+
+  private async http(a: CaseActionRecord): Promise<ActionOutcome> {
+    const p = HttpParams.parse(a.params);
+    let res: Response;
+    try {
+      res = await fetch(p.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+        body: JSON.stringify({ caseId: a.caseId, rule: a.ruleId, action: a.action, idempotencyKey: a.idempotencyKey, ...p.body }),
+        signal: AbortSignal.timeout(p.timeoutMs),
+      });
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      return { status: 'failed', retryable: true, summary: `POST ${p.url} failed: ${err.cause?.code ?? err.name}: ${err.message}` };
+    }
+    const text = (await res.text().catch(() => '')).slice(0, 2000);
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* keep text */
+    }
+    if (res.ok) return { status: 'done', summary: `POST ${p.url}: ${res.status}`, response: { status: res.status, body } };
+    const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+    return { status: 'failed', retryable, summary: `POST ${p.url}: ${res.status}`, response: { status: res.status, body } };
+  }
+
+  private async connectorAction(a: CaseActionRecord): Promise<ActionOutcome> {
+    const [connectorId, name] = a.action.split('.', 2);
+    const instance = await this.instances.resolve(connectorId);
+    if (!instance) return { status: 'failed', retryable: false, summary: `no connector instance ${connectorId}` };
+    if (!instance.enabled) return { status: 'failed', retryable: true, summary: `connector instance ${connectorId} is disabled` };
+    const type = CONNECTOR_TYPES.find((c) => c.type === instance.type);
+    const action = type?.actions?.[name];
+    if (!action) return { status: 'failed', retryable: false, summary: `connector type ${instance.type} has no action ${name}` };
+    const params = action.paramsSchema.safeParse(a.params);
+    if (!params.success) return { status: 'failed', retryable: false, summary: `params: ${params.error.issues[0].path.join('.')}: ${params.error.issues[0].message}` };
+    return action.run(instance, { action: name, params: params.data, idempotencyKey: a.idempotencyKey, caseId: a.caseId, attempt: a.attempts });
+  }
+}

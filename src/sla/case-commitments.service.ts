@@ -1,0 +1,118 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Actor, AuditEntry } from '../audit/audit-trail.service.js';
+import { CaseActions } from '../actions/case-actions.service.js';
+import type { CanonicalException } from '../canonical/exception.schema.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
+import type { RoutingDecision } from '../routing/router.service.js';
+import { Router } from '../routing/router.service.js';
+import { CaseTasks, describe } from './case-tasks.service.js';
+import { SlaClocks, type Alarm } from './sla-clocks.service.js';
+import { planClocks, slaFor, type CaseImpact } from './sla-plan.js';
+import { SlaTimers } from './sla-timers.js';
+
+/** A case just opened by the pipeline, with the routing decision and exception that opened it. */
+export interface OpenedCase {
+  id: string;
+  team: string;
+  opener?: { exception: CanonicalException; decision: RoutingDecision };
+}
+
+/** Work to do once the transaction has committed: alarms to set or remove, actions to enqueue. */
+export interface AfterCommit {
+  arm: Alarm[];
+  disarm: Alarm[];
+  actions: string[];
+  audit: AuditEntry[];
+  events: NewEvent[];
+}
+
+const empty = (): AfterCommit => ({ arm: [], disarm: [], actions: [], audit: [], events: [] });
+
+/**
+ * What a case commits the hub to: SLA clocks, parallel tasks and actions. Called inside the
+ * transactions that open and change cases (pipeline, case desk); `settle()` runs after commit.
+ */
+@Injectable()
+export class CaseCommitments {
+  constructor(
+    private readonly router: Router,
+    private readonly clocks: SlaClocks,
+    private readonly tasks: CaseTasks,
+    private readonly actions: CaseActions,
+    private readonly timers: SlaTimers,
+  ) {}
+
+  /** Clocks (rule SLA or the policy's default for the severity), tasks with their clocks, and actions for new cases. */
+  async opened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
+    const out = empty();
+    const policy = this.router.current();
+    const now = this.clocks.now();
+    const starts: Parameters<SlaClocks['start']>[1] = [];
+    for (const c of cases) {
+      if (!c.opener) continue;
+      const { exception: e, decision: d } = c.opener;
+      const impact: CaseImpact = { severity: d.severity, customerTier: e.customerTier ?? null, amountAtRisk: e.amountAtRisk?.amount ?? null, attributes: e.attributes };
+      const sla = slaFor(policy, d.sla, d.severity);
+      if (sla) for (const plan of planClocks(sla, this.clocks.calendar(sla.calendar), impact, now)) starts.push({ caseId: c.id, plan });
+      if (d.tasks.length) {
+        const facets = { team: c.team, code: e.code, severity: d.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null };
+        const t = await this.tasks.open(m, c.id, d.ruleId, d.tasks, facets, now);
+        out.audit.push(...t.audit);
+        out.events.push(...t.events);
+        t.rows.forEach((row, i) => {
+          const spec = d.tasks[i];
+          const tsla = spec.sla ? policy.slas.find((s) => s.id === spec.sla) : undefined;
+          if (!tsla) return;
+          const plans = planClocks(tsla, this.clocks.calendar(tsla.calendar), impact, now);
+          const plan = plans.find((p) => p.kind === 'resolve') ?? plans[0];
+          starts.push({ caseId: c.id, taskId: row.id, plan });
+        });
+      }
+      if (d.ruleId && d.actions.length) out.actions.push(...(await this.actions.plan(m, c.id, d.ruleId, d.actions, now)));
+    }
+    out.arm.push(...(await this.clocks.start(m, starts, now)));
+    return out;
+  }
+
+  /** Acknowledged: acknowledge clocks stop (met or breached). */
+  async acknowledged(m: EntityManager, caseId: string): Promise<AfterCommit> {
+    return { ...empty(), disarm: await this.clocks.stop(m, caseId, { kinds: ['acknowledge'], caseClocksOnly: true }) };
+  }
+
+  /** Resolving is refused while required tasks are open; then every clock stops (open optional tasks' clocks are cancelled). */
+  async resolving(m: EntityManager, caseId: string): Promise<AfterCommit> {
+    const open = await this.tasks.openRequired(m, caseId);
+    if (open.length) throw new ConflictException(`case has ${open.length} open required task(s): ${open.map((t) => `${t.specId} (${t.team})`).join(', ')}; complete them first`);
+    const disarm = await this.clocks.stop(m, caseId, { caseClocksOnly: true });
+    disarm.push(...(await this.clocks.stop(m, caseId, {}, 'cancelled')));
+    return { ...empty(), disarm };
+  }
+
+  /** Pauses every running clock of the case (waiting on a customer or supplier). */
+  async paused(m: EntityManager, caseId: string): Promise<AfterCommit> {
+    return { ...empty(), disarm: await this.clocks.pause(m, caseId) };
+  }
+
+  async resumed(m: EntityManager, caseId: string): Promise<AfterCommit> {
+    return { ...empty(), arm: await this.clocks.resume(m, caseId) };
+  }
+
+  /** Completes a task and stops its clock; `lastRequired` tells the caller to resolve the case. */
+  async completeTask(m: EntityManager, caseId: string, taskId: string, actor: Actor, note?: string) {
+    const r = await this.tasks.complete(m, caseId, taskId, actor, note, this.clocks.now());
+    if ('missing' in r) throw new NotFoundException(`case ${caseId} has no task ${taskId}`);
+    if ('already' in r && r.already) throw new ConflictException(`task ${r.already.specId} is already done`);
+    if (!('task' in r) || !r.task) throw new NotFoundException(`case ${caseId} has no task ${taskId}`);
+    const disarm = await this.clocks.stop(m, caseId, { taskId });
+    return { task: describe(r.task), lastRequired: r.task.required && r.openRequired.length === 0, after: { ...empty(), disarm } };
+  }
+
+  /** After commit: alarms and action jobs. Never throws: the scheduler repairs what could not be set. */
+  async settle(a: AfterCommit | undefined): Promise<void> {
+    if (!a) return;
+    await this.timers.disarm(a.disarm);
+    await this.timers.arm(a.arm);
+    await this.actions.enqueue(a.actions);
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import type { Actor, AuditEntry } from '../audit/audit-trail.service.js';
+import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
+import type { TaskSpec } from '../routing/rule-outputs.js';
+import { CaseTaskRecord } from './case-task.entity.js';
+
+export interface CaseFacets {
+  team: string;
+  code: string;
+  severity: string;
+  site: string | null;
+  businessUnit: string | null;
+}
+
+/** Parallel tasks of cases: several teams working one case, each task with its own status and SLA. */
+@Injectable()
+export class CaseTasks {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** Opens a rule's tasks on a new case; returns the rows plus their audit entries and events. */
+  async open(m: EntityManager, caseId: string, ruleId: string | null, specs: TaskSpec[], facets: CaseFacets, now: Date) {
+    const rows = specs.map((t) =>
+      Object.assign(new CaseTaskRecord(), {
+        id: uuidv7(), caseId, specId: t.id, team: t.team, title: t.title, required: t.required, status: 'open', ruleId,
+        openedAt: now, completedAt: null, completedBy: null, note: null,
+      }),
+    );
+    if (rows.length) await m.createQueryBuilder().insert().into(CaseTaskRecord).values(rows).orIgnore().updateEntity(false).execute();
+    const audit: AuditEntry[] = rows.map((r) => ({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: caseId, action: 'case.task.opened', after: describe(r) }));
+    const events: NewEvent[] = rows.map((r) => ({ type: 'case.task.opened', caseId, entityType: 'case', entityId: caseId, facets: { ...facets, team: r.team }, payload: { caseId, task: describe(r) } }));
+    return { rows, audit, events };
+  }
+
+  /** Marks a task done (locked; 409-worthy states are returned for the caller to phrase). */
+  async complete(m: EntityManager, caseId: string, taskId: string, actor: Actor, note: string | undefined, now: Date) {
+    const t = await m.findOne(CaseTaskRecord, { where: { id: taskId, caseId }, lock: { mode: 'pessimistic_write' } });
+    if (!t) return { missing: true as const };
+    if (t.status === 'done') return { already: t as CaseTaskRecord };
+    await m.update(CaseTaskRecord, { id: t.id }, { status: 'done', completedAt: now, completedBy: `${actor.type}:${actor.id}`.slice(0, 128), note: note ?? null });
+    Object.assign(t, { status: 'done', completedAt: now, completedBy: `${actor.type}:${actor.id}`.slice(0, 128), note: note ?? null });
+    return { task: t, openRequired: await this.openRequired(m, caseId) };
+  }
+
+  openRequired(m: EntityManager, caseId: string): Promise<CaseTaskRecord[]> {
+    return m.find(CaseTaskRecord, { where: { caseId, required: true, status: 'open' }, order: { openedAt: 'ASC', specId: 'ASC' } });
+  }
+
+  forCase(caseId: string) {
+    return this.ds.getRepository(CaseTaskRecord).find({ where: { caseId }, order: { openedAt: 'ASC', specId: 'ASC' } });
+  }
+}
+
+export function describe(t: CaseTaskRecord) {
+  return { id: t.id, task: t.specId, team: t.team, title: t.title, required: t.required, status: t.status, completedAt: t.completedAt, completedBy: t.completedBy, note: t.note };
+}

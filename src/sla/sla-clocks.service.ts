@@ -1,0 +1,244 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
+import { CaseRecord } from '../cases/case.entity.js';
+import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
+import { Router } from '../routing/router.service.js';
+import { BusinessCalendar, calendarsOf } from './business-calendar.js';
+import { Clock } from './clock.js';
+import { SlaClockRecord, type FiredThreshold } from './sla-clock.entity.js';
+import type { ClockPlan } from './sla-plan.js';
+
+/** An alarm to set: the BullMQ job for a clock's next threshold. */
+export interface Alarm {
+  clockId: string;
+  threshold: number;
+  dueAt: Date;
+}
+
+export type FireResult = { fired: FiredThreshold[]; next: Alarm | null } | { early: Alarm } | { stale: true };
+
+/**
+ * SLA clocks in PostgreSQL: start, stop, pause, resume, and firing thresholds. Every method works in
+ * the caller's transaction (or its own) and returns the alarms to set after commit; SlaTimers sets them.
+ */
+@Injectable()
+export class SlaClocks {
+  private calendars?: { policy: unknown; map: Map<string, BusinessCalendar> };
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly router: Router,
+    private readonly clock: Clock,
+    private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
+  ) {}
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  calendar(id: string): BusinessCalendar {
+    const p = this.router.current();
+    if (this.calendars?.policy !== p) this.calendars = { policy: p, map: calendarsOf(p.calendars) };
+    // A clock started under an older policy keeps counting in 24x7 if its calendar was removed.
+    return this.calendars.map.get(id) ?? BusinessCalendar.ALWAYS;
+  }
+
+  /** Inserts running clocks; returns their first alarms. */
+  async start(m: EntityManager, items: { caseId: string; taskId?: string | null; plan: ClockPlan }[], now = this.now()): Promise<Alarm[]> {
+    if (!items.length) return [];
+    const rows = items.map(({ caseId, taskId, plan }) => {
+      const r = Object.assign(new SlaClockRecord(), {
+        id: uuidv7(), caseId, taskId: taskId ?? null, kind: plan.kind, slaId: plan.slaId, calendarId: plan.calendarId, status: 'running',
+        startedAt: now, targetMs: String(Math.max(0, Math.round(plan.targetMs))), consumedMs: '0', segmentStartedAt: now,
+        thresholds: plan.thresholds, fired: [], breachedAt: null, stoppedAt: null, outcome: null, basis: plan.basis,
+      });
+      return Object.assign(r, this.schedule(r, now));
+    });
+    // Raw SQL: one unnest INSERT for a batch's clocks, like the rest of the pipeline transaction.
+    await m.query(
+      `INSERT INTO sla_clocks (id, case_id, task_id, kind, sla_id, calendar_id, status, started_at, target_ms, consumed_ms,
+                               segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis)
+       SELECT u.id, u.case_id, u.task_id, u.kind, u.sla_id, u.calendar_id, 'running', u.started_at, u.target_ms, 0,
+              u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[], $8::bigint[],
+                     $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[])
+              AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis)`,
+      [
+        rows.map((r) => r.id), rows.map((r) => r.caseId), rows.map((r) => r.taskId), rows.map((r) => r.kind), rows.map((r) => r.slaId),
+        rows.map((r) => r.calendarId), rows.map((r) => r.startedAt), rows.map((r) => r.targetMs), rows.map((r) => r.dueAt),
+        rows.map((r) => r.nextThreshold), rows.map((r) => r.nextDueAt), rows.map((r) => JSON.stringify(r.thresholds)), rows.map((r) => r.basis),
+      ],
+    );
+    return rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! }));
+  }
+
+  /**
+   * Stops clocks of a case (all, only some kinds, or one task's); outcome met or breached.
+   * Returns the stopped clocks' pending alarms, to remove after commit.
+   */
+  async stop(m: EntityManager, caseId: string, which: { kinds?: string[]; taskId?: string; caseClocksOnly?: boolean }, outcome?: 'cancelled', now = this.now()): Promise<Alarm[]> {
+    const clocks = (await this.lockedClocks(m, caseId)).filter(
+      (c) => c.status !== 'stopped' && (!which.kinds || which.kinds.includes(c.kind)) && (which.taskId === undefined || c.taskId === which.taskId) && (!which.caseClocksOnly || c.taskId === null),
+    );
+    for (const c of clocks) {
+      const consumed = this.consumed(c, now);
+      await m.update(SlaClockRecord, { id: c.id }, {
+        status: 'stopped', stoppedAt: now, consumedMs: String(consumed), segmentStartedAt: null, dueAt: null, nextThreshold: null, nextDueAt: null,
+        outcome: outcome ?? (c.breachedAt || consumed > Number(c.targetMs) ? 'breached' : 'met'),
+      });
+    }
+    return clocks.filter((c) => c.nextThreshold !== null).map((c) => ({ clockId: c.id, threshold: c.nextThreshold!, dueAt: c.nextDueAt! }));
+  }
+
+  /** Pauses a case's running clocks (waiting on a customer or supplier): business time stops counting. */
+  async pause(m: EntityManager, caseId: string, now = this.now()): Promise<Alarm[]> {
+    const clocks = (await this.lockedClocks(m, caseId)).filter((c) => c.status === 'running');
+    for (const c of clocks) {
+      await m.update(SlaClockRecord, { id: c.id }, { status: 'paused', consumedMs: String(this.consumed(c, now)), segmentStartedAt: null, dueAt: null, nextDueAt: null });
+    }
+    return clocks.filter((c) => c.nextThreshold !== null).map((c) => ({ clockId: c.id, threshold: c.nextThreshold!, dueAt: c.nextDueAt! }));
+  }
+
+  /** Resumes paused clocks with the business time they had left; returns their new alarms. */
+  async resume(m: EntityManager, caseId: string, now = this.now()): Promise<Alarm[]> {
+    const clocks = (await this.lockedClocks(m, caseId)).filter((c) => c.status === 'paused');
+    const alarms: Alarm[] = [];
+    for (const c of clocks) {
+      c.status = 'running';
+      c.segmentStartedAt = now;
+      const s = this.schedule(c, now);
+      await m.update(SlaClockRecord, { id: c.id }, { status: 'running', segmentStartedAt: now, ...s });
+      if (s.nextThreshold !== null) alarms.push({ clockId: c.id, threshold: s.nextThreshold, dueAt: s.nextDueAt! });
+    }
+    return alarms;
+  }
+
+  /**
+   * The alarm for `threshold` of a clock rang. Fires every threshold reached by now (catching up
+   * after downtime), records each as audit + outbox event + case change, and returns the next alarm.
+   * Safe to run twice: a stopped, paused or already-advanced clock makes it a no-op.
+   */
+  async fire(clockId: string, threshold: number): Promise<FireResult> {
+    return this.ds.transaction(async (m) => {
+      const ref = await m.findOne(SlaClockRecord, { where: { id: clockId } });
+      if (!ref) return { stale: true };
+      // Case first, then clock: the same lock order as case desk changes.
+      const kase = await m.findOne(CaseRecord, { where: { id: ref.caseId }, lock: { mode: 'pessimistic_write' } });
+      const c = await m.findOne(SlaClockRecord, { where: { id: clockId }, lock: { mode: 'pessimistic_write' } });
+      if (!kase || !c || c.status !== 'running' || c.nextThreshold !== threshold) return { stale: true };
+      const now = this.now();
+      const elapsed = this.consumed(c, now);
+      if (elapsed < need(c, threshold)) return { early: { clockId, threshold, dueAt: c.nextDueAt ?? now } };
+      const done = new Set(c.fired.map(key));
+      const reached = c.thresholds.filter((t) => !done.has(key(t)) && elapsed >= need(c, t.at));
+      const fired: FiredThreshold[] = reached.map((t) => ({ ...t, firedAt: now.toISOString() }));
+      c.fired = [...c.fired, ...fired];
+      if (fired.some((f) => f.kind === 'breach')) c.breachedAt = now;
+      const s = this.schedule(c, now);
+      await m.update(SlaClockRecord, { id: c.id }, { fired: c.fired, breachedAt: c.breachedAt, ...s });
+      await this.record(m, kase, c, fired);
+      return { fired, next: s.nextThreshold === null ? null : { clockId, threshold: s.nextThreshold, dueAt: s.nextDueAt! } };
+    });
+  }
+
+  /** Audit entries, outbox events and case changes for fired thresholds. */
+  private async record(m: EntityManager, kase: CaseRecord, c: SlaClockRecord, fired: FiredThreshold[]) {
+    const audit: AuditEntry[] = [];
+    const events: NewEvent[] = [];
+    const clock = { id: c.id, kind: c.kind, taskId: c.taskId, sla: c.slaId, dueAt: this.dueAt(c)?.toISOString() ?? null };
+    const facets = () => ({ team: kase.ownerTeam, code: kase.code, severity: kase.severity, site: kase.site, businessUnit: kase.businessUnit });
+    for (const f of fired) {
+      if (f.kind === 'warning' || f.kind === 'breach') {
+        const type = f.kind === 'warning' ? 'sla.warning' : 'sla.breached';
+        audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: type, after: { clock, at: f.at } });
+        events.push({ type, caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, clock, at: f.at } });
+        continue;
+      }
+      const before = { escalationLevel: kase.escalationLevel, ownerTeam: kase.ownerTeam, extraTeams: kase.extraTeams };
+      const level = Math.max(kase.escalationLevel, f.level ?? 1);
+      let { ownerTeam, extraTeams } = kase;
+      if (f.to && f.to !== 'team-lead') {
+        if (f.reassign && f.to !== ownerTeam) {
+          extraTeams = [...new Set([...extraTeams, ownerTeam])];
+          ownerTeam = f.to;
+        } else if (f.to !== ownerTeam) {
+          extraTeams = [...new Set([...extraTeams, f.to])];
+        }
+      }
+      Object.assign(kase, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: this.now() });
+      await m.update(CaseRecord, { id: kase.id }, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: kase.updatedAt });
+      const after = { escalationLevel: level, ownerTeam, extraTeams, to: f.to, at: f.at, clock };
+      audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: 'case.escalated', before, after });
+      events.push({ type: 'case.escalated', caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, level: f.level, to: f.to, at: f.at, clock, before, after } });
+    }
+    await this.audit.record(m, audit);
+    await this.events.append(m, events);
+  }
+
+  /** A case's clocks with status, due time and what fired (GET /v1/cases/{id}/slas). */
+  async forCase(caseId: string) {
+    const now = this.now();
+    const rows = await this.ds.getRepository(SlaClockRecord).find({ where: { caseId }, order: { startedAt: 'ASC', kind: 'ASC' } });
+    return rows.map((c) => {
+      const elapsed = this.consumed(c, now);
+      const target = Number(c.targetMs);
+      return {
+        id: c.id, kind: c.kind, taskId: c.taskId, sla: c.slaId, calendar: c.calendarId, status: c.status, basis: c.basis,
+        startedAt: c.startedAt, dueAt: this.dueAt(c), targetMs: target, elapsedMs: elapsed,
+        percent: target > 0 ? Math.round((elapsed / target) * 1000) / 10 : 100,
+        breached: c.breachedAt !== null || (c.status !== 'running' && elapsed > target),
+        breachedAt: c.breachedAt, nextThreshold: c.nextThreshold, nextDueAt: c.nextDueAt, history: c.fired,
+        stoppedAt: c.stoppedAt, outcome: c.outcome,
+      };
+    });
+  }
+
+  /** Running clocks' alarms in id order, for re-arming after a restart or a Redis flush. */
+  async alarms(opts: { after?: string; limit: number; overdueBefore?: Date }): Promise<Alarm[]> {
+    const rows: { id: string; next_threshold: number; next_due_at: Date }[] = await this.ds.query(
+      `SELECT id, next_threshold, next_due_at FROM sla_clocks
+        WHERE status = 'running' AND next_threshold IS NOT NULL AND ($1::uuid IS NULL OR id > $1) AND ($3::timestamptz IS NULL OR next_due_at < $3)
+        ORDER BY id LIMIT $2`,
+      [opts.after ?? null, opts.limit, opts.overdueBefore ?? null],
+    );
+    return rows.map((r) => ({ clockId: r.id, threshold: r.next_threshold, dueAt: new Date(r.next_due_at) }));
+  }
+
+  private lockedClocks(m: EntityManager, caseId: string) {
+    return m.find(SlaClockRecord, { where: { caseId }, lock: { mode: 'pessimistic_write' }, order: { id: 'ASC' } });
+  }
+
+  /** Business time used so far. */
+  private consumed(c: SlaClockRecord, now: Date): number {
+    const base = Number(c.consumedMs);
+    return c.status === 'running' && c.segmentStartedAt ? base + this.calendar(c.calendarId).between(c.segmentStartedAt, now) : base;
+  }
+
+  /** When the target is reached if the clock keeps running. */
+  private dueAt(c: SlaClockRecord): Date | null {
+    if (c.status !== 'running' || !c.segmentStartedAt) return null;
+    return this.calendar(c.calendarId).add(c.segmentStartedAt, Math.max(0, Number(c.targetMs) - Number(c.consumedMs)));
+  }
+
+  /** Next unfired threshold and when it is reached, for a running clock. */
+  private schedule(c: SlaClockRecord, now: Date): { dueAt: Date | null; nextThreshold: number | null; nextDueAt: Date | null } {
+    const done = new Set(c.fired.map(key));
+    const next = c.thresholds.find((t) => !done.has(key(t)));
+    const dueAt = this.dueAt(c);
+    if (!next || !c.segmentStartedAt) return { dueAt, nextThreshold: null, nextDueAt: null };
+    const left = need(c, next.at) - Number(c.consumedMs);
+    const at = left <= 0 ? now : this.calendar(c.calendarId).add(c.segmentStartedAt, left);
+    return { dueAt, nextThreshold: next.at, nextDueAt: at };
+  }
+}
+
+/** Business time at which a percentage of the target is reached (whole ms, rounded up). */
+function need(c: SlaClockRecord, at: number): number {
+  return Math.ceil((Number(c.targetMs) * at) / 100);
+}
+
+const key = (t: { at: number; kind: string; to?: string }) => `${t.at}:${t.kind}:${t.to ?? ''}`;

@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import { Queue } from 'bullmq';
+import { api, newWorld, pickShortfall, postWebhook, REDIS_URL, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
+import { auditActions, policiesWith } from '../support/sla-harness.js';
+
+/**
+ * The built-in `http` action against a real local HTTP server that fails twice, then succeeds:
+ * retried with backoff, one effect per idempotency key, and a done action never runs again.
+ */
+describe('case actions', () => {
+  let world: TestWorld;
+  let hub: Awaited<ReturnType<typeof startInProcess>>;
+  let server: Server;
+  const hits: { key: string; body: any; status: number }[] = [];
+  const effects = new Map<string, number>();
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d) => (raw += d));
+      req.on('end', () => {
+        const key = String(req.headers['idempotency-key']);
+        const seen = hits.filter((h) => h.key === key).length;
+        // The downstream automation is down for the first two calls of each key.
+        const status = seen < 2 ? 503 : 200;
+        hits.push({ key, body: JSON.parse(raw), status });
+        if (status === 200 && !effects.has(key)) effects.set(key, 1);
+        else if (status === 200) effects.set(key, effects.get(key)! + 1);
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 200 ? { released: true } : { error: 'unavailable' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  afterEach(async () => {
+    await hub?.close();
+    await world?.drop();
+  });
+
+  it('retries a failing http action with backoff and has exactly one effect', async () => {
+    const port = (server.address() as { port: number }).port;
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'http', params: { url: `http://127.0.0.1:${port}/expedite`, body: { priority: 'rush' } } }];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-1'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    const http = await waitFor(async () => {
+      const items = (await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[];
+      const a = items.find((x) => x.action === 'http');
+      return a?.status === 'done' ? a : undefined;
+    }, 60000, 'the http action done');
+    expect(http).toMatchObject({ attempts: 3, idempotencyKey: `${caseId}:http:priority-fulfilment-risk`, result: { summary: expect.stringMatching(/: 200$/), response: { status: 200, body: { released: true } } } });
+    expect(hits.map((h) => h.status)).toEqual([503, 503, 200]);
+    expect(hits[2].body).toMatchObject({ caseId, rule: 'priority-fulfilment-risk', priority: 'rush' });
+    expect(effects.get(http.idempotencyKey)).toBe(1);
+    const audit = (await auditActions(world, caseId)).filter((a) => a.action === 'case.action.done' && a.after.action === 'http');
+    expect(audit).toHaveLength(1);
+
+    // A second job for the same action (a redelivery) finds it done and never calls the target again.
+    const u = new URL(REDIS_URL);
+    const q = new Queue('case-actions', { connection: { host: u.hostname, port: Number(u.port || 6379) }, prefix: world.prefix });
+    const job = await q.add('run', { actionId: http.id }, { jobId: `again_${http.id}` });
+    await waitFor(async () => ((await q.getJob(job.id!))?.finishedOn ? true : undefined), 10000, 'the redelivered job');
+    expect((await q.getJob(job.id!))!.returnvalue).toEqual({ skipped: 'already settled' });
+    await q.close();
+    expect(hits).toHaveLength(3);
+    expect((await auditActions(world, caseId)).filter((a) => a.action === 'case.action.done' && a.after.action === 'http')).toHaveLength(1);
+  }, 150_000);
+
+  it('records a refused call as failed without retrying it', async () => {
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'missing-erp.placeHold', params: {} }];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-2'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    const a = await waitFor(async () => {
+      const items = (await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[];
+      return items[0]?.status === 'failed' ? items[0] : undefined;
+    }, 15000, 'the action failed');
+    expect(a).toMatchObject({ attempts: 1, lastError: 'no connector instance missing-erp' });
+    expect((await auditActions(world, caseId)).filter((x) => x.action === 'case.action.failed')).toHaveLength(1);
+  });
+});
