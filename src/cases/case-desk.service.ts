@@ -75,10 +75,15 @@ export class CaseDesk {
   }
 
   resolve(id: string, actor: Actor, rootCause: RootCause, note?: string) {
-    return this.change(id, actor, 'case.resolved', (c) => {
+    return this.ds.transaction((m) => this.resolveWithin(m, id, actor, rootCause, note));
+  }
+
+  /** The same resolve inside the caller's transaction (system actions such as matching's auto-resolve). */
+  resolveWithin(m: EntityManager, id: string, actor: Actor, rootCause: RootCause, note?: string, extra: Record<string, unknown> = {}) {
+    return this.changeWithin(m, id, actor, 'case.resolved', (c) => {
       if (c.status === 'resolved') throw new ConflictException('case is already resolved');
       return { status: 'resolved', resolvedAt: new Date(), rootCause, resolutionNote: note ?? null, acknowledgedAt: c.acknowledgedAt ?? new Date() };
-    });
+    }, extra);
   }
 
   private async change(
@@ -88,7 +93,18 @@ export class CaseDesk {
     next: (c: CaseRecord) => Partial<CaseRecord>,
     extra: Record<string, unknown> = {},
   ): Promise<CaseRecord> {
-    return this.ds.transaction(async (m: EntityManager) => {
+    return this.ds.transaction((m: EntityManager) => this.changeWithin(m, id, actor, action, next, extra));
+  }
+
+  private async changeWithin(
+    m: EntityManager,
+    id: string,
+    actor: Actor,
+    action: string,
+    next: (c: CaseRecord) => Partial<CaseRecord>,
+    extra: Record<string, unknown> = {},
+  ): Promise<CaseRecord> {
+    {
       const c = await m.findOne(CaseRecord, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!c) throw new NotFoundException(`no case ${id}`);
       const patch = { ...next(c), updatedAt: new Date() };
@@ -108,6 +124,6 @@ export class CaseDesk {
         },
       ]);
       return updated;
-    });
+    }
   }
 }

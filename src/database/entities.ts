@@ -8,6 +8,7 @@ import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
+import { DocumentMatchRecord, ExpectedDocumentRecord } from '../matching/matching.entities.js';
 
 /** Every entity, for the one DataSource the app, the CLI and the tests share. */
 export const ENTITIES = [
@@ -22,4 +23,6 @@ export const ENTITIES = [
   ConnectorCounter,
   ConnectorClaim,
   OutboxEvent,
+  DocumentMatchRecord,
+  ExpectedDocumentRecord,
 ];
