@@ -15,11 +15,35 @@ interface StoredDoc {
   connector_id: string;
   partner: string;
   po_number: string | null;
+  shipment_id: string | null;
+  invoice_number: string | null;
   test_mode: boolean;
   message_id: string;
   received_at: Date;
-  payload: Record<string, any>;
+  /** Ship notices: every PO the notice names (header and lines). */
+  po_numbers: string[] | null;
 }
+
+/** A stored document with only what matching reads (lines projected in SQL: a 200-line ship notice's HL tree never leaves PostgreSQL). */
+interface ProjectedDoc extends StoredDoc {
+  document_date: string | null;
+  currency: string | null;
+  dates: Record<string, string> | null;
+  requested_delivery: string | null;
+  lines: MatchLine[] | null;
+}
+
+const KEY_COLUMNS = 'id, type, connector_id, partner, po_number, shipment_id, invoice_number, test_mode, message_id, received_at';
+const LINE_FIELDS = ['lineNumber', 'sku', 'vendorPart', 'buyerPart', 'upc', 'gtin', 'ean', 'poNumber', 'quantityOrdered', 'quantityShipped', 'quantityInvoiced', 'unitPrice', 'uom'];
+// Raw SQL: projecting the lines inside PostgreSQL cut the matching time of a 200-line invoice by about half
+// against reading whole payloads (JSON transfer and JSON.parse of the ship notice's hierarchy).
+const PROJECTED_COLUMNS = `${KEY_COLUMNS}, payload->'poNumbers' AS po_numbers, payload->>'documentDate' AS document_date,
+  payload->>'currency' AS currency, payload->'dates' AS dates,
+  CASE WHEN type = 'po_acknowledgment' THEN NULL ELSE (
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(${LINE_FIELDS.map((f) => `'${f}', l->'${f}'`).join(', ')})) ORDER BY n)
+      FROM jsonb_array_elements(payload->'lines') WITH ORDINALITY AS x(l, n)) END AS lines,
+  CASE WHEN type = 'purchase_order' THEN (
+    SELECT min(l->'dates'->>'requestedDelivery') FROM jsonb_array_elements(payload->'lines') AS y(l)) END AS requested_delivery`;
 
 /** One partner's PO in one world (test or production): what is matched together, under one lock. */
 interface Subject {
@@ -29,6 +53,8 @@ interface Subject {
   poNumber: string;
   /** The newest document of this batch that concerns the subject: new exceptions are recorded on its message. */
   trigger: StoredDoc;
+  /** Document types of this batch for the subject: timers are planned and settled only when a PO, 855 or 856 came. */
+  types: Set<string>;
 }
 
 export interface MatchRunResult {
@@ -55,7 +81,8 @@ export class DocumentMatching {
     const result: MatchRunResult = { subjects: 0, raised: 0, resolved: 0 };
     if (!messageIds.length) return result;
     const stored: StoredDoc[] = await m.query(
-      `SELECT id, type, connector_id, partner, po_number, test_mode, message_id, received_at, payload
+      `SELECT ${KEY_COLUMNS},
+              CASE WHEN type = 'ship_notice' THEN payload->'poNumbers' || jsonb_path_query_array(payload, '$.lines[*].poNumber') END AS po_numbers
          FROM business_documents
         WHERE message_id = ANY($1::uuid[]) AND type = ANY($2::varchar[]) AND partner IS NOT NULL
           AND NOT COALESCE((payload->>'duplicate')::boolean, false)
@@ -66,7 +93,8 @@ export class DocumentMatching {
     for (const d of stored) {
       for (const po of poNumbersOf(d)) {
         const key = `${d.partner}|${d.test_mode ? 'test' : 'prod'}|${po}`;
-        subjects.set(key, { key, partner: d.partner, testMode: d.test_mode, poNumber: po, trigger: d });
+        const seen = subjects.get(key);
+        subjects.set(key, { key, partner: d.partner, testMode: d.test_mode, poNumber: po, trigger: d, types: new Set([...(seen?.types ?? []), d.type]) });
       }
     }
     if (!subjects.size) return result;
@@ -78,8 +106,8 @@ export class DocumentMatching {
     }
     const findings: MatchFinding[] = [];
     for (const s of ordered) {
-      const docs: StoredDoc[] = await m.query(
-        `SELECT id, type, connector_id, partner, po_number, test_mode, message_id, received_at, payload
+      const docs: ProjectedDoc[] = await m.query(
+        `SELECT ${PROJECTED_COLUMNS}
            FROM business_documents
           WHERE partner = $1 AND test_mode = $2 AND type = ANY($4::varchar[])
             AND (po_number = $3 OR (po_number IS NULL AND type = 'ship_notice' AND jsonb_exists(payload->'poNumbers', $3)))
@@ -87,8 +115,10 @@ export class DocumentMatching {
         [s.partner, s.testMode, s.poNumber, MATCHED_TYPES],
       );
       const tol = tolerancesFor(this.policy.current(), s.partner);
-      await this.expected.plan(m, s, docs.filter((d) => d.type === 'purchase_order'), tol);
-      result.resolved += await this.expected.settle(m, s, new Set(docs.map((d) => d.type)), s.trigger);
+      if (s.types.has('purchase_order')) await this.expected.plan(m, s, docs.filter((d) => d.type === 'purchase_order'), tol);
+      if (s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice')) {
+        result.resolved += await this.expected.settle(m, s, new Set(docs.map((d) => d.type)), s.trigger);
+      }
       const outcome = matchDocuments(s.poNumber, docs.filter((d) => d.type !== 'po_acknowledgment').map(toMatchDocument), tol);
       const subjectResults = [
         ...(outcome.asn ? [this.asnSubject(s, outcome.asn, tol)] : []),
@@ -171,23 +201,18 @@ function countKinds(findings: { kind: string }[]): string {
 }
 
 function docLabel(d: StoredDoc): string {
-  const p = d.payload;
-  const ref = p.invoiceNumber ?? p.shipmentId ?? p.poNumber ?? d.id;
-  return `${d.type.replace(/_/g, ' ')} ${ref}`;
+  return `${d.type.replace(/_/g, ' ')} ${d.invoice_number ?? d.shipment_id ?? d.po_number ?? d.id}`;
 }
 
 function poNumbersOf(d: StoredDoc): string[] {
   if (d.type !== 'ship_notice') return d.po_number ? [d.po_number] : [];
-  const all = new Set<string>((d.payload.poNumbers as string[] | undefined) ?? []);
-  for (const l of (d.payload.lines as MatchLine[] | undefined) ?? []) if (l.poNumber) all.add(l.poNumber);
-  return [...all];
+  return [...new Set((d.po_numbers ?? []).filter((p): p is string => typeof p === 'string'))];
 }
 
-function toMatchDocument(d: StoredDoc): MatchDocument {
-  const p = d.payload;
+function toMatchDocument(d: ProjectedDoc): MatchDocument {
   return {
     id: d.id, messageId: d.message_id, receivedAt: new Date(d.received_at), type: d.type as MatchDocument['type'],
-    poNumbers: p.poNumbers, shipmentId: p.shipmentId, invoiceNumber: p.invoiceNumber, documentDate: p.documentDate, dates: p.dates,
-    currency: p.currency, lines: (p.lines as MatchLine[] | undefined) ?? [],
+    poNumbers: d.po_numbers ?? undefined, shipmentId: d.shipment_id ?? undefined, invoiceNumber: d.invoice_number ?? undefined,
+    documentDate: d.document_date ?? undefined, dates: d.dates ?? undefined, currency: d.currency ?? undefined, lines: d.lines ?? [],
   };
 }

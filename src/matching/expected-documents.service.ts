@@ -10,12 +10,12 @@ import type { Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
 
 interface PoDoc {
-  id: string;
-  type: string;
   connector_id: string;
   message_id: string;
   received_at: Date;
-  payload: Record<string, any>;
+  dates: Record<string, string> | null;
+  /** The earliest line's requested delivery date. */
+  requested_delivery: string | null;
 }
 interface SubjectRef {
   partner: string;
@@ -50,7 +50,7 @@ export class ExpectedDocuments {
     const po = pos.reduce((a, b) => (new Date(b.received_at) >= new Date(a.received_at) ? b : a));
     const rows: { kind: ExpectedKind; dueAt: Date }[] = [];
     if (tol.ackWindowHours !== null) rows.push({ kind: 'po_ack', dueAt: new Date(new Date(po.received_at).getTime() + tol.ackWindowHours * 3_600_000) });
-    const delivery = requestedDelivery(po.payload);
+    const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
     for (const r of rows) {
       await m.query(
@@ -112,12 +112,4 @@ export class ExpectedDocuments {
       return raised;
     });
   }
-}
-
-/** The PO's requested delivery date: the header's, else the earliest line's. */
-function requestedDelivery(po: Record<string, any>): string | undefined {
-  const header = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater;
-  if (header) return header;
-  const lines = ((po.lines as { dates?: Record<string, string> }[] | undefined) ?? []).map((l) => l.dates?.requestedDelivery).filter((d): d is string => !!d);
-  return lines.sort()[0];
 }
