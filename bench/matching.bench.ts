@@ -147,7 +147,8 @@ async function main() {
     console.log(lines.join('\n'));
   } finally {
     await hub.close();
-    for (const p of await cleanup(world)) console.error(p);
+    if (process.env.BENCH_KEEP) console.log(`kept schema ${world.tag}`);
+    else for (const p of await cleanup(world)) console.error(p);
   }
 }
 
