@@ -17,7 +17,7 @@ import { prng } from './lib/prng.js';
  * ?wait, one PostgreSQL transaction), and the share that mapping + matching add to the X12 ingestion
  * time of the same file. See docs/benchmarks.md, section "Matching (issue 4)".
  *
- *   npm run bench:matching -- [--lines=200] [--invoices=40] [--bare=2000]
+ *   npm run bench:matching -- [--lines=200] [--invoices=40] [--bare=2000]     (BENCH_KEEP=1 keeps the schema for inspection)
  *
  * Runs the hub in this process (all roles) on its own schema and Redis prefix, dropped at the end.
  */
