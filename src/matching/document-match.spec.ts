@@ -1,5 +1,8 @@
 import { fingerprint, matchDocuments, quantityAllowance, type MatchDocument, type MatchLine } from './document-match.js';
-import { DEFAULT_MATCHING_POLICY, parseMatchingPolicy, tolerancesFor, type Tolerances } from './matching-policy.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MATCHING_POLICY, loadMatchingPolicy, parseMatchingPolicy, tolerancesFor, type Tolerances } from './matching-policy.js';
 
 const T: Tolerances = { quantity: { absolute: 2, percent: 5 }, unitPricePercent: 2, totalAmount: 10, currency: 'USD', ackWindowHours: 24, asnLeadHours: 0 };
 const ZERO = DEFAULT_MATCHING_POLICY.defaults;
@@ -120,5 +123,19 @@ describe('fingerprint and policy', () => {
     expect(tolerancesFor(p, 'acme')).toEqual({ ...T, quantity: { absolute: 0, percent: 1 }, ackWindowHours: null });
     expect(tolerancesFor(p, 'other')).toEqual(T);
     expect(() => parseMatchingPolicy({ version: '1.0.0', defaults: { ...T, unitPricePercent: -1 } }, 'x.json')).toThrow(/x\.json: defaults\.unitPricePercent: .*fix the matching policy file/);
+  });
+
+  it('loads the newest version folder; a broken file is one ConfigError line naming the file and field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'matching-policy-'));
+    await expect(loadMatchingPolicy(dir)).resolves.toBe(DEFAULT_MATCHING_POLICY);
+    for (const v of ['1.0.0', '1.10.0', '1.9.0']) {
+      mkdirSync(path.join(dir, 'matching', v), { recursive: true });
+      writeFileSync(path.join(dir, 'matching', v, 'matching.json'), JSON.stringify({ version: v, defaults: T }));
+    }
+    expect((await loadMatchingPolicy(dir)).version).toBe('1.10.0');
+    writeFileSync(path.join(dir, 'matching', '1.10.0', 'matching.json'), JSON.stringify({ version: '1.10.0', defaults: { ...T, currency: 'dollars' } }));
+    await expect(loadMatchingPolicy(dir)).rejects.toThrow(/1\.10\.0\/matching\.json: defaults\.currency: must be an ISO 4217 code/);
+    writeFileSync(path.join(dir, 'matching', '1.10.0', 'matching.json'), '{ not json');
+    await expect(loadMatchingPolicy(dir)).rejects.toMatchObject({ name: expect.stringMatching(/ConfigError|Error/) });
   });
 });
