@@ -3,6 +3,7 @@ import { BusinessDocumentsAndConnectorState1795780138605 } from './1795780138605
 import { InboundMessageMeta1795781232438 } from './1795781232438-InboundMessageMeta.js';
 import { EventOutbox1795783087805 } from './1795783087805-EventOutbox.js';
 import { VersionedArtifacts1795791000000 } from './1795791000000-VersionedArtifacts.js';
+import { DocumentMatching1795792000000 } from './1795792000000-DocumentMatching.js';
 import { RoutingNoiseTriage1795793000000 } from './1795793000000-RoutingNoiseTriage.js';
 import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTasksActions.js';
 
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   InboundMessageMeta1795781232438,
   EventOutbox1795783087805,
   VersionedArtifacts1795791000000,
+  DocumentMatching1795792000000,
   RoutingNoiseTriage1795793000000,
   SlaClocksTasksActions1795794000000,
 ];

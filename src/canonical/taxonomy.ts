@@ -39,6 +39,8 @@ const CODES = {
   'PROCUREMENT.ASN_MISMATCH': def('standard', 'Ship notice does not match the purchase order', ['references.po']),
   'PROCUREMENT.PO_ACK_REJECTED': def('standard', 'Purchase order line rejected by supplier', ['references.po']),
   'PROCUREMENT.SUPPLIER_DELIVERY_CHANGE': def('standard', 'Supplier changed delivery', ['references.po']),
+  'PROCUREMENT.PO_ACK_MISSING': def('standard', 'Purchase order not acknowledged by supplier in time', ['references.po']),
+  'PROCUREMENT.ASN_MISSING': def('standard', 'No ship notice before the requested delivery date', ['references.po']),
   'FINANCE.INVOICE_DISCREPANCY': def('standard', 'Invoice discrepancy', ['references.invoice']),
   'FINANCE.TAX_ERROR': def('standard', 'Tax error', ['references.invoice']),
   'LOGISTICS.SHIPMENT_DELAY': def('standard', 'Shipment delayed', ['references.shipment']),

@@ -123,10 +123,16 @@ export class CaseDesk {
   }
 
   resolve(id: string, actor: Actor, rootCause: RootCause, note?: string) {
-    return this.change(id, actor, 'case.resolved', (c) => {
-      if (c.status === 'resolved') throw new ConflictException('case is already resolved');
-      return { status: 'resolved', resolvedAt: new Date(), rootCause, resolutionNote: note ?? null, acknowledgedAt: c.acknowledgedAt ?? new Date() };
-    }, {}, (m) => this.commitments.resolving(m, id));
+    return this.change(id, actor, 'case.resolved', resolvedBy(rootCause, note), {}, (m) => this.commitments.resolving(m, id));
+  }
+
+  /**
+   * The same resolve inside the caller's transaction (system actions such as matching's auto-resolve).
+   * The stopped clocks' alarms are not removed here (the caller commits later); when one rings it
+   * finds its clock stopped and does nothing.
+   */
+  async resolveWithin(m: EntityManager, id: string, actor: Actor, rootCause: RootCause, note?: string, extra: Record<string, unknown> = {}) {
+    return (await this.changeWithin(m, id, actor, 'case.resolved', resolvedBy(rootCause, note), extra, (tx) => this.commitments.resolving(tx, id))).updated;
   }
 
   private async change(
@@ -135,41 +141,61 @@ export class CaseDesk {
     action: string,
     next: (c: CaseRecord) => Partial<CaseRecord>,
     extra: Record<string, unknown> = {},
-    // SLA clocks, tasks (src/sla) change in the same transaction; alarms are set after commit.
-    hook?: (m: EntityManager, c: CaseRecord) => Promise<AfterCommit | { after: AfterCommit; extra?: Record<string, unknown>; patch?: Partial<CaseRecord> }>,
+    hook?: CommitmentHook,
   ): Promise<CaseRecord> {
-    let committed: AfterCommit | undefined;
-    const result = await this.ds.transaction(async (m: EntityManager) => {
-      const c = await m.findOne(CaseRecord, { where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!c) throw new NotFoundException(`no case ${id}`);
-      let patch: Partial<CaseRecord> = { ...next(c), updatedAt: new Date() };
-      const h = hook ? await hook(m, c) : undefined;
-      if (h && 'after' in h) {
-        committed = h.after;
-        extra = { ...extra, ...h.extra };
-        if (h.patch) {
-          patch = { ...patch, ...h.patch };
-          action = 'case.resolved';
-        }
-      } else committed = h;
-      const before = Object.fromEntries(Object.keys(patch).filter((k) => k !== 'updatedAt').map((k) => [k, c[k as keyof CaseRecord]]));
-      await m.update(CaseRecord, { id }, patch);
-      const after = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== 'updatedAt'));
-      await this.audit.record(m, [{ actor, entityType: 'case', entityId: id, action, before, after: { ...after, ...extra } }]);
-      const updated = Object.assign(c, patch);
-      await this.events.append(m, [
-        {
-          type: action === 'case.resolved' ? 'case.resolved' : 'case.updated',
-          caseId: id,
-          entityType: 'case',
-          entityId: id,
-          facets: { team: updated.ownerTeam, code: updated.code, severity: updated.severity, site: updated.site, businessUnit: updated.businessUnit },
-          payload: { case: updated, change: { action, by: actor, before, after: { ...after, ...extra } } },
-        },
-      ]);
-      return updated;
-    });
+    const { updated, committed } = await this.ds.transaction((m: EntityManager) => this.changeWithin(m, id, actor, action, next, extra, hook));
     await this.commitments.settle(committed);
-    return result;
+    return updated;
   }
+
+  private async changeWithin(
+    m: EntityManager,
+    id: string,
+    actor: Actor,
+    action: string,
+    next: (c: CaseRecord) => Partial<CaseRecord>,
+    extra: Record<string, unknown> = {},
+    // SLA clocks, tasks (src/sla) change in the same transaction; alarms are set after commit.
+    hook?: CommitmentHook,
+  ): Promise<{ updated: CaseRecord; committed: AfterCommit | undefined }> {
+    let committed: AfterCommit | undefined;
+    const c = await m.findOne(CaseRecord, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!c) throw new NotFoundException(`no case ${id}`);
+    let patch: Partial<CaseRecord> = { ...next(c), updatedAt: new Date() };
+    const h = hook ? await hook(m, c) : undefined;
+    if (h && 'after' in h) {
+      committed = h.after;
+      extra = { ...extra, ...h.extra };
+      if (h.patch) {
+        patch = { ...patch, ...h.patch };
+        action = 'case.resolved';
+      }
+    } else committed = h;
+    const before = Object.fromEntries(Object.keys(patch).filter((k) => k !== 'updatedAt').map((k) => [k, c[k as keyof CaseRecord]]));
+    await m.update(CaseRecord, { id }, patch);
+    const after = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== 'updatedAt'));
+    await this.audit.record(m, [{ actor, entityType: 'case', entityId: id, action, before, after: { ...after, ...extra } }]);
+    const updated = Object.assign(c, patch);
+    await this.events.append(m, [
+      {
+        type: action === 'case.resolved' ? 'case.resolved' : 'case.updated',
+        caseId: id,
+        entityType: 'case',
+        entityId: id,
+        facets: { team: updated.ownerTeam, code: updated.code, severity: updated.severity, site: updated.site, businessUnit: updated.businessUnit },
+        payload: { case: updated, change: { action, by: actor, before, after: { ...after, ...extra } } },
+      },
+    ]);
+    return { updated, committed };
+  }
+
+}
+
+type CommitmentHook = (m: EntityManager, c: CaseRecord) => Promise<AfterCommit | { after: AfterCommit; extra?: Record<string, unknown>; patch?: Partial<CaseRecord> }>;
+
+function resolvedBy(rootCause: RootCause, note?: string) {
+  return (c: CaseRecord): Partial<CaseRecord> => {
+    if (c.status === 'resolved') throw new ConflictException('case is already resolved');
+    return { status: 'resolved', resolvedAt: new Date(), rootCause, resolutionNote: note ?? null, acknowledgedAt: c.acknowledgedAt ?? new Date() };
+  };
 }

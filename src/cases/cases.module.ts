@@ -7,5 +7,5 @@ import { CaseNarrative } from './case-narrative.service.js';
 import { CasesController } from './cases.controller.js';
 
 /** Cases: intake of routed exceptions (for the pipeline) and the case desk (for people). */
-@Module({ imports: [RoutingModule, SlaModule], providers: [CaseIntake, CaseDesk, CaseNarrative], controllers: [CasesController], exports: [CaseIntake] })
+@Module({ imports: [RoutingModule, SlaModule], providers: [CaseIntake, CaseDesk, CaseNarrative], controllers: [CasesController], exports: [CaseIntake, CaseDesk] })
 export class CasesModule {}

@@ -13,6 +13,7 @@ import { BusinessDocumentRecord } from '../documents/business-document.entity.js
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
 import { TriageItem } from '../triage/triage-item.entity.js';
+import { DocumentMatchRecord, ExpectedDocumentRecord } from '../matching/matching.entities.js';
 
 /** Every entity, for the one DataSource the app, the CLI and the tests share. */
 export const ENTITIES = [
@@ -33,4 +34,6 @@ export const ENTITIES = [
   SlaClockRecord,
   CaseTaskRecord,
   CaseActionRecord,
+  DocumentMatchRecord,
+  ExpectedDocumentRecord,
 ];

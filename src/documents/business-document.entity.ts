@@ -10,6 +10,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('IDX_business_documents_shipment', ['shipmentId'])
 @Index('IDX_business_documents_depositor', ['depositorOrder'])
 @Index('IDX_business_documents_type_received', ['type', 'receivedAt'])
+@Index('IDX_business_documents_partner_po', ['partner', 'poNumber'])
 export class BusinessDocumentRecord {
   @PrimaryColumn('uuid')
   id!: string;

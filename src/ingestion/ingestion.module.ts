@@ -7,6 +7,7 @@ import { CasesModule } from '../cases/cases.module.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { DocumentsModule } from '../documents/documents.module.js';
 import { MappingModule } from '../mapping/mapping.module.js';
+import { MatchingModule } from '../matching/matching.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
 import { RoutingModule } from '../routing/routing.module.js';
@@ -54,7 +55,7 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule, MatchingModule],
       providers: [
         Ingestion,
         Pipeline,

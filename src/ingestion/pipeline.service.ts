@@ -7,6 +7,7 @@ import { CaseIntake, type RoutedException } from '../cases/case-intake.service.j
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { DocumentMatching } from '../matching/document-matching.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
@@ -45,6 +46,7 @@ export class Pipeline {
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     private readonly artifacts: ActiveArtifacts,
     private readonly commitments: CaseCommitments,
+    private readonly matching: DocumentMatching,
   ) {}
 
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
@@ -120,6 +122,8 @@ export class Pipeline {
           ],
         );
       }
+      // Matching (src/matching): after documents and message status are written, under a per-PO lock.
+      await this.matching.afterDocumentsStored(m, kept.filter((k) => k.it.documents.length).map((k) => k.msg.id));
       const entries: AuditEntry[] = updates.map((u) => ({
         actor: SYSTEM_ACTOR,
         entityType: 'message',

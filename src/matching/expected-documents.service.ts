@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { MatchCases } from './match-cases.js';
+import type { ExpectedKind } from './matching.entities.js';
+import type { Tolerances } from './matching-policy.js';
+import { MatchingPolicyStore } from './matching-policy.store.js';
+
+interface PoDoc {
+  connector_id: string;
+  message_id: string;
+  received_at: Date;
+  dates: Record<string, string> | null;
+  /** The earliest line's requested delivery date. */
+  requested_delivery: string | null;
+}
+interface SubjectRef {
+  partner: string;
+  testMode: boolean;
+  poNumber: string;
+}
+
+/** Which document fulfils each expectation, and what is raised when it does not come. */
+const EXPECTATIONS: Record<ExpectedKind, { fulfilledBy: string; code: string; key: string; what: string }> = {
+  po_ack: { fulfilledBy: 'po_acknowledgment', code: 'PROCUREMENT.PO_ACK_MISSING', key: 'po-ack-missing', what: 'PO acknowledgment (855)' },
+  ship_notice: { fulfilledBy: 'ship_notice', code: 'PROCUREMENT.ASN_MISSING', key: 'asn-missing', what: 'ship notice (856)' },
+};
+
+/**
+ * Expected documents as durable due-times in PostgreSQL: a stored purchase order plans "855 within
+ * the partner's window" and "856 before the requested delivery date"; the scheduler role raises what
+ * is overdue (`fireDue(now)`; tests pass their own clock); the document's arrival fulfils the timer and
+ * resolves an exception already raised.
+ */
+@Injectable()
+export class ExpectedDocuments {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly cases: MatchCases,
+    private readonly policy: MatchingPolicyStore,
+    @Inject(HUB_LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Plans the timers of the subject's purchase orders (the newest PO's dates win; a timer already there keeps its due time). */
+  async plan(m: EntityManager, s: SubjectRef, pos: PoDoc[], tol: Tolerances): Promise<void> {
+    if (!pos.length) return;
+    const po = pos.reduce((a, b) => (new Date(b.received_at) >= new Date(a.received_at) ? b : a));
+    const rows: { kind: ExpectedKind; dueAt: Date }[] = [];
+    if (tol.ackWindowHours !== null) rows.push({ kind: 'po_ack', dueAt: new Date(new Date(po.received_at).getTime() + tol.ackWindowHours * 3_600_000) });
+    const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
+    if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
+    for (const r of rows) {
+      await m.query(
+        `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $9, now())
+         ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
+        [uuidv7(), s.partner, s.poNumber, s.testMode, r.kind, r.dueAt, po.connector_id, po.message_id, `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`],
+      );
+    }
+  }
+
+  /** Fulfils the subject's timers whose document is now stored; resolves the case of one that had already fired. */
+  async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<number> {
+    const open: { id: string; kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = await m.query(
+      `SELECT id, kind, status, correlation_key, due_at FROM expected_documents
+        WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND status IN ('waiting', 'raised') FOR UPDATE`,
+      [s.partner, s.poNumber, s.testMode],
+    );
+    let resolved = 0;
+    for (const e of open) {
+      const exp = EXPECTATIONS[e.kind];
+      if (!presentTypes.has(exp.fulfilledBy)) continue;
+      await m.query(`UPDATE expected_documents SET status = 'fulfilled', settled_at = now() WHERE id = $1`, [e.id]);
+      if (e.status === 'raised') {
+        const note = `cleared: the ${exp.what} arrived after its due time ${new Date(e.due_at).toISOString()} (message ${trigger.message_id})`;
+        if (await this.cases.resolve(m, e.correlation_key, s.testMode, 'SUPPLIER_ERROR', note, { clearedBy: { documentId: trigger.id, messageId: trigger.message_id, type: trigger.type } })) resolved++;
+      }
+    }
+    return resolved;
+  }
+
+  /** Scheduler role: raises every expectation due at `now` (timers another process holds are skipped). */
+  async fireDue(now = new Date(), limit = 500): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const due: { id: string; partner: string; po_number: string; test_mode: boolean; kind: ExpectedKind; due_at: Date; connector_id: string; message_id: string; correlation_key: string }[] =
+        await m.query(
+          `SELECT id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key FROM expected_documents
+            WHERE status = 'waiting' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, limit],
+        );
+      if (!due.length) return 0;
+      const version = this.policy.current().version;
+      const { raised } = await this.cases.raise(
+        m,
+        due.map((e) => ({
+          messageId: e.message_id, connectorId: e.connector_id, documentType: 'purchase_order', testMode: e.test_mode, occurredAt: now, policyVersion: version,
+          draft: {
+            code: EXPECTATIONS[e.kind].code,
+            title: `No ${EXPECTATIONS[e.kind].what} from ${e.partner} for PO ${e.po_number} by ${new Date(e.due_at).toISOString()}`,
+            references: { po: e.po_number, supplier: e.partner },
+            occurredAt: new Date(e.due_at).toISOString(),
+            correlationKey: e.correlation_key,
+            attributes: { partner: e.partner, expected: EXPECTATIONS[e.kind].fulfilledBy, dueAt: new Date(e.due_at).toISOString() },
+          },
+        })),
+      );
+      await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [due.map((e) => e.id), now]);
+      this.log.info({ raised }, 'expected documents overdue');
+      return raised;
+    });
+  }
+}

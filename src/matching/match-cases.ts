@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { completeDraft } from '../canonical/exception-draft.js';
+import type { RootCause } from '../canonical/taxonomy.js';
+import { CaseDesk } from '../cases/case-desk.service.js';
+import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
+import { ConnectorInstances } from '../connectors/connector-instances.service.js';
+import { returnedRows } from '../database/returning.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
+import { Router } from '../routing/router.service.js';
+
+/** What matching or an expected-document timer found, before the hub completes and routes it. */
+export interface MatchFinding {
+  /** The message the exception is recorded against (the document that triggered it, or the PO for timers). */
+  messageId: string;
+  connectorId: string;
+  documentType: string;
+  testMode: boolean;
+  occurredAt: Date;
+  policyVersion: string;
+  draft: Record<string, unknown>;
+}
+
+/**
+ * Turns matching findings into exceptions routed like any other (Router → CaseIntake), and resolves
+ * the case of a finding that a later document cleared, with the desk's resolve (audit + case.resolved).
+ * Always inside the caller's transaction.
+ */
+@Injectable()
+export class MatchCases {
+  constructor(
+    private readonly router: Router,
+    private readonly intake: CaseIntake,
+    private readonly desk: CaseDesk,
+    private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
+    private readonly instances: ConnectorInstances,
+  ) {}
+
+  async raise(m: EntityManager, findings: MatchFinding[]): Promise<{ raised: number; opened: number }> {
+    if (!findings.length) return { raised: 0, opened: 0 };
+    const routed: RoutedException[] = [];
+    for (const f of findings) {
+      // The message's ordinal range is extended here, after the pipeline wrote its own count.
+      const [msg] = returnedRows<{ ordinal: number; connector_type: string; sender_event_id: string | null }>(
+        await m.query(
+          `UPDATE inbound_messages SET exception_count = exception_count + 1 WHERE id = $1
+            RETURNING exception_count - 1 AS ordinal, connector_type, sender_event_id`,
+          [f.messageId],
+        ),
+      );
+      if (!msg) continue;
+      const instance = await this.instances.resolve(f.connectorId);
+      const done = completeDraft(f.draft, {
+        system: instance?.config.system ?? f.connectorId, connectorId: f.connectorId, connectorType: msg.connector_type,
+        messageId: f.messageId, documentType: f.documentType, testMode: f.testMode, senderEventId: msg.sender_event_id ?? undefined,
+        receivedAt: f.occurredAt, mapping: { id: 'document-matching', version: f.policyVersion },
+      });
+      routed.push({ messageId: f.messageId, ordinal: msg.ordinal, exception: done.exception, decision: await this.router.decide(done.exception) });
+    }
+    const intake = await this.intake.record(m, routed);
+    const opening = new Set(routed.filter((r) => r.decision.opensCase).map((r) => r.messageId));
+    if (opening.size) {
+      await m.query(`UPDATE inbound_messages SET status = 'routed' WHERE id = ANY($1::uuid[]) AND status IN ('parsed', 'mapped')`, [[...opening]]);
+    }
+    await this.audit.record(m, [
+      ...routed.map((r) => ({
+        actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
+        after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
+      })),
+      ...intake.audit,
+    ]);
+    await this.events.append(m, intake.events);
+    return { raised: routed.length, opened: intake.casesOpened.length };
+  }
+
+  /** Resolves the open case with this key (test cases carry the `test:` prefix), if there is one. */
+  async resolve(m: EntityManager, correlationKey: string, testMode: boolean, rootCause: RootCause, note: string, why: Record<string, unknown>): Promise<string | null> {
+    const key = (testMode ? 'test:' : '') + correlationKey;
+    const [open] = await m.query(`SELECT id FROM cases WHERE correlation_key = $1 AND status <> 'resolved'`, [key]);
+    if (!open) return null;
+    await this.desk.resolveWithin(m, open.id, SYSTEM_ACTOR, rootCause, note, { autoResolved: true, ...why });
+    return open.id as string;
+  }
+}
