@@ -5,6 +5,8 @@ import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
 import { OutboxEvent } from '../delivery/outbox-event.entity.js';
+import { Delivery, DeliveryAttempt, OutboxRelayCursor } from '../delivery/delivery.entity.js';
+import { Subscription } from '../delivery/subscription.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
@@ -22,4 +24,8 @@ export const ENTITIES = [
   ConnectorCounter,
   ConnectorClaim,
   OutboxEvent,
+  Subscription,
+  Delivery,
+  DeliveryAttempt,
+  OutboxRelayCursor,
 ];
