@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 // Generated, reviewed: schema qualifiers and spurious re-declarations of unrelated defaults and the
-// outbox feed index removed. Added by hand: the relay cursor row, and the audit trigger now allows
+// outbox feed index removed. Added by hand: the audit trigger now allows
 // exactly one update of a row: the sealer filling prev_hash/hash (nothing else may change).
 
 export class DeliveryAndAuditChain1795795000000 implements MigrationInterface {
@@ -15,8 +15,6 @@ export class DeliveryAndAuditChain1795795000000 implements MigrationInterface {
         await queryRunner.query(`CREATE UNIQUE INDEX "UQ_deliveries_event_subscription" ON "deliveries"  ("event_id", "subscription_id") `);
         await queryRunner.query(`CREATE TABLE "delivery_attempts" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "delivery_id" uuid NOT NULL, "attempt" integer NOT NULL, "trigger" character varying(16) NOT NULL, "started_at" TIMESTAMP WITH TIME ZONE NOT NULL, "status_code" integer, "latency_ms" integer NOT NULL, "outcome" character varying(16) NOT NULL, "error" character varying(512), "response_excerpt" character varying(512), CONSTRAINT "PK_41eba4eb5401d72860f7cd9a7ac" PRIMARY KEY ("id"))`);
         await queryRunner.query(`CREATE INDEX "IDX_delivery_attempts_delivery" ON "delivery_attempts"  ("delivery_id", "attempt") `);
-        await queryRunner.query(`CREATE TABLE "outbox_relay_cursor" ("name" character varying(32) NOT NULL, "tx" bigint NOT NULL DEFAULT '0', "event_id" bigint NOT NULL DEFAULT '0', CONSTRAINT "PK_1ede95ff74c8664c1cf8e7ac39b" PRIMARY KEY ("name"))`);
-        await queryRunner.query(`INSERT INTO "outbox_relay_cursor" ("name") VALUES ('relay')`);
         await queryRunner.query(`CREATE TABLE "subscriptions" ("id" uuid NOT NULL, "name" character varying(128) NOT NULL, "url" character varying(2048) NOT NULL, "event_types" character varying array NOT NULL, "teams" character varying array, "codes" character varying array, "severities" character varying array, "sites" character varying array, "business_units" character varying array, "sealed_secrets" text NOT NULL, "active" boolean NOT NULL DEFAULT true, "rate_per_second" integer, "failing_since" TIMESTAMP WITH TIME ZONE, "disabled_reason" character varying(256), "created_by" character varying(128) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_a87248d73155605cf782be9ee5e" PRIMARY KEY ("id"))`);
         await queryRunner.query(`ALTER TABLE "audit_events" ADD "tx" bigint NOT NULL DEFAULT (pg_current_xact_id()::text)::bigint`);
         await queryRunner.query(`ALTER TABLE "audit_events" ADD "prev_hash" bytea`);
@@ -41,7 +39,6 @@ export class DeliveryAndAuditChain1795795000000 implements MigrationInterface {
         await queryRunner.query(`ALTER TABLE "audit_events" DROP COLUMN "prev_hash"`);
         await queryRunner.query(`ALTER TABLE "audit_events" DROP COLUMN "tx"`);
         await queryRunner.query(`DROP TABLE "subscriptions"`);
-        await queryRunner.query(`DROP TABLE "outbox_relay_cursor"`);
         await queryRunner.query(`DROP INDEX "IDX_delivery_attempts_delivery"`);
         await queryRunner.query(`DROP TABLE "delivery_attempts"`);
         await queryRunner.query(`DROP INDEX "UQ_deliveries_event_subscription"`);

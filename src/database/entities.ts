@@ -5,7 +5,7 @@ import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
 import { OutboxEvent } from '../delivery/outbox-event.entity.js';
-import { Delivery, DeliveryAttempt, OutboxRelayCursor } from '../delivery/delivery.entity.js';
+import { Delivery, DeliveryAttempt } from '../delivery/delivery.entity.js';
 import { Subscription } from '../delivery/subscription.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
@@ -27,5 +27,4 @@ export const ENTITIES = [
   Subscription,
   Delivery,
   DeliveryAttempt,
-  OutboxRelayCursor,
 ];

@@ -101,16 +101,3 @@ export class DeliveryAttempt {
   @Column('varchar', { name: 'response_excerpt', length: 512, nullable: true })
   responseExcerpt!: string | null;
 }
-
-/** The relay's position in the outbox, (tx, id) order; one row. */
-@Entity('outbox_relay_cursor')
-export class OutboxRelayCursor {
-  @PrimaryColumn('varchar', { length: 32 })
-  name!: string;
-
-  @Column('bigint', { default: 0 })
-  tx!: string;
-
-  @Column('bigint', { name: 'event_id', default: 0 })
-  eventId!: string;
-}

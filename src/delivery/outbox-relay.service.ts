@@ -3,11 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
 /**
- * Moves committed outbox events to deliveries: one row per event × matching active subscription,
- * in (tx, id) order from a persisted cursor. Only events of transactions older than every running
- * one are taken (as in the feed), so a late commit is never skipped. Idempotent: the unique
- * (event, subscription) index makes a second run create nothing; one relay at a time (advisory lock).
- * Only PostgreSQL is touched: Redis being down delays the enqueue, never the fan-out.
+ * Moves committed outbox events to deliveries: one row per event × matching active subscription.
+ * Progress is persisted per event (`published_at`, set in the same transaction as the fan-out), not
+ * as a position: an event that commits late is still unpublished when it becomes visible, so it is
+ * never skipped, and the relay does not wait for the oldest running transaction in the whole
+ * PostgreSQL cluster as a (tx, id) cursor with snapshot xmin would. Events of one case are written
+ * under the case row's lock, so an earlier one is visible no later than a later one, and within a
+ * run they are fanned out in (tx, id) order. Idempotent: the unique (event, subscription) index
+ * makes a second run create nothing; one relay at a time (advisory lock). Only PostgreSQL is
+ * touched: Redis being down delays the enqueue, never the fan-out.
  */
 @Injectable()
 export class OutboxRelay {
@@ -19,10 +23,7 @@ export class OutboxRelay {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':outbox-relay')) AS locked`);
       if (!locked) return { events: 0, deliveries: [] };
       const events: { id: string; tx: string }[] = await m.query(
-        `SELECT e.id, e.tx FROM outbox_events e, outbox_relay_cursor c
-          WHERE c.name = 'relay' AND (e.tx, e.id) > (c.tx, c.event_id)
-            AND e.tx < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-          ORDER BY e.tx, e.id LIMIT $1`,
+        `SELECT e.id, e.tx FROM outbox_events e WHERE e.published_at IS NULL ORDER BY e.tx, e.id LIMIT $1`,
         [batch],
       );
       if (!events.length) return { events: 0, deliveries: [] };
@@ -45,9 +46,7 @@ export class OutboxRelay {
          RETURNING id, attempts`,
         [ids],
       );
-      const last = events[events.length - 1];
       await m.query(`UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
-      await m.query(`UPDATE outbox_relay_cursor SET tx = $1, event_id = $2 WHERE name = 'relay'`, [last.tx, last.id]);
       return { events: events.length, deliveries };
     });
   }

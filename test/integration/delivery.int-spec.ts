@@ -7,6 +7,8 @@ import { TestSubscriber } from '../support/subscriber.js';
  * the independent `standardwebhooks` package, retries, Retry-After, timeouts, 410, dead letters and
  * replay, per-case order, the address guard, the SSE stream, and the audit hash chain.
  */
+jest.setTimeout(180_000);
+
 describe('webhook delivery', () => {
   let world: TestWorld;
   let hub: Awaited<ReturnType<typeof startInProcess>>;
@@ -60,7 +62,7 @@ describe('webhook delivery', () => {
     expect(s.secret).toMatch(/^whsec_/);
     expect((await api(hub.url, 'GET', `/v1/subscriptions/${s.id}`)).body).not.toHaveProperty('secret');
     await shortfall();
-    const first = await waitFor(async () => sub.received[0], 15000, 'first delivery');
+    const first = await waitFor(async () => sub.received[0], 30000, 'first delivery');
     expect(first.json.type).toBe('case.opened');
     expect(first.json.data.case.code).toBe('WAREHOUSE.PICK_SHORTFALL');
     expect(new Webhook(s.secret).verify(first.body, first.headers as Record<string, string>)).toMatchObject({ type: 'case.opened' });
@@ -69,7 +71,7 @@ describe('webhook delivery', () => {
     const rot = await api(hub.url, 'POST', `/v1/subscriptions/${s.id}/rotate-secret`, { body: { overlapHours: 1 } });
     expect(rot.status).toBe(201);
     await shortfall();
-    const second = await waitFor(async () => sub.received[1], 15000, 'second delivery');
+    const second = await waitFor(async () => sub.received[1], 30000, 'second delivery');
     expect(String(second.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [s.secret, rot.body.secret]) {
       expect(new Webhook(secret).verify(second.body, second.headers as Record<string, string>)).toMatchObject({ type: 'case.opened' });
@@ -77,7 +79,7 @@ describe('webhook delivery', () => {
     // An overlap of 0 retires the old secret at once: only the newest signs.
     const rot2 = await api(hub.url, 'POST', `/v1/subscriptions/${s.id}/rotate-secret`, { body: { overlapHours: 0 } });
     await shortfall();
-    const third = await waitFor(async () => sub.received[2], 15000, 'third delivery');
+    const third = await waitFor(async () => sub.received[2], 30000, 'third delivery');
     expect(String(third.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(() => new Webhook(rot.body.secret).verify(third.body, third.headers as Record<string, string>)).toThrow();
     expect(new Webhook(rot2.body.secret).verify(third.body, third.headers as Record<string, string>)).toBeTruthy();
@@ -95,7 +97,7 @@ describe('webhook delivery', () => {
     const [d] = await waitFor(async () => {
       const ds = await deliveriesOf(s.id);
       return ds[0]?.status === 'delivered' ? ds : undefined;
-    }, 20000, 'delivered after retries');
+    }, 30000, 'delivered after retries');
     expect(sub.received).toHaveLength(4);
     expect(new Set(sub.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([d.id]));
     // Retry-After: 1 s, although the configured backoff is 40-200 ms.
@@ -120,12 +122,12 @@ describe('webhook delivery', () => {
     const dead = await waitFor(async () => {
       const ds = await deliveriesOf(s.id);
       return ds.length === 2 && ds.every((d) => d.status === 'dead') ? ds : undefined;
-    }, 20000, 'two dead deliveries');
+    }, 30000, 'two dead deliveries');
     expect(dead[0].attempts).toBe(4);
     const cases = await waitFor(async () => {
       const { rows } = await world.db.query(`SELECT id, exception_count FROM cases WHERE correlation_key = $1`, [`delivery-failed:${s.id}`]);
       return rows[0]?.exception_count === 2 ? rows : undefined;
-    }, 10000, 'DELIVERY_FAILED case');
+    }, 30000, 'DELIVERY_FAILED case');
     expect(cases).toHaveLength(1);
     const { rows: exc } = await world.db.query(`SELECT code, payload FROM exceptions WHERE case_id = $1`, [cases[0].id]);
     expect(exc.map((e) => e.code)).toEqual(['INTEGRATION.DELIVERY_FAILED', 'INTEGRATION.DELIVERY_FAILED']);
@@ -135,14 +137,14 @@ describe('webhook delivery', () => {
     sub.behaviour = () => ({ status: 204 });
     const one = await api(hub.url, 'POST', `/v1/deliveries/${dead[0].id}/replay`);
     expect(one.status).toBe(201);
-    await waitFor(async () => (await deliveriesOf(s.id)).find((d) => d.id === dead[0].id && d.status === 'delivered'), 10000, 'replayed delivery');
+    await waitFor(async () => (await deliveriesOf(s.id)).find((d) => d.id === dead[0].id && d.status === 'delivered'), 30000, 'replayed delivery');
     expect(sub.received.map((r) => r.headers['webhook-id'])).toEqual([dead[0].id]);
     expect((await attemptsOf(dead[0].id)).at(-1)).toMatchObject({ attempt: 5, trigger: 'manual', outcome: 'delivered', statusCode: 204 });
     expect((await api(hub.url, 'POST', `/v1/deliveries/${dead[0].id}/replay`)).status).toBe(404);
 
     const bulk = await api(hub.url, 'POST', `/v1/subscriptions/${s.id}/replay`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
     expect(bulk.body).toEqual({ replayed: 1, deliveryIds: [dead[1].id] });
-    await waitFor(async () => (await deliveriesOf(s.id)).every((d) => d.status === 'delivered'), 10000, 'bulk replay');
+    await waitFor(async () => (await deliveriesOf(s.id)).every((d) => d.status === 'delivered'), 30000, 'bulk replay');
     expect(sub.received.map((r) => r.headers['webhook-id']).sort()).toEqual(dead.map((d) => d.id).sort());
   });
 
@@ -153,7 +155,7 @@ describe('webhook delivery', () => {
     const got = await waitFor(async () => {
       const r = await api(hub.url, 'GET', `/v1/subscriptions/${s.id}`);
       return r.body.active === false ? r.body : undefined;
-    }, 15000, 'disabled subscription');
+    }, 30000, 'disabled subscription');
     expect(got.disabledReason).toMatch(/410 Gone/);
     expect(sub.received).toHaveLength(1);
     const { rows } = await world.db.query(`SELECT title FROM exceptions WHERE code = 'INTEGRATION.DELIVERY_FAILED' AND payload->'attributes'->>'subscriptionId' = $1`, [s.id]);
@@ -169,7 +171,7 @@ describe('webhook delivery', () => {
     sub.behaviour = (r, i) => (i < 3 ? { status: 503 } : { status: 200 });
     const order = `SO-ORD-${++n}`;
     await postWebhook(hub.url, world, pickShortfall(order, 'SKU-A'));
-    await waitFor(async () => sub.received.length >= 1, 10000, 'first attempt');
+    await waitFor(async () => sub.received.length >= 1, 30000, 'first attempt');
     await postWebhook(hub.url, world, pickShortfall(order, 'SKU-B'));
     await postWebhook(hub.url, world, pickShortfall(order, 'SKU-C'));
     // The two later events may land in one pipeline batch (one case.updated) or two.
@@ -177,7 +179,7 @@ describe('webhook delivery', () => {
       const ds = await deliveriesOf(s.id);
       const added = sub.received.filter((r) => r.json.type === 'case.updated').reduce((t, r) => t + r.json.data.addedExceptions.length, 0);
       return ds.length >= 2 && ds.every((d) => d.status === 'delivered') && added === 2;
-    }, 20000, 'every delivery delivered');
+    }, 30000, 'every delivery delivered');
     const types = sub.received.map((r) => r.json.type);
     const firstUpdate = types.indexOf('case.updated');
     expect(types.slice(0, firstUpdate)).toEqual(['case.opened', 'case.opened', 'case.opened', 'case.opened']);
@@ -202,22 +204,21 @@ describe('webhook delivery', () => {
     const [d] = await waitFor(async () => {
       const ds = await deliveriesOf(s.id);
       return ds[0]?.attempts >= 1 ? ds : undefined;
-    }, 10000, 'refused attempt');
+    }, 30000, 'refused attempt');
     const [a] = await attemptsOf(d.id);
     expect(a).toMatchObject({ statusCode: null, outcome: 'refused' });
     expect(a.error).toMatch(/address refused: host 10\.9\.9\.9/);
   });
 
-  it('relays each event to each subscription once, even when the relay runs again from the start', async () => {
+  it('relays each event to each subscription once, even when the relay takes the same events again', async () => {
     const a = await subscribe();
     const b = await subscribe({ filters: { sites: ['RNO1'] } });
     const c = await subscribe({ filters: { sites: ['ELSEWHERE'] } });
-    await sleep(200); // the relay has passed every earlier event
-    const [before] = (await world.db.query(`SELECT tx, event_id FROM outbox_relay_cursor`)).rows;
+    const [before] = (await world.db.query(`SELECT coalesce(max(id), 0) AS id FROM outbox_events`)).rows;
     await shortfall();
     await shortfall();
-    await waitFor(async () => sub.received.length === 4, 10000, 'four deliveries');
-    await world.db.query(`UPDATE outbox_relay_cursor SET tx = $1, event_id = $2`, [before.tx, before.event_id]);
+    await waitFor(async () => sub.received.length === 4, 30000, 'four deliveries');
+    await world.db.query(`UPDATE outbox_events SET published_at = NULL WHERE id > $1`, [before.id]);
     await sleep(500);
     const { rows } = await world.db.query(`SELECT subscription_id, count(*)::int AS n FROM deliveries WHERE subscription_id = ANY($1) GROUP BY 1`, [[a.id, b.id, c.id]]);
     expect(Object.fromEntries(rows.map((r) => [r.subscription_id, r.n]))).toEqual({ [a.id]: 2, [b.id]: 2 });
@@ -232,7 +233,7 @@ describe('webhook delivery', () => {
     const reader = res.body!.getReader();
     let text = '';
     const readUntil = async (pred: (t: string) => boolean) => {
-      const until = Date.now() + 10000;
+      const until = Date.now() + 30000;
       while (!pred(text) && Date.now() < until) text += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
       return pred(text);
     };
@@ -254,7 +255,7 @@ describe('webhook delivery', () => {
     });
     const r2 = res2.body!.getReader();
     let t2 = '';
-    const until = Date.now() + 10000;
+    const until = Date.now() + 30000;
     while ((t2.match(/^id: /gm) ?? []).length < 2 && Date.now() < until) t2 += new TextDecoder().decode((await r2.read()).value ?? new Uint8Array());
     ctl2.abort();
     const ids2 = [...t2.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
@@ -269,7 +270,7 @@ describe('webhook delivery', () => {
     await waitFor(async () => {
       const v = (await api(hub.url, 'GET', '/v1/audit/verify')).body;
       return v.ok && v.unsealed === 0 && v.checked > 5 ? v : undefined;
-    }, 10000, 'sealed chain');
+    }, 30000, 'sealed chain');
     // The trigger still refuses a plain change, including to a sealed hash.
     await expect(world.db.query(`UPDATE audit_events SET action = 'x' WHERE id = (SELECT min(id) FROM audit_events)`)).rejects.toThrow(/append-only/);
     await expect(world.db.query(`UPDATE audit_events SET hash = '\\x00' WHERE id = (SELECT min(id) FROM audit_events)`)).rejects.toThrow(/append-only/);
