@@ -2,6 +2,8 @@ import { api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, typ
 import { TestSubscriber } from '../support/subscriber.js';
 
 /** Time-based policies, with their periods shortened: rate limit, disable after N days of failure, raw payload retention. */
+import { jest } from '@jest/globals';
+
 jest.setTimeout(180_000);
 
 describe('delivery limits and retention', () => {

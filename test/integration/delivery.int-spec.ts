@@ -7,6 +7,8 @@ import { TestSubscriber } from '../support/subscriber.js';
  * the independent `standardwebhooks` package, retries, Retry-After, timeouts, 410, dead letters and
  * replay, per-case order, the address guard, the SSE stream, and the audit hash chain.
  */
+import { jest } from '@jest/globals';
+
 jest.setTimeout(180_000);
 
 describe('webhook delivery', () => {
