@@ -6,6 +6,7 @@ import { VersionedArtifacts1795791000000 } from './1795791000000-VersionedArtifa
 import { DocumentMatching1795792000000 } from './1795792000000-DocumentMatching.js';
 import { RoutingNoiseTriage1795793000000 } from './1795793000000-RoutingNoiseTriage.js';
 import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTasksActions.js';
+import { DeliveryAndAuditChain1795795000000 } from './1795795000000-DeliveryAndAuditChain.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   DocumentMatching1795792000000,
   RoutingNoiseTriage1795793000000,
   SlaClocksTasksActions1795794000000,
+  DeliveryAndAuditChain1795795000000,
 ];

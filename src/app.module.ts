@@ -30,7 +30,7 @@ export class AppModule {
         BullModule.forRoot({ connection: redisConnection(cfg.redisUrl, { worker: false }), prefix: cfg.keyPrefix }),
         ObservabilityModule,
         AuditModule,
-        DeliveryModule,
+        DeliveryModule.forRoles(cfg.roles),
         AuthModule,
         CanonicalModule,
         ConnectorsModule,

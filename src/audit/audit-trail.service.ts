@@ -12,7 +12,7 @@ export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'hub' };
 
 export interface AuditEntry {
   actor: Actor;
-  entityType: 'message' | 'exception' | 'case' | 'connector' | 'api-key' | 'mapping' | 'policy' | 'triage-item';
+  entityType: 'message' | 'exception' | 'case' | 'connector' | 'api-key' | 'mapping' | 'policy' | 'triage-item' | 'subscription' | 'delivery';
   entityId: string;
   action: string;
   before?: Record<string, unknown> | null;

@@ -68,6 +68,22 @@ const ENV_SCHEMA = z.object({
   /** Tests only: SLA code reads a settable clock instead of the system time. */
   HUB_TEST_CLOCK: bool.default(false),
   NODE_ENV: z.string().optional(),
+  HUB_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(15),
+  HUB_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  HUB_DELIVERY_MAX_BACKOFF_MS: z.coerce.number().int().min(10).max(86_400_000).default(4 * 3_600_000),
+  HUB_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  HUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
+  HUB_DELIVERY_DISABLE_AFTER_DAYS: z.coerce.number().min(0.00001).max(365).default(5),
+  HUB_DELIVERY_ALLOW_HTTP: bool.default(false),
+  HUB_DELIVERY_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a comma-separated list of CIDR ranges such as 127.0.0.1/32,10.1.0.0/16'))),
+  HUB_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  HUB_AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
+  HUB_RAW_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(0),
+  HUB_SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
 });
 
 export type HubConfig = {
@@ -102,6 +118,24 @@ export type HubConfig = {
   migrateOnStart: boolean;
   /** HUB_TEST_CLOCK: SLA code uses a settable clock (tests). */
   testClock: boolean;
+  /** Outbound webhooks to subscribers (src/delivery). */
+  delivery: {
+    attempts: number;
+    backoffMs: number;
+    maxBackoffMs: number;
+    timeoutMs: number;
+    concurrency: number;
+    disableAfterDays: number;
+    /** Plain http:// endpoints allowed (loopback/test set-ups); otherwise https only. */
+    allowHttp: boolean;
+    /** CIDR ranges exempt from the private/link-local refusal. */
+    allowedNetworks: string[];
+    relayIntervalMs: number;
+    sseKeepAliveMs: number;
+  };
+  auditSealIntervalMs: number;
+  /** Days raw payloads of processed messages are kept; 0 keeps them forever. */
+  rawRetentionDays: number;
 };
 
 /** A configuration problem, phrased for one line on stderr: the setting and how to fix it. */
@@ -155,6 +189,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     docs: e.HUB_DOCS,
     migrateOnStart: e.HUB_MIGRATE_ON_START,
     testClock: e.HUB_TEST_CLOCK,
+    delivery: {
+      attempts: e.HUB_DELIVERY_ATTEMPTS,
+      backoffMs: e.HUB_DELIVERY_BACKOFF_MS,
+      maxBackoffMs: e.HUB_DELIVERY_MAX_BACKOFF_MS,
+      timeoutMs: e.HUB_DELIVERY_TIMEOUT_MS,
+      concurrency: e.HUB_DELIVERY_CONCURRENCY,
+      disableAfterDays: e.HUB_DELIVERY_DISABLE_AFTER_DAYS,
+      allowHttp: e.HUB_DELIVERY_ALLOW_HTTP,
+      allowedNetworks: e.HUB_DELIVERY_ALLOWED_NETWORKS,
+      relayIntervalMs: e.HUB_RELAY_INTERVAL_MS,
+      sseKeepAliveMs: e.HUB_SSE_KEEPALIVE_MS,
+    },
+    auditSealIntervalMs: e.HUB_AUDIT_SEAL_INTERVAL_MS,
+    rawRetentionDays: e.HUB_RAW_RETENTION_DAYS,
   };
 }
 

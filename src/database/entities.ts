@@ -9,6 +9,8 @@ import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { CaseActionRecord } from '../actions/case-action.entity.js';
 import { CaseTaskRecord } from '../sla/case-task.entity.js';
 import { SlaClockRecord } from '../sla/sla-clock.entity.js';
+import { Delivery, DeliveryAttempt } from '../delivery/delivery.entity.js';
+import { Subscription } from '../delivery/subscription.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
@@ -36,4 +38,7 @@ export const ENTITIES = [
   CaseActionRecord,
   DocumentMatchRecord,
   ExpectedDocumentRecord,
+  Subscription,
+  Delivery,
+  DeliveryAttempt,
 ];

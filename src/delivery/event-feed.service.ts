@@ -16,11 +16,11 @@ export interface FeedQuery {
   after?: string;
   limit: number;
   types?: string[];
-  team?: string;
-  code?: string;
-  severity?: string;
-  site?: string;
-  businessUnit?: string;
+  team?: string[];
+  code?: string[];
+  severity?: string[];
+  site?: string[];
+  businessUnit?: string[];
 }
 
 /** The event outbox and the pull feed read from it. */
@@ -70,7 +70,7 @@ export class EventFeed {
     }
     if (q.types?.length) qb.andWhere('e.type IN (:...types)', { types: q.types });
     for (const k of ['team', 'code', 'severity', 'site', 'businessUnit'] as const) {
-      if (q[k]) qb.andWhere(`e.${k} = :${k}`, { [k]: q[k] });
+      if (q[k]?.length) qb.andWhere(`e.${k} IN (:...${k})`, { [k]: q[k] });
     }
     const items = await qb.getMany();
     const last = items[items.length - 1];

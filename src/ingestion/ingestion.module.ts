@@ -21,6 +21,7 @@ import { MessageLedger } from './message-ledger.service.js';
 import { MessagesController } from './messages.controller.js';
 import { MessageInterpreter } from './message-interpreter.js';
 import { Pipeline } from './pipeline.service.js';
+import { RawRetention } from './raw-retention.service.js';
 import { PipelineWorker } from './pipeline.worker.js';
 import { WebhooksController } from './webhooks.controller.js';
 
@@ -32,12 +33,14 @@ class SweepSchedule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly ingestion: Ingestion,
     private readonly watch: ConnectorWatch,
+    private readonly retention: RawRetention,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
   onApplicationBootstrap() {
     this.timer = setInterval(() => {
       this.ingestion.sweep().catch((e) => this.log.warn({ err: (e as Error).message }, 'sweep failed; will retry'));
+      this.retention.expire().catch((e) => this.log.warn({ err: (e as Error).message }, 'raw payload retention failed; will retry'));
     }, this.cfg.sweepIntervalMs);
     this.watchTimer = setInterval(() => {
       this.watch.run().catch((e) => this.log.warn({ err: (e as Error).message }, 'connector watch failed; will retry'));
@@ -63,6 +66,7 @@ export class IngestionModule {
         ConnectorWatch,
         MessageLedger,
         MappingReplay,
+        RawRetention,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
         ...(roles.includes('scheduler') ? [SweepSchedule] : []),
       ],

@@ -7,6 +7,8 @@ export enum QueueName {
   SlaTimers = 'sla-timers',
   /** Actions routing rules ask for on cases (src/actions). */
   CaseActions = 'case-actions',
+  /** Outbound webhook deliveries; retries are scheduled by the delivery rows, not by BullMQ. */
+  Delivery = 'delivery',
 }
 
 export interface QueuePolicy {
@@ -52,6 +54,17 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
     backoff: { type: 'jittered', delay: 1000, maxDelay: 300_000 },
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
+  },
+  [QueueName.Delivery]: {
+    concurrency: 32,
+    lockDuration: 60_000,
+    // One attempt per job: the delivery row holds the retry schedule (about a day), and each retry
+    // is a new job, so a Redis outage or flush loses no retry (the delivery sweeper re-enqueues).
+    attempts: 1,
+    backoff: { type: 'jittered', delay: 30_000, maxDelay: 4 * 3_600_000 },
+    // Removed at once so the sweeper may re-add the same job id after a lost job.
+    removeOnComplete: { age: 0, count: 0 },
+    removeOnFail: { age: 24 * 3600 },
   },
 };
 

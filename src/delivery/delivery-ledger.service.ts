@@ -1,0 +1,218 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditTrail, SYSTEM_ACTOR, type Actor } from '../audit/audit-trail.service.js';
+import { integrationException } from '../canonical/exception-draft.js';
+import { CaseIntake } from '../cases/case-intake.service.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { returnedRows } from '../database/returning.js';
+import { Router } from '../routing/router.service.js';
+import { EventFeed } from './event-feed.service.js';
+import type { SendResult } from './webhook-sender.js';
+
+/** A claimed delivery with what is needed to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  subscription_id: string;
+  case_id: string | null;
+  attempts: number;
+  manual: boolean;
+  url: string;
+  sealed_secrets: string;
+  rate_per_second: number | null;
+  body: string;
+}
+
+export interface Outcome {
+  status: 'delivered' | 'pending' | 'dead';
+  /** When pending: ms until the next attempt. */
+  retryInMs?: number;
+  attempts: number;
+}
+
+/**
+ * The delivery rows: claiming one for an attempt, recording each attempt's outcome, raising
+ * INTEGRATION.DELIVERY_FAILED, the log, replays and the sweep for work Redis lost.
+ */
+@Injectable()
+export class DeliveryLedger {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
+    private readonly intake: CaseIntake,
+    private readonly router: Router,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+  ) {}
+
+  /**
+   * Takes a lease on a due, pending delivery of an active subscription, unless an earlier delivery
+   * for the same case and subscription is still pending (per-case order: it goes when that one is
+   * delivered or dead). Raw SQL: one statement that claims and reads the body.
+   */
+  async claim(id: string, leaseMs: number): Promise<ClaimedDelivery | null> {
+    const rows = returnedRows<ClaimedDelivery>(
+      await this.ds.query(
+        `WITH c AS (
+           UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
+            WHERE d.id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
+              AND (d.lease_until IS NULL OR d.lease_until < now())
+              AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.active)
+              AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
+                                AND p.status = 'pending' AND p.seq < d.seq)
+           RETURNING d.id, d.subscription_id, d.case_id, d.attempts, d.manual, d.event_id)
+         SELECT c.id, c.subscription_id, c.case_id, c.attempts, c.manual, s.url, s.sealed_secrets, s.rate_per_second,
+                json_build_object('type', e.type, 'timestamp', e.occurred_at, 'eventId', e.tx || '-' || e.id, 'data', e.payload)::text AS body
+           FROM c JOIN subscriptions s ON s.id = c.subscription_id JOIN outbox_events e ON e.id = c.event_id`,
+        [id, leaseMs],
+      ),
+    );
+    return rows[0] ?? null;
+  }
+
+  async release(id: string) {
+    await this.ds.query(`UPDATE deliveries SET lease_until = NULL WHERE id = $1`, [id]);
+  }
+
+  /** Records one attempt and decides what follows, in one transaction. */
+  async recordOutcome(d: ClaimedDelivery, r: SendResult, startedAt: Date): Promise<Outcome> {
+    const c = this.cfg.delivery;
+    const attempt = d.attempts + 1;
+    const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+    const gone = r.statusCode === 410;
+    const final = ok || gone || d.manual || attempt >= c.attempts;
+    const retryInMs = final ? undefined : (r.retryAfterMs ?? backoff(attempt, c.backoffMs, c.maxBackoffMs));
+    const outcome = ok ? 'delivered' : gone ? 'gone' : final ? 'dead' : r.refused ? 'refused' : 'retry';
+    return this.ds.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, status_code, latency_ms, outcome, error, response_excerpt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [d.id, attempt, d.manual ? 'manual' : 'automatic', startedAt, r.statusCode, r.latencyMs, outcome, r.error, r.excerpt?.slice(0, 512) ?? null],
+      );
+      const status = ok ? 'delivered' : final ? 'dead' : 'pending';
+      const updated = returnedRows<{ id: string }>(
+        await m.query(
+          `UPDATE deliveries SET status = $2::varchar, attempts = $3, lease_until = NULL, manual = false, last_status_code = $4, last_error = $5,
+                  next_attempt_at = CASE WHEN $2::varchar = 'pending' THEN now() + make_interval(secs => $6::float8 / 1000) ELSE next_attempt_at END,
+                  delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() ELSE delivered_at END,
+                  dead_at = CASE WHEN $2::varchar = 'dead' THEN now() ELSE dead_at END
+            WHERE id = $1 AND status = 'pending' RETURNING id`,
+          [d.id, status, attempt, r.statusCode, r.error ?? (ok ? null : `HTTP ${r.statusCode}`), retryInMs ?? 0],
+        ),
+      );
+      // Someone else finished it (lease expired and taken over): their outcome stands.
+      if (!updated.length) return { status: 'dead', attempts: attempt };
+      if (ok) {
+        await m.query(`UPDATE subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [d.subscription_id]);
+        return { status: 'delivered', attempts: attempt };
+      }
+      if (gone) {
+        await this.disable(m, d, 'endpoint answered 410 Gone');
+      } else {
+        const [{ failing_since }] = returnedRows<{ failing_since: Date }>(
+          await m.query(`UPDATE subscriptions SET failing_since = COALESCE(failing_since, now()) WHERE id = $1 RETURNING failing_since`, [d.subscription_id]),
+        );
+        if (Date.now() - new Date(failing_since).getTime() >= c.disableAfterDays * 86_400_000) {
+          await this.disable(m, d, `endpoint failing since ${new Date(failing_since).toISOString()} (over ${c.disableAfterDays} days)`);
+        }
+      }
+      if (status === 'dead' && !d.manual && !gone) {
+        await this.raise(m, d, 0, `Webhook delivery ${d.id} dead after ${attempt} attempts`, { lastStatusCode: r.statusCode, lastError: r.error });
+      }
+      return { status, retryInMs, attempts: attempt };
+    });
+  }
+
+  private async disable(m: EntityManager, d: ClaimedDelivery, reason: string) {
+    const rows = returnedRows<{ id: string }>(
+      await m.query(`UPDATE subscriptions SET active = false, disabled_reason = $2 WHERE id = $1 AND active RETURNING id`, [d.subscription_id, reason]),
+    );
+    if (!rows.length) return;
+    await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'subscription', entityId: d.subscription_id, action: 'subscription.disabled', after: { reason } }]);
+    await this.raise(m, d, 1, `Subscription ${d.subscription_id} disabled: ${reason}`, { reason });
+  }
+
+  /** INTEGRATION.DELIVERY_FAILED through the normal router and case path; one case per subscription. */
+  private async raise(m: EntityManager, d: ClaimedDelivery, ordinal: number, title: string, attrs: Record<string, unknown>) {
+    const now = new Date();
+    const exception = integrationException(
+      'INTEGRATION.DELIVERY_FAILED',
+      {
+        system: 'exception-hub', connectorId: 'delivery', connectorType: 'subscription', messageId: d.id, documentType: 'webhook-delivery',
+        testMode: false, receivedAt: now, mapping: { id: 'none', version: 'none' },
+      },
+      { title, correlationKey: `delivery-failed:${d.subscription_id}`, attributes: { subscriptionId: d.subscription_id, deliveryId: d.id, url: d.url, ...attrs } },
+    );
+    const intake = await this.intake.record(m, [{ messageId: d.id, ordinal, exception, decision: await this.router.decide(exception) }]);
+    await this.audit.record(m, intake.audit);
+    await this.events.append(m, intake.events);
+  }
+
+  /** The next pending delivery of the same case for the same subscription (it was waiting on this one). */
+  async nextInCase(d: ClaimedDelivery): Promise<{ id: string; attempts: number } | null> {
+    if (!d.case_id) return null;
+    const [row] = await this.ds.query(
+      `SELECT id, attempts FROM deliveries WHERE subscription_id = $1 AND case_id = $2 AND status = 'pending' ORDER BY seq LIMIT 1`,
+      [d.subscription_id, d.case_id],
+    );
+    return row ?? null;
+  }
+
+  /** Pending deliveries that are overdue and not leased: their job was lost (Redis down, flushed) or never made. */
+  async overdue(graceMs: number, limit = 1000): Promise<{ id: string; attempts: number }[]> {
+    return this.ds.query(
+      `SELECT d.id, d.attempts FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id AND s.active
+        WHERE d.status = 'pending' AND d.next_attempt_at < now() - make_interval(secs => $1::float8 / 1000)
+          AND (d.lease_until IS NULL OR d.lease_until < now())
+          AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
+                            AND p.status = 'pending' AND p.seq < d.seq)
+        ORDER BY d.next_attempt_at LIMIT $2`,
+      [graceMs, limit],
+    );
+  }
+
+  /** Dead deliveries back to pending for one manual attempt; the id (webhook-id) stays. */
+  async replay(where: { id?: string; subscriptionId?: string; since?: Date }, actor: Actor): Promise<{ id: string; attempts: number }[]> {
+    return this.ds.transaction(async (m) => {
+      const rows = returnedRows<{ id: string; attempts: number }>(
+        await m.query(
+          `UPDATE deliveries SET status = 'pending', manual = true, next_attempt_at = now(), lease_until = NULL, dead_at = NULL
+            WHERE status = 'dead' AND ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR subscription_id = $2)
+              AND ($3::timestamptz IS NULL OR created_at >= $3)
+            RETURNING id, attempts`,
+          [where.id ?? null, where.subscriptionId ?? null, where.since ?? null],
+        ),
+      );
+      await this.audit.record(m, rows.map((r) => ({ actor, entityType: 'delivery' as const, entityId: r.id, action: 'delivery.replayed' })));
+      return rows;
+    });
+  }
+
+  async list(q: { subscriptionId?: string; status?: string; eventType?: string; caseId?: string; after?: string; limit: number }) {
+    const rows = await this.ds.query(
+      `SELECT d.id, d.seq, d.event_id AS "eventId", d.subscription_id AS "subscriptionId", d.case_id AS "caseId", d.event_type AS "eventType",
+              d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt", d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
+              d.created_at AS "createdAt", d.delivered_at AS "deliveredAt", d.dead_at AS "deadAt"
+         FROM deliveries d
+        WHERE ($1::uuid IS NULL OR d.subscription_id = $1) AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR d.event_type = $3)
+          AND ($4::uuid IS NULL OR d.case_id = $4) AND ($5::bigint IS NULL OR d.seq > $5)
+        ORDER BY d.seq LIMIT $6`,
+      [q.subscriptionId ?? null, q.status ?? null, q.eventType ?? null, q.caseId ?? null, q.after ?? null, q.limit],
+    );
+    return { items: rows, nextCursor: rows.length === q.limit ? rows[rows.length - 1].seq : null };
+  }
+
+  async attempts(deliveryId: string) {
+    return this.ds.query(
+      `SELECT attempt, trigger, started_at AS "startedAt", status_code AS "statusCode", latency_ms AS "latencyMs", outcome, error,
+              response_excerpt AS "responseExcerpt" FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id`,
+      [deliveryId],
+    );
+  }
+}
+
+/** Exponential backoff with ±50% jitter: attempt n waits base·2^(n-1), capped. */
+export function backoff(attempt: number, baseMs: number, maxMs: number): number {
+  const b = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(b * (0.5 + Math.random()));
+}

@@ -1,0 +1,128 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
+import { HUB_LOGGER } from '../observability/hub-logger.js';
+import { QUEUE_POLICY, QueueName } from '../queues/queue-policy.js';
+import { redisConnection } from '../queues/redis-connection.js';
+import { DeliveryLedger, type ClaimedDelivery } from './delivery-ledger.service.js';
+import { OutboxRelay } from './outbox-relay.service.js';
+import { Subscriptions } from './subscriptions.service.js';
+import { WebhookSender } from './webhook-sender.js';
+
+export interface DeliveryJob {
+  deliveryId: string;
+}
+
+/** Enqueues delivery attempts. Job ids name the delivery and attempt, so a second add is a no-op. */
+@Injectable()
+export class DeliveryQueue {
+  constructor(@InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJob>) {}
+
+  async add(items: { id: string; attempts: number; delayMs?: number; tag?: string }[]) {
+    if (!items.length) return;
+    await this.queue.addBulk(
+      items.map((d) => ({
+        name: 'deliver',
+        data: { deliveryId: d.id },
+        opts: { jobId: `d_${d.id}_${d.attempts}${d.tag ?? ''}`, delay: d.delayMs, attempts: 1, removeOnComplete: true, removeOnFail: QUEUE_POLICY[QueueName.Delivery].removeOnFail },
+      })),
+    );
+  }
+}
+
+/** Role worker: the outbox relay loop and the BullMQ worker that sends webhooks. */
+@Injectable()
+export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private worker?: Worker<DeliveryJob>;
+  private sender!: WebhookSender;
+  private redis?: Redis;
+  private relayTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly ledger: DeliveryLedger,
+    private readonly relay: OutboxRelay,
+    private readonly subs: Subscriptions,
+    private readonly queue: DeliveryQueue,
+    @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    @Inject(HUB_LOGGER) private readonly log: Logger,
+  ) {}
+
+  onModuleInit() {
+    const c = this.cfg.delivery;
+    this.sender = new WebhookSender(this.subs.guard, c.timeoutMs);
+    this.redis = new Redis(redisConnection(this.cfg.redisUrl, { worker: false }));
+    this.redis.on('error', () => undefined);
+    this.worker = new Worker<DeliveryJob>(QueueName.Delivery, (job) => this.handle(job), {
+      connection: redisConnection(this.cfg.redisUrl, { worker: true }),
+      prefix: this.cfg.keyPrefix,
+      concurrency: c.concurrency,
+      lockDuration: Math.max(QUEUE_POLICY[QueueName.Delivery].lockDuration, c.timeoutMs * 3),
+    });
+    this.worker.on('error', (err) => this.log.error({ err: err.message }, 'delivery worker error'));
+    // A job fails only on an infrastructure error (database); the row stays pending and the sweeper retries it.
+    this.worker.on('failed', (job, err) => this.log.warn({ job: job?.id, err: err.message }, 'delivery job failed; the sweeper will retry it'));
+  }
+
+  onApplicationBootstrap() {
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        // Drain while batches come back full, then wait for the next interval.
+        for (;;) {
+          const r = await this.relay.run();
+          if (r.deliveries.length) {
+            await this.queue.add(r.deliveries).catch((e) => this.log.warn({ err: (e as Error).message, n: r.deliveries.length }, 'deliveries stored but not queued; the sweeper will queue them'));
+          }
+          if (r.events < 1000 || this.stopped) break;
+        }
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'outbox relay failed; will retry');
+      }
+      if (!this.stopped) this.relayTimer = setTimeout(tick, this.cfg.delivery.relayIntervalMs);
+    };
+    this.relayTimer = setTimeout(tick, 0);
+  }
+
+  private async handle(job: Job<DeliveryJob>) {
+    const c = this.cfg.delivery;
+    const d = await this.ledger.claim(job.data.deliveryId, c.timeoutMs * 2 + 5000);
+    if (!d) return 'not due, blocked by an earlier delivery of its case, or done';
+    if (d.rate_per_second && !(await this.takeToken(d))) {
+      await this.ledger.release(d.id);
+      await this.queue.add([{ id: d.id, attempts: d.attempts, delayMs: 1000 - (Date.now() % 1000) + 5, tag: `_rl${Date.now()}` }]);
+      return 'rate limited';
+    }
+    const startedAt = new Date();
+    const secrets = this.subs.validSecrets({ sealedSecrets: d.sealed_secrets }).map((s) => s.secret);
+    const result = await this.sender.send(d.url, d.id, secrets, Buffer.from(d.body));
+    const out = await this.ledger.recordOutcome(d, result, startedAt);
+    await this.afterOutcome(d, out.status, out.attempts, out.retryInMs);
+    return out.status;
+  }
+
+  private async afterOutcome(d: ClaimedDelivery, status: string, attempts: number, retryInMs?: number) {
+    if (status === 'pending') return this.queue.add([{ id: d.id, attempts, delayMs: retryInMs }]);
+    // This one is done: the next event of its case for this subscriber may go now.
+    const next = await this.ledger.nextInCase(d);
+    if (next) await this.queue.add([next]);
+  }
+
+  /** Per-subscription rate limit shared by every worker: a one-second window counter in Redis. */
+  private async takeToken(d: ClaimedDelivery): Promise<boolean> {
+    const key = `${this.cfg.keyPrefix}:delivery-rate:${d.subscription_id}:${Math.floor(Date.now() / 1000)}`;
+    const [[, n]] = (await this.redis!.multi().incr(key).pexpire(key, 2000).exec()) as [[Error | null, number]];
+    return n <= d.rate_per_second!;
+  }
+
+  async onApplicationShutdown() {
+    this.stopped = true;
+    clearTimeout(this.relayTimer);
+    await this.worker?.close();
+    await this.sender?.close();
+    this.redis?.disconnect();
+  }
+}
