@@ -4,6 +4,7 @@ import { CaseRecord } from '../cases/case.entity.js';
 import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
+import { ConnectorPollItem, ConnectorPollState } from '../connectors/poll-state.entity.js';
 import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
@@ -22,4 +23,6 @@ export const ENTITIES = [
   ConnectorCounter,
   ConnectorClaim,
   OutboxEvent,
+  ConnectorPollState,
+  ConnectorPollItem,
 ];
