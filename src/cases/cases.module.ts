@@ -5,5 +5,5 @@ import { CaseIntake } from './case-intake.service.js';
 import { CasesController } from './cases.controller.js';
 
 /** Cases: intake of routed exceptions (for the pipeline) and the case desk (for people). */
-@Module({ imports: [RoutingModule], providers: [CaseIntake, CaseDesk], controllers: [CasesController], exports: [CaseIntake] })
+@Module({ imports: [RoutingModule], providers: [CaseIntake, CaseDesk], controllers: [CasesController], exports: [CaseIntake, CaseDesk] })
 export class CasesModule {}

@@ -18,6 +18,8 @@ import { MessagesController } from './messages.controller.js';
 import { MessageInterpreter } from './message-interpreter.js';
 import { Pipeline } from './pipeline.service.js';
 import { PipelineWorker } from './pipeline.worker.js';
+import { PollAlarms } from './poll-alarms.service.js';
+import { PollScheduler } from './poll-scheduler.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
 /** Runs the sweeper in processes with the scheduler role. */
@@ -58,8 +60,9 @@ export class IngestionModule {
         MessageInterpreter,
         ConnectorWatch,
         MessageLedger,
+        PollAlarms,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
-        ...(roles.includes('scheduler') ? [SweepSchedule] : []),
+        ...(roles.includes('scheduler') ? [SweepSchedule, PollScheduler] : []),
       ],
       controllers: [WebhooksController, MessagesController, ConnectorMessagesController],
       exports: [Ingestion],
