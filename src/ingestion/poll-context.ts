@@ -51,11 +51,11 @@ export function pollContext(instance: ResolvedInstance, signal: AbortSignal, dep
         await ds.query(
           `WITH ins AS (
              INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, meta, status, enqueued_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9::jsonb, $10, CASE WHEN $10 = 'received' THEN now() END)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9::jsonb, $10::varchar, CASE WHEN $10::varchar = 'received' THEN now() END)
              ON CONFLICT DO NOTHING RETURNING id, sha256, size_bytes
            ), audit AS (
              INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, after)
-             SELECT 'connector', $2, 'message', ins.id::text, 'message.accepted', jsonb_build_object('connectorId', $2::text, 'pollKey', $4::text, 'sha256', ins.sha256, 'sizeBytes', ins.size_bytes, 'staged', $10 = 'staged')
+             SELECT 'connector', $2, 'message', ins.id::text, 'message.accepted', jsonb_build_object('connectorId', $2::text, 'pollKey', $4::text, 'sha256', ins.sha256, 'sizeBytes', ins.size_bytes, 'staged', $10::varchar = 'staged')
                FROM ins
            )
            SELECT id FROM ins`,

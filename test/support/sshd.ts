@@ -53,7 +53,7 @@ export async function startSshd(folders = ['inbox', 'archive', 'error', 'outbox'
   chmodSync(dir, 0o755);
   const root = path.join(dir, 'chroot');
   mkdirSync(root, { mode: 0o755 });
-  for (const f of folders) mkdirSync(path.join(root, f), { mode: 0o755 });
+  for (const f of folders) mkdirSync(path.join(root, f), { mode: 0o755, recursive: true });
   mkdirSync('/run/sshd', { recursive: true });
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hub-test', '-f', file]);
   keygen(path.join(dir, 'host_key'));
