@@ -84,7 +84,6 @@ export function pollContext(instance: ResolvedInstance, signal: AbortSignal, dep
         await putState(m, state);
         return released;
       });
-      ingested += 0;
       for (let i = 0; i < ids.length; i += 50) await deps.enqueue(ids.slice(i, i + 50));
       return ids.length;
     },

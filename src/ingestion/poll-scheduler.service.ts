@@ -88,7 +88,7 @@ export class PollScheduler implements OnApplicationBootstrap, OnApplicationShutd
 
   private async runOne(connectorId: string): Promise<void> {
     const instance = await this.instances.resolve(connectorId).catch(() => null);
-    if (!instance) return this.release(connectorId, 60_000, {});
+    if (!instance) return this.release(connectorId, 60_000);
     const connector = this.instances.connectorFor(instance.type);
     const settings: PollSettings = connector.pollSettings?.(instance) ?? { intervalMs: 60_000, downAfterFailures: 3 };
     const abort = new AbortController();
@@ -155,7 +155,7 @@ export class PollScheduler implements OnApplicationBootstrap, OnApplicationShutd
       });
       await this.ds.query(`UPDATE connector_poll_state SET silent_message_id = $2 WHERE connector_id = $1`, [instance.id, id]);
     }
-    await this.release(instance.id, settings.intervalMs, {});
+    await this.release(instance.id, settings.intervalMs);
   }
 
   private async failed(instance: ResolvedInstance, settings: PollSettings, e: unknown, notes: Record<string, unknown>) {
@@ -182,10 +182,10 @@ export class PollScheduler implements OnApplicationBootstrap, OnApplicationShutd
       await this.ds.query(`UPDATE connector_poll_state SET down_message_id = $2 WHERE connector_id = $1`, [instance.id, id]);
     }
     const backoff = Math.min(Math.max(settings.intervalMs, MAX_BACKOFF_MS), settings.intervalMs * 2 ** Math.min(failures - 1, 16));
-    await this.release(instance.id, backoff * (0.8 + Math.random() * 0.4), {});
+    await this.release(instance.id, backoff * (0.8 + Math.random() * 0.4));
   }
 
-  private async release(connectorId: string, delayMs: number, _: object) {
+  private async release(connectorId: string, delayMs: number) {
     await this.ds.query(
       `UPDATE connector_poll_state SET lease_owner = NULL, lease_until = NULL, next_poll_at = now() + make_interval(secs => $3::float8 / 1000)
         WHERE connector_id = $1 AND lease_owner = $2`,
