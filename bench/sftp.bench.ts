@@ -80,7 +80,7 @@ async function main() {
   const world = newWorld(databaseUrl, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const base = { type: 'sftp', secrets: { privateKey: { $env: 'BENCH_SFTP_KEY' } } };
   const common = { host: '127.0.0.1', port: sshd.port, username: sshd.username, hostKeySha256: sshd.hostKeySha256, pollIntervalSeconds: 1, stable: { twoLooks: true } };
-  writeFileSync(path.join(world.connectorsDir, 'bench-csv.json'), JSON.stringify({ ...base, id: 'bench-csv', name: 'bench CSV', config: { ...common, system: 'bench-csv', mapping: 'sftp-batch', inbox: '/csv/inbox', archive: '/csv/archive', error: '/csv/error', format: 'csv', recordType: 'short-ship', batchRecords: 2000, csv: { columns: { 'Order No': 'order', Customer: 'customer', SKU: 'sku', Ordered: 'ordered', Shipped: 'shipped', UOM: 'uom', Site: 'site', Reason: 'reason', 'Unit Price': 'unitPrice' } } } }));
+  writeFileSync(path.join(world.connectorsDir, 'bench-csv.json'), JSON.stringify({ ...base, id: 'bench-csv', name: 'bench CSV', config: { ...common, system: 'bench-csv', mapping: 'sftp-batch', inbox: '/csv/inbox', archive: '/csv/archive', error: '/csv/error', format: 'csv', recordType: 'short-ship', batchRecords: 500, csv: { columns: { 'Order No': 'order', Customer: 'customer', SKU: 'sku', Ordered: 'ordered', Shipped: 'shipped', UOM: 'uom', Site: 'site', Reason: 'reason', 'Unit Price': 'unitPrice' } } } }));
   writeFileSync(path.join(world.connectorsDir, 'bench-x12.json'), JSON.stringify({ ...base, id: 'bench-x12', name: 'bench X12', config: { ...common, system: 'bench-x12', mapping: 'x12-documents', inbox: '/x12/inbox', archive: '/x12/archive', error: '/x12/error', outbox: '/x12/outbox', format: 'x12', x12: { us: { qualifier: 'ZZ', id: 'BIGRETAILER' }, partners: [{ id: 'acmedist', name: 'Acme Distribution', isa: { qualifier: 'ZZ', id: 'ACMEDIST' }, ack: '997' }] } } }));
 
   const gen = path.join(sshd.root, 'gen');
@@ -92,7 +92,7 @@ async function main() {
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const hub = spawnHub(world, 'hub', { PORT: String(port), BENCH_SFTP_KEY: sshd.userPrivateKey, HUB_POLL_TICK_MS: '200' });
+  const hub = spawnHub(world, 'hub', { PORT: String(port), BENCH_SFTP_KEY: sshd.userPrivateKey, HUB_POLL_TICK_MS: '200', HUB_WORKER_CONCURRENCY: '2' });
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${world.tag}` });
   const results: Record<string, unknown>[] = [];
   try {
@@ -105,6 +105,15 @@ async function main() {
       renameSync(path.join(gen, file), path.join(sshd.root, folder, 'inbox', file));
       let ingestS = NaN;
       let drainS = NaN;
+      // Peak resident memory of the hub per phase (VmRSS sampled every 250 ms; VmHWM is whole-life).
+      let ingestRss = 0;
+      let drainRss = 0;
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+      const sampler = setInterval(() => {
+        const r = rss();
+        if (Number.isNaN(ingestS)) ingestRss = Math.max(ingestRss, r);
+        else drainRss = Math.max(drainRss, r);
+      }, 250);
       const until = Date.now() + DRAIN_S * 1000;
       while (Date.now() < until) {
         await sleep(500);
@@ -116,8 +125,9 @@ async function main() {
           break;
         }
       }
+      clearInterval(sampler);
       const [m] = (await db.query(`SELECT count(*)::int AS messages, coalesce(sum(exception_count),0)::int AS exceptions FROM inbound_messages WHERE connector_id = $1 AND meta->>'origin' = 'poll'`, [id])).rows;
-      results.push({ file, MB: +(bytes / MB).toFixed(1), [unit]: units, messages: m.messages, exceptions: m.exceptions, ingestS: +ingestS.toFixed(1), ingestMBps: +(bytes / MB / ingestS).toFixed(1), ingestPerS: Math.round(units / ingestS), drainS: +drainS.toFixed(1), drainPerS: Math.round(units / drainS) });
+      results.push({ file, MB: +(bytes / MB).toFixed(1), [unit]: units, messages: m.messages, exceptions: m.exceptions, ingestS: +ingestS.toFixed(1), ingestMBps: +(bytes / MB / ingestS).toFixed(1), ingestPerS: Math.round(units / ingestS), drainS: +drainS.toFixed(1), drainPerS: Math.round(units / drainS), peakRssIngestMiB: Math.round(ingestRss), peakRssAfterIngestMiB: Math.round(drainRss) });
       console.log(results.at(-1));
     }
     results.push({ hubPeakRssMiB: +peakRssMiB(hub.pid).toFixed(0) });
