@@ -144,6 +144,7 @@ async function* interchanges(src: Readable, file: string, max: number): AsyncGen
   let seg = '';
   let offset = 0;
   let n = 0;
+  const ws = (c: string) => c === '\r' || c === '\n' || c === ' ' || c === '\t';
   const emit = (): FileBatch => {
     const b = { body: Buffer.concat(parts), meta: { format: 'x12', file, interchange: String(++n) } };
     parts = [];
@@ -151,39 +152,52 @@ async function* interchanges(src: Readable, file: string, max: number): AsyncGen
     head = term = seg = '';
     return b;
   };
+  const tooBig = () => new FileRefused(`${file}: X12 interchange ${n + 1} is larger than maxInterchangeBytes (${max} bytes); send smaller interchanges or raise the limit`);
   for await (const chunk of src as AsyncIterable<Buffer>) {
     const s = chunk.toString('latin1');
     let i = 0;
+    let from = 0; // where the current interchange's bytes start in this chunk (once its ISA is read)
     while (i < s.length) {
       if (!term) {
-        if (!head) while (i < s.length && (s[i] === '\r' || s[i] === '\n' || s[i] === ' ' || s[i] === '\t' || s[i] === '\ufeff' || s.charCodeAt(i) === 0xef || s.charCodeAt(i) === 0xbb || s.charCodeAt(i) === 0xbf)) i++;
+        // Between interchanges: skip line breaks and a byte order mark, then read the 106-byte ISA.
+        if (!head) while (i < s.length && (ws(s[i]) || s.charCodeAt(i) === 0xef || s.charCodeAt(i) === 0xbb || s.charCodeAt(i) === 0xbf)) i++;
         if (i >= s.length) break;
         const take = s.slice(i, i + 106 - head.length);
         head += take;
         parts.push(chunk.subarray(i, i + take.length));
         size += take.length;
         i += take.length;
+        from = i;
         if (head.length < 106) break;
         if (!head.startsWith('ISA')) throw new FileRefused(`${file}: not X12 at byte ${offset + i - 106}: expected an ISA segment, found "${head.slice(0, 20)}"`);
         sep = head[3];
         term = head[105];
         continue;
       }
-      const j = s.indexOf(term, i);
-      const end = j === -1 ? s.length : j;
-      if (seg.length < 4) seg = (seg + s.slice(i, Math.min(end, i + 24))).replace(/^\s+/, '').slice(0, 4);
-      if (j === -1) {
-        parts.push(chunk.subarray(i));
-        size += s.length - i;
-        i = s.length;
-      } else {
-        parts.push(chunk.subarray(i, j + 1));
-        size += j + 1 - i;
-        i = j + 1;
-        if (seg === 'IEA' + sep) yield emit();
-        else seg = '';
+      // Only the first characters of each segment are looked at (is it IEA?); the rest is skipped with indexOf.
+      while (seg.length < 4 && i < s.length && s[i] !== term) {
+        if (seg.length || !ws(s[i])) seg += s[i];
+        i++;
       }
-      if (size > max) throw new FileRefused(`${file}: X12 interchange ${n + 1} is larger than maxInterchangeBytes (${max} bytes); send smaller interchanges or raise the limit`);
+      if (i >= s.length) break;
+      const j = s.indexOf(term, i);
+      if (j === -1) {
+        i = s.length;
+        break;
+      }
+      i = j + 1;
+      if (seg === 'IEA' + sep) {
+        parts.push(chunk.subarray(from, i));
+        size += i - from;
+        if (size > max) throw tooBig();
+        yield emit();
+        from = i;
+      } else seg = '';
+    }
+    if (term && from < s.length) {
+      parts.push(chunk.subarray(from));
+      size += s.length - from;
+      if (size > max) throw tooBig();
     }
     offset += s.length;
   }
