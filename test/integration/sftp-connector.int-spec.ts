@@ -122,7 +122,7 @@ describe('SFTP connector (real sshd, hub in process)', () => {
     writeFileSync(path.join(dirOf('x12', 'inbox'), 'inbound-947.edi'), Buffer.concat([fixture('generated/947-damaged.edi'), Buffer.from('\r\n')]));
     // Written under a temp name (".<name>.part") and renamed: a reader only ever sees whole files.
     const finals = () => ls('x12', 'outbox').filter((n) => !n.startsWith('.'));
-    await waitFor(async () => finals().length === 1 && ls('x12', 'outbox').length === 1, 20000, 'the 997 in the outbox');
+    await waitFor(async () => finals().length === 1 && ls('x12', 'outbox').length === 1, 60000, 'the 997 in the outbox');
     const [name] = finals();
     expect(name).toMatch(/^997_reno-3pl_\d{9}_[0-9a-f]{12}\.edi$/);
     const [ack] = walk(readFileSync(path.join(dirOf('x12', 'outbox'), name), 'utf8'));

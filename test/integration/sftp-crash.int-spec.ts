@@ -3,7 +3,8 @@ import path from 'node:path';
 import { newWorld, spawnHub, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 
-const LONG = 120_000;
+// Generous: these spawn hub processes, which start slowly on a loaded machine.
+const LONG = 300_000;
 
 /**
  * Exactly once across crashes and processes: the built hub (dist/) as child processes polling a real
@@ -55,7 +56,7 @@ describe('SFTP exactly once (hub processes, real sshd)', () => {
   it('a hub killed after storing a file but before moving it: after restart the file is moved once and nothing is stored twice', async () => {
     writeFileSync(path.join(sshd.root, 'crash', 'inbox', 'counts.jsonl'), Array.from({ length: 10 }, (_, i) => line(i)).join('\n') + '\n');
     const first = hub({ HUB_TEST_POLL_PAUSE: 'ingested:600000' });
-    await waitFor(async () => first.output().includes('poll paused at test checkpoint'), 60_000, 'the first hub to pause after ingest');
+    await waitFor(async () => first.output().includes('poll paused at test checkpoint'), 120_000, 'the first hub to pause after ingest');
     const stored = (await world.db.query(`SELECT id, status, sender_event_id FROM inbound_messages WHERE connector_id = 'crash' AND meta->>'origin' = 'poll'`)).rows;
     expect(stored).toHaveLength(4);
     expect(stored.every((m) => m.status !== 'staged')).toBe(true);
@@ -63,12 +64,12 @@ describe('SFTP exactly once (hub processes, real sshd)', () => {
     await stop(first, 'SIGKILL');
 
     const second = hub();
-    await waitFor(async () => ls('crash', 'archive').length === 1, 60_000, `the restarted hub to archive the file\n${second.output()}`);
+    await waitFor(async () => ls('crash', 'archive').length === 1, 120_000, `the restarted hub to archive the file\n${second.output()}`);
     expect(ls('crash', 'inbox')).toEqual([]);
     const variances = await waitFor(async () => {
       const r = (await world.db.query(`SELECT count(*)::int AS n FROM exceptions WHERE connector_id = 'crash' AND code = 'WAREHOUSE.INVENTORY_VARIANCE'`)).rows[0].n;
       return r === 5 ? r : null;
-    }, 30_000, 'five variances');
+    }, 90_000, 'five variances');
     expect(variances).toBe(5);
     const after = (await world.db.query(`SELECT id FROM inbound_messages WHERE connector_id = 'crash' AND meta->>'origin' = 'poll' ORDER BY id`)).rows;
     expect(after.map((r) => r.id).sort()).toEqual(stored.map((r) => r.id).sort());
@@ -79,11 +80,11 @@ describe('SFTP exactly once (hub processes, real sshd)', () => {
     const a = hub();
     const b = hub();
     for (let f = 0; f < 8; f++) writeFileSync(path.join(sshd.root, 'shared', 'inbox', `batch-${f}.jsonl`), [line(f * 2), line(f * 2 + 1)].join('\n') + '\n');
-    await waitFor(async () => ls('shared', 'archive').length === 8, 60_000, `eight files archived\n${a.output()}\n${b.output()}`);
+    await waitFor(async () => ls('shared', 'archive').length === 8, 180_000, `eight files archived\n${a.output()}\n${b.output()}`);
     expect(ls('shared', 'inbox')).toEqual([]);
     expect(ls('shared', 'error')).toEqual([]);
     const rows = (await world.db.query(`SELECT meta->>'file' AS file, count(*)::int AS n FROM inbound_messages WHERE connector_id = 'shared' AND meta->>'origin' = 'poll' GROUP BY 1 ORDER BY 1`)).rows;
     expect(rows).toEqual(Array.from({ length: 8 }, (_, f) => ({ file: `batch-${f}.jsonl`, n: 1 })));
-    await waitFor(async () => (await world.db.query(`SELECT count(*)::int AS n FROM exceptions WHERE connector_id = 'shared'`)).rows[0].n === 8, 30_000, 'one variance per file');
+    await waitFor(async () => (await world.db.query(`SELECT count(*)::int AS n FROM exceptions WHERE connector_id = 'shared'`)).rows[0].n === 8, 90_000, 'one variance per file');
   }, LONG);
 });
