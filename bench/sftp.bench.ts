@@ -66,7 +66,9 @@ async function bareRead(port: number, user: string, key: string, hostKeySha256: 
   await c.connect({ host: '127.0.0.1', port, username: user, privateKey: key });
   const t = performance.now();
   let rows = 0;
-  const p = c.createReadStream(remote, { highWaterMark: 256 * 1024 }).pipe(parse({ relax_column_count: true }));
+  const src = c.createReadStream(remote, { highWaterMark: 256 * 1024 });
+  const p = src.pipe(parse({ relax_column_count: true }));
+  src.on('error', (e) => p.destroy(e));
   for await (const _ of p) rows++;
   const s = (performance.now() - t) / 1000;
   await c.end();
@@ -88,7 +90,10 @@ async function main() {
   const csvRows = writeCsv(path.join(gen, 'shipments.csv'), CSV_MB);
   const csvBytes = statSync(path.join(gen, 'shipments.csv')).size;
   const x12 = writeX12(path.join(gen, 'asn.edi'), X12_MB, path.join(gen, 'one.edi'));
-  const bare = await bareRead(sshd.port, sshd.username, sshd.userPrivateKey, sshd.hostKeySha256, '/gen/shipments.csv');
+  const bare = await bareRead(sshd.port, sshd.username, sshd.userPrivateKey, sshd.hostKeySha256, '/gen/shipments.csv').catch(async (e) => {
+    await sshd.dispose();
+    throw e;
+  });
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
