@@ -113,7 +113,14 @@ async function main() {
       // Peak resident memory of the hub per phase (VmRSS sampled every 250 ms; VmHWM is whole-life).
       let ingestRss = 0;
       let drainRss = 0;
-      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+      // 0 once the hub has exited (the run then reports what it got and says the hub died).
+      const rss = () => {
+        try {
+          return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+        } catch {
+          return 0;
+        }
+      };
       const sampler = setInterval(() => {
         const r = rss();
         if (Number.isNaN(ingestS)) ingestRss = Math.max(ingestRss, r);
@@ -135,7 +142,7 @@ async function main() {
       results.push({ file, MB: +(bytes / MB).toFixed(1), [unit]: units, messages: m.messages, exceptions: m.exceptions, ingestS: +ingestS.toFixed(1), ingestMBps: +(bytes / MB / ingestS).toFixed(1), ingestPerS: Math.round(units / ingestS), drainS: +drainS.toFixed(1), drainPerS: Math.round(units / drainS), peakRssIngestMiB: Math.round(ingestRss), peakRssAfterIngestMiB: Math.round(drainRss) });
       console.log(results.at(-1));
     }
-    results.push({ hubPeakRssMiB: +peakRssMiB(hub.pid).toFixed(0) });
+    results.push(hub.child.exitCode === null && hub.child.signalCode === null ? { hubPeakRssMiB: +peakRssMiB(hub.pid).toFixed(0) } : { hubDied: hub.output().slice(-2000) });
     results.push({ bare: 'ssh2-sftp-client stream + csv-parse (no database)', MB: +(csvBytes / MB).toFixed(1), rows: bare.rows - 1, seconds: +bare.seconds.toFixed(1), MBps: +(csvBytes / MB / bare.seconds).toFixed(1), rowsPerS: Math.round(bare.rows / bare.seconds) });
     console.log(JSON.stringify(results, null, 2));
   } finally {
