@@ -7,6 +7,7 @@ import { DocumentMatching1795792000000 } from './1795792000000-DocumentMatching.
 import { RoutingNoiseTriage1795793000000 } from './1795793000000-RoutingNoiseTriage.js';
 import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTasksActions.js';
 import { DeliveryAndAuditChain1795795000000 } from './1795795000000-DeliveryAndAuditChain.js';
+import { PollingConnectors1795796000000 } from './1795796000000-PollingConnectors.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   RoutingNoiseTriage1795793000000,
   SlaClocksTasksActions1795794000000,
   DeliveryAndAuditChain1795795000000,
+  PollingConnectors1795796000000,
 ];

@@ -53,6 +53,7 @@ const CODES = {
   'INTEGRATION.UNKNOWN_PARTNER': def('standard', 'Message from an unknown trading partner', []),
   'INTEGRATION.ACK_OVERDUE': def('standard', 'Acknowledgment overdue from trading partner', []),
   'INTEGRATION.CONNECTOR_DOWN': def('critical', 'Connector down', []),
+  'INTEGRATION.FEED_SILENT': def('standard', 'Expected feed has gone silent', []),
   'INTEGRATION.DELIVERY_FAILED': def('standard', 'Delivery to subscriber failed', []),
   'MASTERDATA.INCOMPLETE_CUSTOMER': def('standard', 'Incomplete customer master data', ['references.customer']),
 } as const satisfies Record<string, Omit<CodeDefinition, 'category'>>;

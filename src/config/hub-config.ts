@@ -55,6 +55,9 @@ const ENV_SCHEMA = z.object({
   HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   HUB_WATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  HUB_POLL_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  HUB_POLL_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  HUB_TEST_POLL_PAUSE: z.string().regex(/^[a-z-]+:\d+$/, 'must be <checkpoint>:<milliseconds>, e.g. ingested:30000 (tests only)').optional(),
   HUB_MAPPINGS_DIR: z.string().default('mappings'),
   HUB_POLICIES_DIR: z.string().default('policies'),
   /** The triage classifier trained by `npm run build` (scripts/train-triage.ts). */
@@ -108,6 +111,12 @@ export type HubConfig = {
   sweepIntervalMs: number;
   /** How often connectors' watches run (overdue acknowledgments ...). */
   watchIntervalMs: number;
+  /** How often the scheduler looks for polling connectors that are due (each has its own interval). */
+  pollTickMs: number;
+  /** A poll's lease; renewed while it runs, so a killed process's instance is polled again after this long. */
+  pollLeaseMs: number;
+  /** Tests only: pause a poll at a named checkpoint (crash tests). */
+  testPollPause?: { checkpoint: string; ms: number };
   mappingsDir: string;
   policiesDir: string;
   triageModel: string;
@@ -180,6 +189,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pipelineBackoffMs: e.HUB_PIPELINE_BACKOFF_MS,
     sweepIntervalMs: e.HUB_SWEEP_INTERVAL_MS,
     watchIntervalMs: e.HUB_WATCH_INTERVAL_MS,
+    pollTickMs: e.HUB_POLL_TICK_MS,
+    pollLeaseMs: e.HUB_POLL_LEASE_MS,
+    testPollPause: e.HUB_TEST_POLL_PAUSE ? { checkpoint: e.HUB_TEST_POLL_PAUSE.split(':')[0], ms: Number(e.HUB_TEST_POLL_PAUSE.split(':')[1]) } : undefined,
     mappingsDir: e.HUB_MAPPINGS_DIR,
     policiesDir: e.HUB_POLICIES_DIR,
     triageModel: e.HUB_TRIAGE_MODEL,

@@ -120,7 +120,7 @@ export class ConnectorInstances {
 
   /** Health of one connector from what it delivered: last message, outcomes over 24 h, last error. */
   async status(row: ConnectorInstance) {
-    const [counts, last, lastError] = await Promise.all([
+    const [counts, last, lastError, polling] = await Promise.all([
       this.ds.query(
         `SELECT status, count(*)::int AS n FROM inbound_messages WHERE connector_id = $1 AND received_at > now() - interval '24 hours' GROUP BY status`,
         [row.id],
@@ -130,18 +130,34 @@ export class ConnectorInstances {
         `SELECT id, status, errors -> -1 AS error FROM inbound_messages WHERE connector_id = $1 AND status IN ('failed', 'dead') ORDER BY received_at DESC LIMIT 1`,
         [row.id],
       ),
+      this.ds.query(
+        `SELECT last_poll_at, last_success_at, consecutive_failures, last_error, next_poll_at, lease_until, last_item_at, down_message_id, silent_message_id, last_outcome
+           FROM connector_poll_state WHERE connector_id = $1`,
+        [row.id],
+      ) as Promise<Record<string, any>[]>,
     ]);
+    const poll = polling[0];
     const last24h = Object.fromEntries((counts as { status: string; n: number }[]).map((c) => [c.status, c.n]));
     const unhealthy = (last24h.dead ?? 0) > 0 || (last24h.failed ?? 0) > 0;
     return {
       id: row.id,
       type: row.type,
       enabled: row.enabled,
-      health: !row.enabled ? 'disabled' : unhealthy ? 'degraded' : 'ok',
+      health: !row.enabled ? 'disabled' : poll?.down_message_id ? 'down' : unhealthy || poll?.consecutive_failures > 0 ? 'degraded' : 'ok',
       lastMessageAt: last[0]?.received ?? null,
       lastProcessedAt: last[0]?.processed ?? null,
       last24h,
       lastError: lastError[0] ? { messageId: lastError[0].id, status: lastError[0].status, ...lastError[0].error } : null,
+      // Polling connectors only (SFTP ...): what the poll scheduler recorded.
+      ...(poll
+        ? {
+            polling: {
+              lastPollAt: poll.last_poll_at, lastSuccessAt: poll.last_success_at, nextPollAt: poll.next_poll_at, consecutiveFailures: poll.consecutive_failures,
+              lastError: poll.last_error, lastItemAt: poll.last_item_at, polling: !!poll.lease_until && new Date(poll.lease_until) > new Date(),
+              down: !!poll.down_message_id, silent: !!poll.silent_message_id, lastOutcome: poll.last_outcome,
+            },
+          }
+        : {}),
     };
   }
 

@@ -51,7 +51,9 @@ export interface ParsedDocument {
 
 /** A problem the connector itself raises as an INTEGRATION exception (syntax errors, duplicates, unknown partners). */
 export interface ConnectorFinding {
-  code: 'INTEGRATION.EDI_SYNTAX_ERROR' | 'INTEGRATION.EDI_DUPLICATE' | 'INTEGRATION.EDI_REJECTED' | 'INTEGRATION.UNKNOWN_PARTNER' | 'INTEGRATION.MALFORMED_PAYLOAD' | 'INTEGRATION.ACK_OVERDUE';
+  code:
+    | 'INTEGRATION.EDI_SYNTAX_ERROR' | 'INTEGRATION.EDI_DUPLICATE' | 'INTEGRATION.EDI_REJECTED' | 'INTEGRATION.UNKNOWN_PARTNER'
+    | 'INTEGRATION.MALFORMED_PAYLOAD' | 'INTEGRATION.ACK_OVERDUE' | 'INTEGRATION.CONNECTOR_DOWN' | 'INTEGRATION.FEED_SILENT';
   title: string;
   correlationKey: string;
   attributes: Record<string, unknown>;
@@ -120,6 +122,107 @@ export interface SentDocument {
   setControlNumber?: string;
   groupControlNumber?: string;
   interchangeControlNumber?: string;
+}
+
+/**
+ * Polling (pull connectors: SFTP inboxes, ERP REST feeds). The core's poll scheduler (role
+ * scheduler, src/ingestion/poll-scheduler.service.ts) calls `poll()` at the instance's interval,
+ * at most once at a time per instance across all hub processes (a lease row in
+ * connector_poll_state), with backoff after failures. A poll resolves with what it did or throws
+ * PollFailure (or any error) to count as a failed poll; after `downAfterFailures` failures in a row
+ * the core raises INTEGRATION.CONNECTOR_DOWN (routed like any exception) and resolves that case
+ * when a poll succeeds again.
+ */
+export interface PollSettings {
+  intervalMs: number;
+  /** Consecutive failed polls before INTEGRATION.CONNECTOR_DOWN is raised. */
+  downAfterFailures: number;
+  /** Raise INTEGRATION.FEED_SILENT when no message has been ingested for this long (unset: never). */
+  silentAfterMs?: number;
+}
+
+/** A message a poll found, in the hub's ordinary form: raw bytes kept, then processed by parse(). */
+export interface PolledMessage {
+  /** Unique per instance and stable across retries (e.g. `<file ledger id>:<batch number>`): ingest is idempotent on it. */
+  key: string;
+  body: Buffer;
+  contentType?: string;
+  /** Handed to parse() as ConnectorContext.meta. */
+  meta?: Record<string, string>;
+  /**
+   * Hold the message back until `releaseGroup(group)` (e.g. all record batches of one file): staged
+   * messages are invisible to the pipeline, so a file is processed only once it is wholly stored.
+   */
+  group?: string;
+}
+
+/** Outbound documents (acknowledgments) the pipeline produced for this instance and that still wait for delivery. */
+export interface PendingOutbound {
+  id: string;
+  kind: string;
+  partner: string;
+  controlNumber: string;
+  contentType: string;
+  content: string;
+  createdAt: Date;
+}
+
+export interface PollContext {
+  now: Date;
+  /** Aborted when the process stops or this process lost the instance's lease. */
+  signal: AbortSignal;
+  /** Stores the message durably (committed before it resolves). A key seen before: `duplicate` with the first id. */
+  ingest(msg: PolledMessage): Promise<{ messageId: string; duplicate: boolean }>;
+  /**
+   * Makes a group's staged messages visible to the pipeline and enqueues them, in one transaction with
+   * optional state writes (e.g. the file ledger entry "ingested"). Returns how many were released.
+   */
+  releaseGroup(group: string, state?: Record<string, unknown>): Promise<number>;
+  /** Deletes a group's staged messages (e.g. the file turned out to duplicate an earlier one). */
+  discardGroup(group: string, state?: Record<string, unknown>): Promise<number>;
+  /** Per-instance persisted state (file ledgers, watermarks), JSON values by key. */
+  state: {
+    get<T = unknown>(key: string): Promise<T | undefined>;
+    put(key: string, value: unknown): Promise<void>;
+    delete(key: string): Promise<void>;
+    list<T = unknown>(prefix: string, limit?: number): Promise<{ key: string; value: T }[]>;
+  };
+  /** Raises an INTEGRATION exception not tied to an ingested message (e.g. a file refused before reading). */
+  raise(finding: ConnectorFinding): Promise<void>;
+  /** Acknowledgments and other outbound documents for this instance not yet delivered, oldest first. */
+  pendingOutbound(limit?: number): Promise<PendingOutbound[]>;
+  markDelivered(id: string, where: string): Promise<void>;
+  /** Named points where tests can pause a poll (HUB_TEST_POLL_PAUSE); a no-op otherwise. */
+  checkpoint(name: string): Promise<void>;
+  /** Free-form facts shown in GET /v1/connectors/{id}/status (e.g. files waiting to become stable). */
+  note(facts: Record<string, unknown>): void;
+}
+
+export interface PollOutcome {
+  /** Messages ingested by this poll (new ones only). */
+  ingested: number;
+  /** Items seen but left for a later poll (e.g. files still being written). */
+  deferred?: number;
+  /** Outbound documents delivered. */
+  delivered?: number;
+}
+
+/** A failed poll with a reason for the status page; `immediate` raises CONNECTOR_DOWN at once (e.g. host key mismatch). */
+export class PollFailure extends Error {
+  constructor(
+    message: string,
+    readonly kind: string = 'unavailable',
+    readonly immediate = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Result of `POST /v1/connectors/{id}/test`. */
+export interface ProbeResult {
+  ok: boolean;
+  message: string;
+  details?: Record<string, unknown>;
 }
 
 /** One run of a connector action (e.g. place an invoice hold in the ERP), queued by routing. */
@@ -203,6 +306,12 @@ export interface Connector<C = unknown, S = unknown> {
    * overdue). Each finding is attached, as an exception, to the message it concerns.
    */
   watch?(instance: ResolvedInstance<C, S>, ctx: WatchContext): Promise<{ messageId: string; finding: ConnectorFinding }[]>;
+  /** Polling: how often and when to call it unhealthy; required with poll(). */
+  pollSettings?(instance: ResolvedInstance<C, S>): PollSettings;
+  /** Pull connectors: one poll of the source (see PollSettings). Must be idempotent: a crashed poll is simply run again. */
+  poll?(instance: ResolvedInstance<C, S>, ctx: PollContext): Promise<PollOutcome>;
+  /** `POST /v1/connectors/{id}/test`: try the connection and report what is there, changing nothing. */
+  probe?(instance: ResolvedInstance<C, S>, signal: AbortSignal): Promise<ProbeResult>;
   /** Actions routing rules can call as `<connectorId>.<name>` (src/routing/rule-outputs.ts ActionSpec). */
   readonly actions?: Record<string, ConnectorAction<C, S>>;
   /** Enrichment lookups, by name. */

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, ANY_ROLE } from '../auth/roles.decorator.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
@@ -41,6 +41,23 @@ export class ConnectorsController {
     const row = await this.instances.get(id);
     if (!row) throw new NotFoundException(`no connector ${id}`);
     return describe(row);
+  }
+
+  /** Tries the connection of a polling connector (e.g. SFTP: connect, check the host key, list the inbox); changes nothing. */
+  @Post('connectors/:id/test')
+  @HttpCode(200)
+  @Allow('integrator')
+  async test(@Param('id') id: string) {
+    const instance = await this.instances.resolve(id);
+    if (!instance) throw new NotFoundException(`no connector ${id}`);
+    const connector = this.instances.connectorFor(instance.type);
+    if (!connector.probe) throw new BadRequestException(`connector ${id} (${instance.type}) has no connection to test`);
+    const signal = AbortSignal.timeout(30_000);
+    try {
+      return { id, ...(await connector.probe(instance, signal)) };
+    } catch (e) {
+      return { id, ok: false, message: (e as Error).message };
+    }
   }
 
   /** Health of one connector from what it delivered: last message, outcomes over 24 h, last error. */

@@ -5,6 +5,7 @@ import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
 import { ConnectorClaim, ConnectorCounter } from '../connectors/connector-state.entity.js';
 import { ArtifactActivation, ArtifactVersion } from '../mapping/artifact.entity.js';
+import { ConnectorPollItem, ConnectorPollState } from '../connectors/poll-state.entity.js';
 import { OutboxEvent } from '../delivery/outbox-event.entity.js';
 import { CaseActionRecord } from '../actions/case-action.entity.js';
 import { CaseTaskRecord } from '../sla/case-task.entity.js';
@@ -41,4 +42,6 @@ export const ENTITIES = [
   Subscription,
   Delivery,
   DeliveryAttempt,
+  ConnectorPollState,
+  ConnectorPollItem,
 ];

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export const MESSAGE_STATUSES = ['received', 'parsed', 'mapped', 'routed', 'failed', 'dead'] as const;
+/** `staged`: stored by a poll but held back until its group (e.g. the whole file) is stored. */
+export const MESSAGE_STATUSES = ['staged', 'received', 'parsed', 'mapped', 'routed', 'failed', 'dead'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface MessageError {

@@ -23,6 +23,8 @@ import { MessageInterpreter } from './message-interpreter.js';
 import { Pipeline } from './pipeline.service.js';
 import { RawRetention } from './raw-retention.service.js';
 import { PipelineWorker } from './pipeline.worker.js';
+import { PollAlarms } from './poll-alarms.service.js';
+import { PollScheduler } from './poll-scheduler.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
 /** Runs the sweeper in processes with the scheduler role. */
@@ -67,8 +69,9 @@ export class IngestionModule {
         MessageLedger,
         MappingReplay,
         RawRetention,
+        PollAlarms,
         ...(roles.includes('worker') ? [PipelineWorker] : []),
-        ...(roles.includes('scheduler') ? [SweepSchedule] : []),
+        ...(roles.includes('scheduler') ? [SweepSchedule, PollScheduler] : []),
       ],
       controllers: [WebhooksController, MessagesController, ConnectorMessagesController, MappingReplayController],
       exports: [Ingestion],

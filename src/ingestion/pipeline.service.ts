@@ -62,13 +62,15 @@ export class Pipeline {
       );
       // Under load each accept commit queues a small job; scooping other waiting messages (first
       // attempts only, skipping any another worker holds) makes pipeline transactions large, which is
-      // where the per-message cost drops. Their own jobs then find nothing left to do.
+      // where the per-message cost drops. Their own jobs then find nothing left to do. Record batches
+      // of polled files are large already and are left to their own jobs (bounded work per job).
       const room = opts.scoop ? this.cfg.ingestBatchMax - own.length : 0;
       const extra: LockedMessage[] = room > 0
         ? await m.query(
             `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
                FROM inbound_messages
               WHERE status = 'received' AND attempts = 0 AND enqueued_at IS NOT NULL AND id <> ALL($1::uuid[])
+                AND meta->>'origin' IS DISTINCT FROM 'poll'
               ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [messageIds, room],
           )
