@@ -38,6 +38,7 @@ const CODES = {
   'PROCUREMENT.PO_ACK_REJECTED': def('standard', 'Purchase order line rejected by supplier', ['references.po']),
   'PROCUREMENT.SUPPLIER_DELIVERY_CHANGE': def('standard', 'Supplier changed delivery', ['references.po']),
   'FINANCE.INVOICE_DISCREPANCY': def('standard', 'Invoice discrepancy', ['references.invoice']),
+  'FINANCE.INVOICE_HOLD': def('standard', 'Invoice on hold', ['references.order|references.invoice']),
   'FINANCE.TAX_ERROR': def('standard', 'Tax error', ['references.invoice']),
   'LOGISTICS.SHIPMENT_DELAY': def('standard', 'Shipment delayed', ['references.shipment']),
   'LOGISTICS.SHIPMENT_HOLD': def('standard', 'Shipment on hold', ['references.shipment']),
