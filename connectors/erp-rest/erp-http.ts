@@ -38,8 +38,15 @@ export interface ErpResponse {
   body: unknown;
 }
 
-// Entity expansion off: an ERP answer cannot make the parser expand entities (billion laughs) or read DTDs.
-const xml = new XMLParser({ processEntities: false, htmlEntities: false, ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false, isArray: (name) => ['entry', 'record'].includes(name) });
+// Entity expansion off: an ERP answer cannot make the parser expand DTD entities (billion laughs).
+// Only the five predefined XML escapes (and numeric references) are decoded, by hand, one pass.
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const unescape = (_: string, v: unknown) =>
+  typeof v === 'string' ? v.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => PREDEFINED[e] ?? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))) : v;
+const xml = new XMLParser({
+  processEntities: false, htmlEntities: false, ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false,
+  tagValueProcessor: unescape, attributeValueProcessor: unescape, isArray: (name) => ['entry', 'record'].includes(name),
+});
 
 export function parseXml(text: string): unknown {
   return xml.parse(text);

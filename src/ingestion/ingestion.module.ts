@@ -6,6 +6,7 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { CasesModule } from '../cases/cases.module.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { DocumentsModule } from '../documents/documents.module.js';
+import { EnrichmentModule } from '../enrichment/enrichment.module.js';
 import { MappingModule } from '../mapping/mapping.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
@@ -51,7 +52,7 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, EnrichmentModule],
       providers: [
         Ingestion,
         Pipeline,

@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
+import { Enrichment } from '../enrichment/enrichment.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
@@ -41,6 +42,7 @@ export class Pipeline {
     private readonly metrics: HubMetrics,
     @Inject(HUB_LOGGER) private readonly log: Logger,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
+    private readonly enrichment: Enrichment,
   ) {}
 
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
@@ -70,6 +72,8 @@ export class Pipeline {
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
       for (const msg of msgs) {
         const it = await this.interpreter.interpret(m, msg);
+        // Lookups are bounded by their timeouts and never throw, so the locks held here stay short.
+        it.exceptions = await this.enrichment.enrich(it.exceptions);
         kept.push({ msg, it });
         const t = performance.now();
         const mine = it.exceptions.map((exception, i) => ({ messageId: msg.id, ordinal: msg.exception_count + i, exception, decision: this.router.decide(exception) }));

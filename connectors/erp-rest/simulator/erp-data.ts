@@ -67,12 +67,12 @@ export class ErpData {
     if (set !== 'SalesOrders') return { status: 405, body: { error: { code: '405', message: `no actions on ${set}` } } };
     if (action === 'InvoiceHold' && method === 'POST') {
       if (rec.InvoiceHold) return { status: 409, body: { error: { code: 'HOLD_EXISTS', message: `order ${key} already has an invoice hold` } } };
-      const out = this.upsert(set, { OrderId: key, InvoiceHold: true, InvoiceHoldReason: String(body.Reason ?? ''), HoldsPlaced: Number(rec.HoldsPlaced ?? 0) + 1 });
+      const out = this.upsert(set, { OrderId: key, InvoiceHold: true, InvoiceHoldReason: String(body.Reason ?? ''), InvoiceHoldBy: String(body.RequestedBy ?? 'unknown'), HoldsPlaced: Number(rec.HoldsPlaced ?? 0) + 1 });
       return { status: 201, body: { OrderId: key, InvoiceHold: true, HoldsPlaced: out.HoldsPlaced, ModifiedAt: out.ModifiedAt } };
     }
     if (action === 'InvoiceHold' && method === 'DELETE') {
       if (!rec.InvoiceHold) return { status: 409, body: { error: { code: 'NO_HOLD', message: `order ${key} has no invoice hold` } } };
-      const out = this.upsert(set, { OrderId: key, InvoiceHold: false, InvoiceHoldReason: null });
+      const out = this.upsert(set, { OrderId: key, InvoiceHold: false, InvoiceHoldReason: null, InvoiceHoldBy: null });
       return { status: 200, body: { OrderId: key, InvoiceHold: false, ModifiedAt: out.ModifiedAt } };
     }
     if (action === 'Notes' && method === 'POST') {
