@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { PayloadError, type Acceptance, type Connector, type ConnectorRuntime, type InboundRequest, type ParsedDocument } from '../../src/connectors/connector.js';
 import { jsonProblem } from '../../src/connectors/json-problem.js';
-import { newRedis } from '../../src/queues/redis-connection.js';
+import { redisConnection } from '../../src/queues/redis-connection.js';
 import { ErpConfig, ErpSecrets } from './erp-config.js';
 import { ErpHttp } from './erp-http.js';
 import { erpActions, erpLookups } from './erp-operations.js';
@@ -20,7 +20,7 @@ export class ErpRestConnector implements Connector<ErpConfig, ErpSecrets> {
   readonly description = 'ERP over OData v4 / OData v2 / REST: delta polling, enrichment lookups, invoice holds and order notes';
   readonly configSchema = ErpConfig;
   readonly secretsSchema = ErpSecrets;
-  private readonly runtimes: { http: ErpHttp; redis?: Redis }[] = [];
+  private readonly runtimes: { rt?: ConnectorRuntime; http?: ErpHttp; redis?: Redis }[] = [];
   private fallback?: ErpHttp;
   readonly actions = erpActions(() => this.http);
   readonly lookups = erpLookups(() => this.http);
@@ -30,21 +30,26 @@ export class ErpRestConnector implements Connector<ErpConfig, ErpSecrets> {
     if (http) this.runtimes.push({ http });
   }
 
-  /** The hub's Redis carries the request budget every process shares. */
+  /** The hub's Redis carries the request budget every process shares (connected on first use). */
   start(rt: ConnectorRuntime): void {
-    const redis = newRedis(rt.redisUrl, { worker: false });
-    redis.on('error', () => undefined); // reported where a request needs it; ioredis reconnects by itself
-    this.runtimes.push({ http: new ErpHttp(new RedisRequestBudget(redis, rt.keyPrefix), rt.log.child({ connector: 'erp-rest' })), redis });
+    this.runtimes.push({ rt });
   }
 
   async stop(): Promise<void> {
-    const rt = this.runtimes.pop();
-    rt?.redis?.disconnect();
+    const r = this.runtimes.pop();
+    r?.redis?.disconnect();
   }
 
   get http(): ErpHttp {
-    const rt = this.runtimes[this.runtimes.length - 1];
-    if (rt) return rt.http;
+    const r = this.runtimes[this.runtimes.length - 1];
+    if (r?.http) return r.http;
+    if (r?.rt) {
+      // Created on first use: commands wait for the connection (offline queue), then fail fast on an outage.
+      r.redis = new Redis({ ...redisConnection(r.rt.redisUrl, { worker: false }), enableOfflineQueue: true });
+      r.redis.on('error', () => undefined); // surfaces as a failed request where it matters; ioredis reconnects
+      r.http = new ErpHttp(new RedisRequestBudget(r.redis, r.rt.keyPrefix), r.rt.log.child({ connector: 'erp-rest' }));
+      return r.http;
+    }
     this.fallback ??= new ErpHttp(new LocalRequestBudget());
     return this.fallback;
   }

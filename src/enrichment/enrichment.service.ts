@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { readPath } from '../canonical/exception.schema.js';
@@ -9,7 +9,7 @@ import type { ConnectorLookup, ResolvedInstance } from '../connectors/connector.
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
-import { newRedis } from '../queues/redis-connection.js';
+import { redisConnection } from '../queues/redis-connection.js';
 import { EnrichRules, type EnrichRule } from './enrich-rules.js';
 
 interface Source {
@@ -129,7 +129,8 @@ export class Enrichment implements OnApplicationShutdown {
 
   private client(): Redis {
     if (!this.redis) {
-      this.redis = newRedis(this.cfg.redisUrl, { worker: false });
+      // Commands wait for the first connection, then fail fast (one retry) while Redis is down.
+      this.redis = new Redis({ ...redisConnection(this.cfg.redisUrl, { worker: false }), enableOfflineQueue: true });
       this.redis.on('error', () => undefined);
     }
     return this.redis;

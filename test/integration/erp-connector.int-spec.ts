@@ -163,3 +163,25 @@ describe('ERP connector through the hub', () => {
     expect(holds.map((r: { order_ref: string }) => r.order_ref)).toEqual(['SO-P000001', 'SO-P000004', 'SO-P000008', 'SO-P000012']);
   });
 });
+
+describe('the sample ERP instance (config/connectors/erp.json)', () => {
+  it('loads, and the hub runs with the ERP unreachable: exceptions route without enrichment, failures recorded', async () => {
+    const secret = `whsec_${Buffer.from('sample-erp-test-secret-0123456789').toString('base64')}`;
+    const world = newWorld({ HUB_CONNECTORS_DIR: 'config/connectors' });
+    process.env.HUB_DEMO_WMS_SECRET = secret; // declarations read $env references from the process environment
+    const hub = await startInProcess(world);
+    try {
+      const list = await api(hub.url, 'GET', '/v1/connectors/erp');
+      expect(list).toMatchObject({ status: 200, body: { id: 'erp', type: 'erp-rest', enabled: true } });
+      const res = await postWebhook(hub.url, world, pickShortfall('SO-1'), { secret }, 'reno-wms');
+      expect(res.status).toBe(202);
+      const row = await waitFor(async () => (await world.db.query(`SELECT payload FROM exceptions WHERE message_id = $1`, [res.body.messageId])).rows[0], 15000, 'exception');
+      expect(row.payload.customerTier).toBe('priority'); // sent by the WMS; kept
+      expect(row.payload.attributes.enrichment.errors.map((e: { lookup: string }) => e.lookup)).toEqual(['customer', 'order']);
+    } finally {
+      delete process.env.HUB_DEMO_WMS_SECRET;
+      await hub.close();
+      await world.drop();
+    }
+  });
+});

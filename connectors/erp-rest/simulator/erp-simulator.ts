@@ -33,14 +33,7 @@ interface Fault {
  */
 export class ErpSimulator {
   readonly data = new ErpData();
-  readonly creds: SimulatorCredentials = {
-    clientId: 'hub-client',
-    clientSecret: 'sim-client-secret-' + randomBytes(6).toString('hex'),
-    username: 'HUB_USER',
-    password: 'sim-password-' + randomBytes(6).toString('hex'),
-    apiKey: 'sim-api-key-' + randomBytes(8).toString('hex'),
-    apiKeyHeader: 'x-api-key',
-  };
+  readonly creds: SimulatorCredentials;
   tokenLifetimeS = 3600;
   /** Held before answering (to observe concurrency). */
   delayMs = 0;
@@ -53,6 +46,19 @@ export class ErpSimulator {
   private csrf = new Set<string>();
   private server?: Server;
   url = '';
+
+  /** Credentials are random per simulator unless given (the standalone demo simulator uses fixed, documented ones). */
+  constructor(creds: Partial<SimulatorCredentials> = {}) {
+    this.creds = {
+      clientId: 'hub-client',
+      clientSecret: 'sim-client-secret-' + randomBytes(6).toString('hex'),
+      username: 'HUB_USER',
+      password: 'sim-password-' + randomBytes(6).toString('hex'),
+      apiKey: 'sim-api-key-' + randomBytes(8).toString('hex'),
+      apiKeyHeader: 'x-api-key',
+      ...creds,
+    };
+  }
 
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
