@@ -50,8 +50,11 @@ export class ErpData {
       return { error: `invalid $filter: ${(e as Error).message}` };
     }
     const order = q.byModified ? [meta.modified, meta.key] : (q.orderby ?? '').split(',').map((s) => s.trim().split(/\s+/)[0]).filter(Boolean);
-    let rows = this.sets.get(set)!.filter((r) => (!cond || test(cond, r)) && Object.entries(q.equals ?? {}).every(([k, v]) => String(r[k]) === v));
-    rows.sort((a, b) => order.reduce((acc, f) => acc || cmp(a[f], b[f]), 0));
+    const filtered = this.sets.get(set)!.filter((r) => (!cond || test(cond, r)) && Object.entries(q.equals ?? {}).every(([k, v]) => String(r[k]) === v));
+    // Sort keys computed once per row (timestamps as numbers), not once per comparison.
+    const keyed = filtered.map((r) => ({ r, k: order.map((f) => timeOf(r[f]) ?? r[f]) }));
+    keyed.sort((a, b) => a.k.reduce((acc: number, v, i) => acc || cmp(v, b.k[i]), 0));
+    let rows = keyed.map((x) => x.r);
     if (q.after) {
       const w = q.after;
       rows = rows.filter((r) => cmp(r[meta.modified], w.modified) > 0 || (cmp(r[meta.modified], w.modified) === 0 && cmp(r[meta.key], w.key) > 0));
