@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CanonicalException } from '../canonical/exception.schema.js';
@@ -25,6 +26,9 @@ export interface EnrichmentError {
 }
 
 const SOURCES_MS = 5000;
+/** After this many failures in a row a lookup is skipped for BREAKER_OPEN_MS, so a down ERP cannot hold a batch for timeout × exceptions. */
+const BREAKER_FAILURES = 3;
+const BREAKER_OPEN_MS = 15_000;
 
 /**
  * Enrichment before routing: the lookups connector instances declare in `config.enrich` run for
@@ -37,6 +41,7 @@ const SOURCES_MS = 5000;
 export class Enrichment implements OnApplicationShutdown {
   private redis?: Redis;
   private sources?: { at: number; value: Source[] };
+  private breakers = new Map<string, CircuitBreakerPolicy>();
 
   constructor(
     private readonly instances: ConnectorInstances,
@@ -82,8 +87,10 @@ export class Enrichment implements OnApplicationShutdown {
           }
         } catch (e) {
           const timedOut = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
-          this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: timedOut ? 'timeout' : 'error' });
-          errors.push({ connector: src.instance.id, lookup: rule.lookup, error: timedOut ? `no answer within ${rule.timeoutMs} ms` : (e as Error).message.slice(0, 300) });
+          const skipped = e instanceof BrokenCircuitError;
+          this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: timedOut ? 'timeout' : skipped ? 'skipped' : 'error' });
+          const error = timedOut ? `no answer within ${rule.timeoutMs} ms` : skipped ? `skipped: the last ${BREAKER_FAILURES} lookups failed; retrying after ${BREAKER_OPEN_MS / 1000} s` : (e as Error).message.slice(0, 300);
+          errors.push({ connector: src.instance.id, lookup: rule.lookup, error });
           this.log.warn({ connector: src.instance.id, lookup: rule.lookup, code: exc.code, err: (e as Error).message }, 'enrichment lookup failed; routing on what is known');
         }
       }
@@ -100,15 +107,27 @@ export class Enrichment implements OnApplicationShutdown {
       this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: 'hit' });
       return JSON.parse(cached);
     }
-    const signal = AbortSignal.timeout(rule.timeoutMs);
-    // The lookup gets the signal; the race makes sure a lookup that ignores it still cannot stall the pipeline.
-    const result = await Promise.race([
-      lookup.run(inst, key, signal),
-      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
-    ]);
+    const breaker = this.breakerFor(`${inst.id}:${rule.lookup}`);
+    const result = await breaker.execute(() => {
+      const signal = AbortSignal.timeout(rule.timeoutMs);
+      // The lookup gets the signal; the race makes sure a lookup that ignores it still cannot stall the pipeline.
+      return Promise.race([
+        lookup.run(inst, key, signal),
+        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      ]);
+    });
     this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: 'miss' });
     await redis.set(cacheKey, JSON.stringify(result ?? null), 'PX', lookup.ttlMs).catch(() => undefined);
     return result ?? null;
+  }
+
+  private breakerFor(name: string): CircuitBreakerPolicy {
+    let b = this.breakers.get(name);
+    if (!b) {
+      b = circuitBreaker(handleAll, { halfOpenAfter: BREAKER_OPEN_MS, breaker: new ConsecutiveBreaker(BREAKER_FAILURES) });
+      this.breakers.set(name, b);
+    }
+    return b;
   }
 
   /** Enabled instances with enrichment rules and lookups, re-read every few seconds. */

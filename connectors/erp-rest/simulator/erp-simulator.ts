@@ -45,6 +45,7 @@ export class ErpSimulator {
   private tokens = new Map<string, number>();
   private csrf = new Set<string>();
   private server?: Server;
+  private timers = new Set<NodeJS.Timeout>();
   url = '';
 
   /** Credentials are random per simulator unless given (the standalone demo simulator uses fixed, documented ones). */
@@ -70,7 +71,17 @@ export class ErpSimulator {
     return this.url;
   }
 
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => (this.timers.delete(t), resolve()), ms);
+      this.timers.add(t);
+    });
+  }
+
   async stop(): Promise<void> {
+    // Requests held by delayMs are dropped with their connections, not answered after the stop.
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
@@ -96,7 +107,7 @@ export class ErpSimulator {
     const body = await readBody(req);
     let status = 500;
     try {
-      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.delayMs) await this.hold(this.delayMs);
       status = this.route(req, u, body, res);
     } catch (e) {
       status = send(res, 500, { error: { code: 'SIM', message: (e as Error).message } });
