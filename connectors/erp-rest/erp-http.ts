@@ -1,5 +1,5 @@
-import { handleWhen, retry, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
-import { XMLParser } from 'fast-xml-parser';
+import type { IBackoff, IBackoffFactory, IRetryBackoffContext } from 'cockatiel';
+import type { XMLParser } from 'fast-xml-parser';
 import type { Logger } from 'pino';
 import type { ResolvedInstance } from '../../src/connectors/connector.js';
 import type { ErpConfig, ErpSecrets } from './erp-config.js';
@@ -43,12 +43,17 @@ export interface ErpResponse {
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const unescape = (_: string, v: unknown) =>
   typeof v === 'string' ? v.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => PREDEFINED[e] ?? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))) : v;
-const xml = new XMLParser({
-  processEntities: false, htmlEntities: false, ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false,
-  tagValueProcessor: unescape, attributeValueProcessor: unescape, isArray: (name) => ['entry', 'record'].includes(name),
-});
+// Loaded on first use: every hub process loads the connector catalog at start, few ever read ERP XML.
+let xml: XMLParser | undefined;
 
-export function parseXml(text: string): unknown {
+export async function parseXml(text: string): Promise<unknown> {
+  if (!xml) {
+    const { XMLParser } = await import('fast-xml-parser');
+    xml = new XMLParser({
+      processEntities: false, htmlEntities: false, ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false,
+      tagValueProcessor: unescape, attributeValueProcessor: unescape, isArray: (name) => ['entry', 'record'].includes(name),
+    });
+  }
   return xml.parse(text);
 }
 
@@ -90,6 +95,7 @@ export class ErpHttp {
 
   async call(inst: ErpInstance, req: ErpRequest): Promise<ErpResponse> {
     const c = inst.config;
+    const { retry, handleWhen } = await import('cockatiel'); // cached by the module loader after the first call
     const policy = retry(handleWhen(isRetryable), { maxAttempts: c.retries.attempts, backoff: new ErpBackoff(c.retries.initialDelayMs, c.retries.maxDelayMs) });
     policy.onRetry((r) => this.log?.warn({ erp: inst.id, path: pathOnly(req.path), delayMs: r.delay, err: 'error' in r ? r.error.message : undefined }, 'ERP request retried'));
     return policy.execute(() => this.once(inst, req), req.signal);
@@ -147,7 +153,7 @@ export class ErpHttp {
     const type = res.headers.get('content-type') ?? '';
     let body: unknown = text;
     try {
-      body = !text ? null : type.includes('xml') ? parseXml(text) : JSON.parse(text);
+      body = !text ? null : type.includes('xml') ? await parseXml(text) : JSON.parse(text);
     } catch (e) {
       if (res.ok) throw new ErpHttpError(res.status, `ERP ${inst.id} answered ${pathOnly(req.path)} with unreadable ${type || 'content'}: ${(e as Error).message}`, false);
     }

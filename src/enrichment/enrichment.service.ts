@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CanonicalException } from '../canonical/exception.schema.js';
@@ -87,7 +87,7 @@ export class Enrichment implements OnApplicationShutdown {
           }
         } catch (e) {
           const timedOut = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
-          const skipped = e instanceof BrokenCircuitError;
+          const skipped = (e as { isBrokenCircuitError?: boolean }).isBrokenCircuitError === true;
           this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: timedOut ? 'timeout' : skipped ? 'skipped' : 'error' });
           const error = timedOut ? `no answer within ${rule.timeoutMs} ms` : skipped ? `skipped: the last ${BREAKER_FAILURES} lookups failed; retrying after ${BREAKER_OPEN_MS / 1000} s` : (e as Error).message.slice(0, 300);
           errors.push({ connector: src.instance.id, lookup: rule.lookup, error });
@@ -107,7 +107,7 @@ export class Enrichment implements OnApplicationShutdown {
       this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: 'hit' });
       return JSON.parse(cached);
     }
-    const breaker = this.breakerFor(`${inst.id}:${rule.lookup}`);
+    const breaker = await this.breakerFor(`${inst.id}:${rule.lookup}`);
     const result = await breaker.execute(() => {
       const signal = AbortSignal.timeout(rule.timeoutMs);
       // The lookup gets the signal; the race makes sure a lookup that ignores it still cannot stall the pipeline.
@@ -121,9 +121,11 @@ export class Enrichment implements OnApplicationShutdown {
     return result ?? null;
   }
 
-  private breakerFor(name: string): CircuitBreakerPolicy {
+  private async breakerFor(name: string): Promise<CircuitBreakerPolicy> {
     let b = this.breakers.get(name);
     if (!b) {
+      // Loaded when a first lookup runs, not at every process start.
+      const { circuitBreaker, handleAll, ConsecutiveBreaker } = await import('cockatiel');
       b = circuitBreaker(handleAll, { halfOpenAfter: BREAKER_OPEN_MS, breaker: new ConsecutiveBreaker(BREAKER_FAILURES) });
       this.breakers.set(name, b);
     }
