@@ -42,6 +42,7 @@ const CODES = {
   'PROCUREMENT.PO_ACK_MISSING': def('standard', 'Purchase order not acknowledged by supplier in time', ['references.po']),
   'PROCUREMENT.ASN_MISSING': def('standard', 'No ship notice before the requested delivery date', ['references.po']),
   'FINANCE.INVOICE_DISCREPANCY': def('standard', 'Invoice discrepancy', ['references.invoice']),
+  'FINANCE.INVOICE_HOLD': def('standard', 'Invoice on hold', ['references.order|references.invoice']),
   'FINANCE.TAX_ERROR': def('standard', 'Tax error', ['references.invoice']),
   'LOGISTICS.SHIPMENT_DELAY': def('standard', 'Shipment delayed', ['references.shipment']),
   'LOGISTICS.SHIPMENT_HOLD': def('standard', 'Shipment on hold', ['references.shipment']),

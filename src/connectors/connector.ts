@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 
 /** A connector instance as connectors see it: validated config and decrypted secrets. */
@@ -258,6 +259,13 @@ export interface ConnectorLookup<C = unknown, S = unknown> {
   run(instance: ResolvedInstance<C, S>, key: Record<string, string>, signal: AbortSignal): Promise<Record<string, unknown> | null>;
 }
 
+/** What the hub lends a connector type at start: its Redis (e.g. for request budgets shared by every process) and logger. */
+export interface ConnectorRuntime {
+  redisUrl: string;
+  keyPrefix: string;
+  log: Logger;
+}
+
 /** A request refused before anything is stored (bad signature, stale timestamp...). */
 export class InboundRefusal extends Error {
   constructor(
@@ -316,4 +324,7 @@ export interface Connector<C = unknown, S = unknown> {
   readonly actions?: Record<string, ConnectorAction<C, S>>;
   /** Enrichment lookups, by name. */
   readonly lookups?: Record<string, ConnectorLookup<C, S>>;
+  /** Called once per hub start (every role) before any instance is used; `stop` at shutdown. */
+  start?(runtime: ConnectorRuntime): void;
+  stop?(): Promise<void>;
 }

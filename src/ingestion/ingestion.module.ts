@@ -6,6 +6,7 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { CasesModule } from '../cases/cases.module.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { DocumentsModule } from '../documents/documents.module.js';
+import { EnrichmentModule } from '../enrichment/enrichment.module.js';
 import { MappingModule } from '../mapping/mapping.module.js';
 import { MatchingModule } from '../matching/matching.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
@@ -60,7 +61,7 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule, MatchingModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule, MatchingModule, EnrichmentModule],
       providers: [
         Ingestion,
         Pipeline,

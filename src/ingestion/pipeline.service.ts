@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
+import { Enrichment } from '../enrichment/enrichment.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { DocumentMatching } from '../matching/document-matching.service.js';
@@ -47,6 +48,7 @@ export class Pipeline {
     private readonly artifacts: ActiveArtifacts,
     private readonly commitments: CaseCommitments,
     private readonly matching: DocumentMatching,
+    private readonly enrichment: Enrichment,
   ) {}
 
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
@@ -81,6 +83,8 @@ export class Pipeline {
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
       for (const msg of msgs) {
         const it = await this.interpreter.interpret(m, msg);
+        // Lookups are bounded by their timeouts and never throw, so the locks held here stay short.
+        it.exceptions = await this.enrichment.enrich(it.exceptions);
         kept.push({ msg, it });
         const t = performance.now();
         const mine: RoutedException[] = [];

@@ -58,6 +58,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly enrichmentLookups = new Counter({
+    name: 'hub_enrichment_lookups_total',
+    help: 'Enrichment lookups before routing, by lookup and outcome (hit, miss, error, timeout, skipped while the lookup keeps failing)',
+    labelNames: ['lookup', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'hub_queue_depth',
     help: 'Jobs per queue and state, read from Redis at scrape time',
