@@ -13,6 +13,7 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { ReportingModule } from './reporting/reporting.module.js';
 import { redisConnection } from './queues/redis-connection.js';
 
 /** The whole hub; which workers and schedules run depends on HUB_ROLES. */
@@ -32,6 +33,7 @@ export class AppModule {
         CanonicalModule,
         ConnectorsModule,
         CasesModule,
+        ReportingModule,
         IngestionModule.forRoles(cfg.roles),
       ],
     };

@@ -15,6 +15,7 @@ export interface RoutingExplanation {
 @Index('UQ_cases_open_correlation', ['correlationKey'], { unique: true, where: `"status" <> 'resolved'` })
 @Index('IDX_cases_status_opened', ['status', 'openedAt'])
 @Index('IDX_cases_team_status', ['ownerTeam', 'status'])
+@Index('IDX_cases_open_opened', ['openedAt'], { where: `"status" <> 'resolved' AND NOT "test_mode"` })
 export class CaseRecord {
   @PrimaryColumn('uuid')
   id!: string;
@@ -85,4 +86,14 @@ export class CaseRecord {
 
   @Column('jsonb')
   routing!: RoutingExplanation;
+
+  /** SLA contract (docs/reporting.md): set by the SLA module, read by reporting. */
+  @Column('timestamptz', { name: 'ack_due_at', nullable: true })
+  ackDueAt!: Date | null;
+
+  @Column('timestamptz', { name: 'resolve_due_at', nullable: true })
+  resolveDueAt!: Date | null;
+
+  @Column('boolean', { name: 'sla_breached', nullable: true })
+  slaBreached!: boolean | null;
 }
