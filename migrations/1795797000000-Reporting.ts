@@ -15,21 +15,36 @@ export class Reporting1795797000000 implements MigrationInterface {
     // Open cases are few; aging and the critical list read them through this partial index only.
     await q.query(`CREATE INDEX "IDX_cases_open_opened" ON "cases" ("opened_at") WHERE "status" <> 'resolved' AND NOT "test_mode"`);
 
-    await q.query(`CREATE TABLE "report_exception_hours" (
-      "bucket" TIMESTAMP WITH TIME ZONE NOT NULL, "category" varchar(32) NOT NULL, "code" varchar(64) NOT NULL,
-      "business_unit" varchar(64) NOT NULL, "site" varchar(64) NOT NULL, "team" varchar(64) NOT NULL,
-      "connector_id" varchar(64) NOT NULL, "system" varchar(64) NOT NULL, "step" varchar(64) NOT NULL,
-      "supplier" varchar(128) NOT NULL, "customer" varchar(128) NOT NULL,
+    // Exceptions by the dimensions that stay few (their combinations per day are bounded by codes x sites),
+    // per UTC hour (hour buckets, other time zones) and per UTC day (long ranges).
+    for (const [table, key] of [['report_exception_hours', 'bucket'], ['report_exception_days', 'day']]) {
+      await q.query(`CREATE TABLE "${table}" (
+        "${key}" ${key === 'day' ? 'date' : 'TIMESTAMP WITH TIME ZONE'} NOT NULL, "category" varchar(32) NOT NULL, "code" varchar(64) NOT NULL,
+        "business_unit" varchar(64) NOT NULL, "site" varchar(64) NOT NULL, "team" varchar(64) NOT NULL,
+        "connector_id" varchar(64) NOT NULL, "system" varchar(64) NOT NULL, "step" varchar(64) NOT NULL,
+        "exceptions" integer NOT NULL, "repeats" integer NOT NULL, "critical" integer NOT NULL, "amount_at_risk" numeric(18,2) NOT NULL,
+        CONSTRAINT "PK_${table}" PRIMARY KEY ("${key}","category","code","business_unit","site","team","connector_id","system","step"))`);
+    }
+    // Suppliers and customers are many: their own daily rollup, with only category and code beside them.
+    await q.query(`CREATE TABLE "report_partner_exception_days" (
+      "day" date NOT NULL, "supplier" varchar(128) NOT NULL, "customer" varchar(128) NOT NULL, "category" varchar(32) NOT NULL, "code" varchar(64) NOT NULL,
       "exceptions" integer NOT NULL, "repeats" integer NOT NULL, "critical" integer NOT NULL, "amount_at_risk" numeric(18,2) NOT NULL,
-      CONSTRAINT "PK_report_exception_hours" PRIMARY KEY ("bucket","category","code","business_unit","site","team","connector_id","system","step","supplier","customer"))`);
-    await q.query(`CREATE TABLE "report_case_days" (
-      "day" date NOT NULL, "metric" varchar(16) NOT NULL, "bin" smallint NOT NULL,
-      "category" varchar(32) NOT NULL, "code" varchar(64) NOT NULL, "business_unit" varchar(64) NOT NULL, "site" varchar(64) NOT NULL, "team" varchar(64) NOT NULL,
-      "cases" integer NOT NULL, "breached" integer NOT NULL, "sla_tracked" integer NOT NULL, "touches" integer NOT NULL, "amount_at_risk" numeric(18,2) NOT NULL,
-      CONSTRAINT "PK_report_case_days" PRIMARY KEY ("day","metric","bin","category","code","business_unit","site","team"))`);
-    await q.query(`CREATE TABLE "report_integration_hours" (
-      "bucket" TIMESTAMP WITH TIME ZONE NOT NULL, "connector_id" varchar(64) NOT NULL, "kind" varchar(24) NOT NULL, "n" integer NOT NULL,
-      CONSTRAINT "PK_report_integration_hours" PRIMARY KEY ("bucket","connector_id","kind"))`);
+      CONSTRAINT "PK_report_partner_exception_days" PRIMARY KEY ("day","supplier","customer","category","code"))`);
+    await q.query(`CREATE INDEX "IDX_report_partner_exception_days_supplier" ON "report_partner_exception_days" ("supplier", "day")`);
+    await q.query(`CREATE INDEX "IDX_report_partner_exception_days_customer" ON "report_partner_exception_days" ("customer", "day")`);
+    // Case outcomes per UTC day and per UTC month (long ranges read whole months from the second).
+    for (const [table, key] of [['report_case_days', 'day'], ['report_case_months', 'month']]) {
+      await q.query(`CREATE TABLE "${table}" (
+        "${key}" date NOT NULL, "metric" varchar(16) NOT NULL, "bin" smallint NOT NULL,
+        "category" varchar(32) NOT NULL, "code" varchar(64) NOT NULL, "business_unit" varchar(64) NOT NULL, "site" varchar(64) NOT NULL, "team" varchar(64) NOT NULL,
+        "cases" integer NOT NULL, "breached" integer NOT NULL, "sla_tracked" integer NOT NULL, "touches" integer NOT NULL, "amount_at_risk" numeric(18,2) NOT NULL,
+        CONSTRAINT "PK_${table}" PRIMARY KEY ("${key}","metric","bin","category","code","business_unit","site","team"))`);
+    }
+    for (const [table, key] of [['report_integration_hours', 'bucket'], ['report_integration_days', 'day']]) {
+      await q.query(`CREATE TABLE "${table}" (
+        "${key}" ${key === 'day' ? 'date' : 'TIMESTAMP WITH TIME ZONE'} NOT NULL, "connector_id" varchar(64) NOT NULL, "kind" varchar(24) NOT NULL, "n" integer NOT NULL,
+        CONSTRAINT "PK_${table}" PRIMARY KEY ("${key}","connector_id","kind"))`);
+    }
     await q.query(`CREATE TABLE "report_partner_days" (
       "day" date NOT NULL, "partner" varchar(128) NOT NULL, "metric" varchar(48) NOT NULL, "n" integer NOT NULL,
       CONSTRAINT "PK_report_partner_days" PRIMARY KEY ("day","partner","metric"))`);
@@ -67,7 +82,8 @@ export class Reporting1795797000000 implements MigrationInterface {
   public async down(q: QueryRunner): Promise<void> {
     for (const sql of DROP_REPORTING_TRIGGERS) await q.query(sql);
     for (const t of ['report_root_cause_hours', 'root_cause_links', 'root_cause_upstreams', 'root_cause_rules', 'report_partner_days',
-      'report_integration_hours', 'report_case_days', 'report_exception_hours']) await q.query(`DROP TABLE "${t}"`);
+      'report_integration_days', 'report_integration_hours', 'report_case_months', 'report_case_days', 'report_partner_exception_days',
+      'report_exception_days', 'report_exception_hours']) await q.query(`DROP TABLE "${t}"`);
     await q.query(`DROP INDEX "IDX_cases_open_opened"`);
     await q.query(`ALTER TABLE "cases" DROP COLUMN "sla_breached"`);
     await q.query(`ALTER TABLE "cases" DROP COLUMN "resolve_due_at"`);

@@ -117,7 +117,7 @@ async function renderUpstream(f) {
 }
 
 async function renderConnectors(f) {
-  const { rows } = await get('connectors', { ...pick(f, 'from', 'to', 'tz'), bucket: 'month' });
+  const { rows } = await get('connectors', { ...pick(f, 'from', 'to'), bucket: 'month' });
   const by = new Map();
   for (const r of rows) {
     const a = by.get(r.connector) ?? { connector: r.connector, messages: 0, failures: 0, retries: 0, deadLetters: 0, mappingFailures: 0, rejectedAcks: 0 };
@@ -132,8 +132,8 @@ async function renderConnectors(f) {
     { key: 'retries', label: 'retries', num: true },
     { key: 'deadLetters', label: 'dead', num: true, cls: (r) => (r.deadLetters ? 'overdue' : '') },
     { key: 'mappingFailures', label: 'mapping', num: true },
-    { key: 'rejectedAcks', label: 'rejected acks', num: true },
-    { key: 'rate', label: 'failure rate', num: true, fmt: pct },
+    { key: 'rejectedAcks', label: 'rej. acks', num: true },
+    { key: 'rate', label: 'fail %', num: true, fmt: pct },
   ], 'No connector traffic in this range.');
 }
 
@@ -179,7 +179,7 @@ async function renderCycle(f) {
 
 async function renderScorecards(f) {
   const { rows } = await get('scorecards', { ...pick(f, 'from', 'to'), limit: 20 });
-  table($('scorecards'), rows, [
+  table($('scorecards'), rows.filter((r) => r.documents > 0), [
     { key: 'partner', label: 'partner' },
     { key: 'documents', label: 'documents', num: true, fmt: (v) => nf.format(v) },
     { key: 'onTime855', label: 'on-time 855', num: true, fmt: pct },

@@ -11,39 +11,72 @@ const MATCH = (rule: string, e: string) => `CASE ${rule}.match_on WHEN 'site' TH
   WHEN 'system' THEN ${e}.payload->'source'->>'system' WHEN 'supplier' THEN ${e}.supplier_ref WHEN 'customer' THEN ${e}.customer_ref
   ELSE COALESCE(${e}.supplier_ref, ${e}.customer_ref) END`;
 
-const CASE_DAYS_UPSERT = `INSERT INTO report_case_days AS r (day, metric, bin, category, code, business_unit, site, team, cases, breached, sla_tracked, touches, amount_at_risk)`;
-const CASE_DAYS_CONFLICT = `ON CONFLICT (day, metric, bin, category, code, business_unit, site, team) DO UPDATE SET
-  cases = r.cases + EXCLUDED.cases, breached = r.breached + EXCLUDED.breached, sla_tracked = r.sla_tracked + EXCLUDED.sla_tracked,
-  touches = r.touches + EXCLUDED.touches, amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk`;
-const INTEGRATION_CONFLICT = `ON CONFLICT (bucket, connector_id, kind) DO UPDATE SET n = report_integration_hours.n + EXCLUDED.n`;
+/** Upsert of the core-dimension exception rollup from the CTE x (see report_exceptions_inserted). */
+const CORE_UPSERT = (table: string, key: string, keyExpr: string) => `INSERT INTO ${table} AS r (${key}, category, code, business_unit, site, team, connector_id, system, step,
+                                   exceptions, repeats, critical, amount_at_risk)
+    SELECT ${keyExpr}, category, code, bu, site, team, connector_id, system, step, count(*), count(*) FILTER (WHERE rep), count(*) FILTER (WHERE crit), sum(amount)
+      FROM x GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT (${key}, category, code, business_unit, site, team, connector_id, system, step) DO UPDATE SET
+      exceptions = r.exceptions + EXCLUDED.exceptions, repeats = r.repeats + EXCLUDED.repeats, critical = r.critical + EXCLUDED.critical,
+      amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk`;
+
+/** Case outcome rows (CTE x: day, metric, bin, dims, measures) into the day and month rollups. */
+const CASE_UPSERTS = `h AS (
+    INSERT INTO report_case_days AS r (day, metric, bin, category, code, business_unit, site, team, cases, breached, sla_tracked, touches, amount_at_risk)
+    SELECT * FROM x ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT (day, metric, bin, category, code, business_unit, site, team) DO UPDATE SET
+      cases = r.cases + EXCLUDED.cases, breached = r.breached + EXCLUDED.breached, sla_tracked = r.sla_tracked + EXCLUDED.sla_tracked,
+      touches = r.touches + EXCLUDED.touches, amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk)
+  INSERT INTO report_case_months AS r (month, metric, bin, category, code, business_unit, site, team, cases, breached, sla_tracked, touches, amount_at_risk)
+  SELECT date_trunc('month', day)::date, metric, bin, category, code, business_unit, site, team, sum(cases), sum(breached), sum(sla_tracked), sum(touches), sum(amount_at_risk)
+    FROM x GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+  ON CONFLICT (month, metric, bin, category, code, business_unit, site, team) DO UPDATE SET
+    cases = r.cases + EXCLUDED.cases, breached = r.breached + EXCLUDED.breached, sla_tracked = r.sla_tracked + EXCLUDED.sla_tracked,
+    touches = r.touches + EXCLUDED.touches, amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk`;
+
+/** Integration counts (CTE x: bucket, connector_id, kind, n) into the hour and day rollups. */
+const INTEGRATION_UPSERTS = `h AS (
+    INSERT INTO report_integration_hours (bucket, connector_id, kind, n) SELECT * FROM x ORDER BY 1, 2, 3
+    ON CONFLICT (bucket, connector_id, kind) DO UPDATE SET n = report_integration_hours.n + EXCLUDED.n)
+  INSERT INTO report_integration_days (day, connector_id, kind, n)
+  SELECT (bucket AT TIME ZONE 'UTC')::date, connector_id, kind, sum(n) FROM x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (day, connector_id, kind) DO UPDATE SET n = report_integration_days.n + EXCLUDED.n`;
+
 const PARTNER_CONFLICT = `ON CONFLICT (day, partner, metric) DO UPDATE SET n = report_partner_days.n + EXCLUDED.n`;
 
 export const REPORTING_FUNCTIONS = [
   `CREATE FUNCTION report_exceptions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Volume, repeats (an exception whose case already held an earlier one), amount at risk.
-  INSERT INTO report_exception_hours AS r (bucket, category, code, business_unit, site, team, connector_id, system, step, supplier, customer,
-                                           exceptions, repeats, critical, amount_at_risk)
-  SELECT ${HOUR('n.detected_at')}, n.category, n.code, COALESCE(n.business_unit, ''), COALESCE(n.site, ''), COALESCE(c.owner_team, ''),
-         n.connector_id, COALESCE(n.payload->'source'->>'system', ''), n.document_type, COALESCE(n.supplier_ref, ''), COALESCE(n.customer_ref, ''),
-         count(*), count(*) FILTER (WHERE n.case_id IS NOT NULL AND EXISTS (
-           SELECT 1 FROM exceptions x WHERE x.case_id = n.case_id AND (x.detected_at, x.id) < (n.detected_at, n.id))),
-         count(*) FILTER (WHERE n.severity = 'critical'), COALESCE(sum(n.amount_at_risk), 0)
-    FROM new_rows n LEFT JOIN cases c ON c.id = n.case_id
-   WHERE NOT n.test_mode
-   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-  ON CONFLICT (bucket, category, code, business_unit, site, team, connector_id, system, step, supplier, customer) DO UPDATE SET
+  -- Volume, repeats (an exception whose case already held an earlier one), amount at risk:
+  -- per hour and per day by the core dimensions, per day by supplier and customer.
+  WITH x AS MATERIALIZED (
+    SELECT ${HOUR('n.detected_at')} AS bucket, n.category, n.code, COALESCE(n.business_unit, '') AS bu, COALESCE(n.site, '') AS site,
+           COALESCE(c.owner_team, '') AS team, n.connector_id, COALESCE(n.payload->'source'->>'system', '') AS system, n.document_type AS step,
+           COALESCE(n.supplier_ref, '') AS supplier, COALESCE(n.customer_ref, '') AS customer,
+           (n.case_id IS NOT NULL AND EXISTS (SELECT 1 FROM exceptions e WHERE e.case_id = n.case_id AND (e.detected_at, e.id) < (n.detected_at, n.id))) AS rep,
+           n.severity = 'critical' AS crit, COALESCE(n.amount_at_risk, 0) AS amount
+      FROM new_rows n LEFT JOIN cases c ON c.id = n.case_id
+     WHERE NOT n.test_mode),
+  h AS (
+    ${CORE_UPSERT('report_exception_hours', 'bucket', 'bucket')}),
+  d AS (
+    ${CORE_UPSERT('report_exception_days', 'day', `(bucket AT TIME ZONE 'UTC')::date`)})
+  INSERT INTO report_partner_exception_days AS r (day, supplier, customer, category, code, exceptions, repeats, critical, amount_at_risk)
+  SELECT (bucket AT TIME ZONE 'UTC')::date, supplier, customer, category, code, count(*), count(*) FILTER (WHERE rep), count(*) FILTER (WHERE crit), sum(amount)
+    FROM x WHERE supplier <> '' OR customer <> ''
+   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (day, supplier, customer, category, code) DO UPDATE SET
     exceptions = r.exceptions + EXCLUDED.exceptions, repeats = r.repeats + EXCLUDED.repeats, critical = r.critical + EXCLUDED.critical,
     amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk;
 
   -- Integration error trends per connector.
-  INSERT INTO report_integration_hours (bucket, connector_id, kind, n)
-  SELECT ${HOUR('n.detected_at')}, n.connector_id, k.kind, count(*)
-    FROM new_rows n CROSS JOIN LATERAL (VALUES ('integration_exceptions'),
-      (CASE n.code WHEN 'INTEGRATION.MAPPING_FAILED' THEN 'mapping_failures' WHEN 'INTEGRATION.EDI_REJECTED' THEN 'rejected_acks' END)) k(kind)
-   WHERE NOT n.test_mode AND n.category = 'INTEGRATION' AND k.kind IS NOT NULL
-   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ${INTEGRATION_CONFLICT};
+  WITH x AS MATERIALIZED (
+    SELECT ${HOUR('n.detected_at')} AS bucket, n.connector_id, k.kind, count(*)::int AS n
+      FROM new_rows n CROSS JOIN LATERAL (VALUES ('integration_exceptions'),
+        (CASE n.code WHEN 'INTEGRATION.MAPPING_FAILED' THEN 'mapping_failures' WHEN 'INTEGRATION.EDI_REJECTED' THEN 'rejected_acks' END)) k(kind)
+     WHERE NOT n.test_mode AND n.category = 'INTEGRATION' AND k.kind IS NOT NULL
+     GROUP BY 1, 2, 3),
+  ${INTEGRATION_UPSERTS};
 
   -- Exceptions per partner (supplier, else customer) for scorecards.
   INSERT INTO report_partner_days (day, partner, metric, n)
@@ -87,21 +120,22 @@ END $$`,
 
   `CREATE FUNCTION report_cases_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  ${CASE_DAYS_UPSERT}
-  SELECT ${DAY('n.opened_at')}, 'opened', -1, n.category, n.code, COALESCE(n.business_unit, ''), COALESCE(n.site, ''), n.owner_team,
-         count(*), 0, 0, 0, COALESCE(sum(n.amount_at_risk), 0)
-    FROM new_rows n WHERE NOT n.test_mode GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-  ${CASE_DAYS_CONFLICT};
+  WITH x AS MATERIALIZED (
+    SELECT ${DAY('n.opened_at')} AS day, 'opened'::varchar AS metric, -1::smallint AS bin, n.category, n.code, COALESCE(n.business_unit, '') AS business_unit,
+           COALESCE(n.site, '') AS site, n.owner_team AS team, count(*)::int AS cases, 0 AS breached, 0 AS sla_tracked, 0 AS touches,
+           COALESCE(sum(n.amount_at_risk), 0) AS amount_at_risk
+      FROM new_rows n WHERE NOT n.test_mode GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+  ${CASE_UPSERTS};
   RETURN NULL;
 END $$`,
 
   // Acknowledge and resolve are one-way transitions (CaseDesk): count each once, when it happens.
   `CREATE FUNCTION report_cases_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  ${CASE_DAYS_UPSERT}
-  SELECT d.day, d.metric, d.bin, n.category, n.code, COALESCE(n.business_unit, ''), COALESCE(n.site, ''), n.owner_team,
-         count(*), count(*) FILTER (WHERE d.breached), count(*) FILTER (WHERE d.tracked), COALESCE(sum(d.touches), 0),
-         COALESCE(sum(n.amount_at_risk) FILTER (WHERE d.metric = 'resolved'), 0)
+  WITH x AS MATERIALIZED (
+  SELECT d.day, d.metric, d.bin, n.category, n.code, COALESCE(n.business_unit, '') AS business_unit, COALESCE(n.site, '') AS site, n.owner_team AS team,
+         count(*)::int AS cases, (count(*) FILTER (WHERE d.breached))::int AS breached, (count(*) FILTER (WHERE d.tracked))::int AS sla_tracked,
+         COALESCE(sum(d.touches), 0)::int AS touches, COALESCE(sum(n.amount_at_risk) FILTER (WHERE d.metric = 'resolved'), 0) AS amount_at_risk
     FROM new_rows n JOIN old_rows o ON o.id = n.id
    CROSS JOIN LATERAL (
      SELECT ${DAY('n.acknowledged_at')} AS day, 'acknowledged'::varchar AS metric,
@@ -117,35 +151,35 @@ BEGIN
               WHERE a.entity_type = 'case' AND a.entity_id = n.id::text AND a.actor_type <> 'system') t
       WHERE o.resolved_at IS NULL AND n.resolved_at IS NOT NULL) d
    WHERE NOT n.test_mode
-   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-  ${CASE_DAYS_CONFLICT};
+   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+  ${CASE_UPSERTS};
   RETURN NULL;
 END $$`,
 
   `CREATE FUNCTION report_messages_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO report_integration_hours (bucket, connector_id, kind, n)
-  SELECT ${HOUR('n.received_at')}, n.connector_id, k.kind, count(*)
-    FROM new_rows n CROSS JOIN LATERAL (VALUES ('messages'),
-      (CASE n.status WHEN 'failed' THEN 'failures' WHEN 'dead' THEN 'dead_letters' END)) k(kind)
-   WHERE NOT n.test_mode AND k.kind IS NOT NULL
-   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ${INTEGRATION_CONFLICT};
+  WITH x AS MATERIALIZED (
+    SELECT ${HOUR('n.received_at')} AS bucket, n.connector_id, k.kind, count(*)::int AS n
+      FROM new_rows n CROSS JOIN LATERAL (VALUES ('messages'),
+        (CASE n.status WHEN 'failed' THEN 'failures' WHEN 'dead' THEN 'dead_letters' END)) k(kind)
+     WHERE NOT n.test_mode AND k.kind IS NOT NULL
+     GROUP BY 1, 2, 3),
+  ${INTEGRATION_UPSERTS};
   RETURN NULL;
 END $$`,
 
   // Status changes count when they happen (now()); retries are attempts after the first.
   `CREATE FUNCTION report_messages_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO report_integration_hours (bucket, connector_id, kind, n)
-  SELECT ${HOUR('now()')}, n.connector_id, k.kind, sum(k.n)
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-   CROSS JOIN LATERAL (VALUES
-      (CASE WHEN n.status = 'failed' AND o.status <> 'failed' THEN 'failures' WHEN n.status = 'dead' AND o.status <> 'dead' THEN 'dead_letters' END, 1),
-      ('retries', greatest(n.attempts - greatest(o.attempts, 1), 0))) k(kind, n)
-   WHERE NOT n.test_mode AND k.kind IS NOT NULL AND k.n > 0
-   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ${INTEGRATION_CONFLICT};
+  WITH x AS MATERIALIZED (
+    SELECT ${HOUR('now()')} AS bucket, n.connector_id, k.kind, sum(k.n)::int AS n
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+     CROSS JOIN LATERAL (VALUES
+        (CASE WHEN n.status = 'failed' AND o.status <> 'failed' THEN 'failures' WHEN n.status = 'dead' AND o.status <> 'dead' THEN 'dead_letters' END, 1),
+        ('retries', greatest(n.attempts - greatest(o.attempts, 1), 0))) k(kind, n)
+     WHERE NOT n.test_mode AND k.kind IS NOT NULL AND k.n > 0
+     GROUP BY 1, 2, 3),
+  ${INTEGRATION_UPSERTS};
   RETURN NULL;
 END $$`,
 

@@ -82,8 +82,9 @@ export class SqlScope {
     return this;
   }
 
-  clause(): string {
-    return this.where.length ? `WHERE ${this.where.join(' AND ')}` : '';
+  clause(...extra: string[]): string {
+    const all = [...this.where, ...extra];
+    return all.length ? `WHERE ${all.join(' AND ')}` : '';
   }
 
   /** SQL expressions for the requested group-by dimensions (or the default), each aliased k0, k1 ... */
@@ -107,8 +108,10 @@ function unsupported(report: string, what: string, supported: string[], verb = '
 /** Rollup columns per dimension (empty string stands for "not known" in rollups). */
 export const EXCEPTION_HOURS: Partial<Record<Dimension, string>> = {
   category: 'category', code: 'code', businessUnit: 'business_unit', site: 'site', team: 'team', system: 'system',
-  connector: 'connector_id', step: 'step', supplier: 'supplier', customer: 'customer',
+  connector: 'connector_id', step: 'step',
 };
+/** With a supplier or customer in the query, exception figures come from this rollup: only these dimensions. */
+export const PARTNER_EXCEPTION_DAYS: Partial<Record<Dimension, string>> = { category: 'category', code: 'code', supplier: 'supplier', customer: 'customer' };
 export const CASE_DAYS: Partial<Record<Dimension, string>> = {
   category: 'category', code: 'code', businessUnit: 'business_unit', site: 'site', team: 'team',
 };

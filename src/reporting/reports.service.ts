@@ -2,8 +2,9 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { quantile } from './cycle-histogram.js';
+import { caseSource, exceptionSource, integrationSource, type Source } from './rollup-sources.js';
 import {
-  CASE_DAYS, EXCEPTION_HOURS, INTEGRATION_HOURS, OPEN_CASES, PARTNER_DAYS, ROOT_CAUSE_HOURS, SqlScope,
+  OPEN_CASES, PARTNER_DAYS, ROOT_CAUSE_HOURS, SqlScope,
   type Dimension, type ReportFilters,
 } from './report-filters.js';
 
@@ -53,20 +54,14 @@ export class Reports {
     }
   }
 
-  private q(sql: string, s: SqlScope): Promise<Row[]> {
-    return this.ds.query(sql, s.params);
+  private q(sql: string, s: SqlScope | Source): Promise<Row[]> {
+    return this.ds.query(sql, s instanceof SqlScope ? s.params : s.scope.params);
   }
 
-  /** Exception rollup scope: whole hours from `from` (rounded down) to `to`. */
-  private hours(report: string, f: ReportFilters, cols = EXCEPTION_HOURS): SqlScope {
-    const s = new SqlScope(report, cols, f);
+  /** Root-cause links per hour of the downstream exception. */
+  private rootHours(report: string, f: ReportFilters): SqlScope {
+    const s = new SqlScope(report, ROOT_CAUSE_HOURS, f);
     return s.and(`bucket >= date_trunc('hour', ${s.param(f.from)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`).and(`bucket < ${s.param(f.to)}`);
-  }
-
-  /** Case rollup scope: UTC days touching [from, to). */
-  private days(report: string, f: ReportFilters, cols = CASE_DAYS): SqlScope {
-    const s = new SqlScope(report, cols, f);
-    return s.and(`day >= (${s.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${s.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`);
   }
 
   private openCases(report: string, f: ReportFilters): SqlScope {
@@ -77,19 +72,19 @@ export class Reports {
   }
 
   async headline(f: ReportFilters): Promise<ReportResult> {
-    const e = this.hours('headline', f);
-    const c = this.days('headline', f);
+    const e = exceptionSource('headline', f, false);
+    const c = caseSource('headline', f);
     const o = this.openCases('headline', f);
     const [[ex], [cs], [open], bins] = await Promise.all([
       this.q(`SELECT COALESCE(sum(exceptions), 0)::int AS exceptions, COALESCE(sum(repeats), 0)::int AS repeats,
-                     COALESCE(sum(critical), 0)::int AS critical, COALESCE(sum(amount_at_risk), 0)::float8 AS amount FROM report_exception_hours ${e.clause()}`, e),
+                     COALESCE(sum(critical), 0)::int AS critical, COALESCE(sum(amount_at_risk), 0)::float8 AS amount FROM ${e.sql} x ${e.scope.clause()}`, e),
       this.q(`SELECT COALESCE(sum(cases) FILTER (WHERE metric = 'opened'), 0)::int AS opened, COALESCE(sum(cases) FILTER (WHERE metric = 'resolved'), 0)::int AS resolved,
                      COALESCE(sum(breached) FILTER (WHERE metric = 'resolved'), 0)::int AS breached,
-                     COALESCE(sum(sla_tracked) FILTER (WHERE metric = 'resolved'), 0)::int AS tracked FROM report_case_days ${c.clause()}`, c),
+                     COALESCE(sum(sla_tracked) FILTER (WHERE metric = 'resolved'), 0)::int AS tracked FROM ${c.sql} x ${c.scope.clause()}`, c),
       this.q(`SELECT count(*)::int AS open, count(*) FILTER (WHERE severity = 'critical')::int AS critical,
                      count(*) FILTER (WHERE sla_breached OR resolve_due_at < now())::int AS overdue, COALESCE(sum(amount_at_risk), 0)::float8 AS amount
                 FROM cases ${o.clause()}`, o),
-      this.q(`SELECT bin, sum(cases)::int AS n FROM report_case_days ${c.clause()} AND metric = 'resolved' GROUP BY bin`, c),
+      this.q(`SELECT bin, sum(cases)::int AS n FROM ${c.sql} x ${c.scope.clause("metric = 'resolved'")} GROUP BY bin`, c),
     ]);
     const hist = new Map(bins.map((b) => [Number(b.bin), Number(b.n)]));
     return {
@@ -105,13 +100,13 @@ export class Reports {
   }
 
   async volume(f: ReportFilters): Promise<ReportResult> {
-    const s = this.hours('volume', f);
-    const k = s.keys(['category']);
-    const tz = s.param(f.tz);
+    const s = exceptionSource('volume', f, true);
+    const k = s.scope.keys(['category']);
+    const tz = s.scope.param(f.tz);
     const rows = await this.q(
       `SELECT to_char(b, 'YYYY-MM-DD"T"HH24:MI') AS bucket, b AT TIME ZONE ${tz} AS start, ${k.select ? k.select + ',' : ''}
               sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount_at_risk
-         FROM (SELECT date_trunc('${f.bucket}', bucket AT TIME ZONE ${tz}) AS b, * FROM report_exception_hours ${s.clause()}) x
+         FROM (SELECT date_trunc('${f.bucket}', ts AT TIME ZONE ${tz}) AS b, * FROM ${s.sql} x ${s.scope.clause()}) y
         GROUP BY b${k.group ? ', ' + k.group : ''} ORDER BY b${k.group ? ', ' + k.group : ''}`, s);
     return { report: 'volume', rows: rows.map((r) => ({ bucket: r.bucket, start: iso(r.start), ...named(r, k.dims), exceptions: r.exceptions, amountAtRisk: round2(r.amount_at_risk) })) };
   }
@@ -130,10 +125,10 @@ export class Reports {
   }
 
   async cycleTimes(f: ReportFilters): Promise<ReportResult> {
-    const s = this.days('cycle-times', f);
-    const k = s.keys([]);
+    const s = caseSource('cycle-times', f);
+    const k = s.scope.keys([]);
     const rows = await this.q(
-      `SELECT ${k.select ? k.select + ',' : ''} metric, bin, sum(cases)::int AS n FROM report_case_days ${s.clause()} AND metric IN ('acknowledged', 'resolved')
+      `SELECT ${k.select ? k.select + ',' : ''} metric, bin, sum(cases)::int AS n FROM ${s.sql} x ${s.scope.clause("metric IN ('acknowledged', 'resolved')")}
         GROUP BY ${k.group ? k.group + ', ' : ''} metric, bin`, s);
     const groups = new Map<string, { key: Row; metric: string; bins: Map<number, number> }>();
     for (const r of rows) {
@@ -151,11 +146,11 @@ export class Reports {
   }
 
   async sla(f: ReportFilters): Promise<ReportResult> {
-    const s = this.days('sla', f);
-    const k = s.keys([]);
+    const s = caseSource('sla', f);
+    const k = s.scope.keys([]);
     const rows = await this.q(
       `SELECT ${k.select ? k.select + ',' : ''} metric, sum(cases)::int AS cases, sum(sla_tracked)::int AS tracked, sum(breached)::int AS breached
-         FROM report_case_days ${s.clause()} AND metric IN ('acknowledged', 'resolved') GROUP BY ${k.group ? k.group + ', ' : ''} metric ORDER BY ${k.group ? k.group + ', ' : ''} metric`, s);
+         FROM ${s.sql} x ${s.scope.clause("metric IN ('acknowledged', 'resolved')")} GROUP BY ${k.group ? k.group + ', ' : ''} metric ORDER BY ${k.group ? k.group + ', ' : ''} metric`, s);
     return {
       report: 'sla',
       rows: rows.map((r) => ({ ...named(r, k.dims), target: r.metric === 'acknowledged' ? 'acknowledge' : 'resolve', cases: r.cases, slaTracked: r.tracked, breached: r.breached, breachRate: ratio(r.breached, r.tracked) })),
@@ -163,12 +158,12 @@ export class Reports {
   }
 
   async repeats(f: ReportFilters): Promise<ReportResult> {
-    const s = this.hours('repeats', f);
-    const k = s.keys(['code', 'site']);
+    const s = exceptionSource('repeats', f, false);
+    const k = s.scope.keys(['code', 'site']);
     const [rows, [all]] = await Promise.all([
-      this.q(`SELECT ${k.select}, sum(exceptions)::int AS exceptions, sum(repeats)::int AS repeats FROM report_exception_hours ${s.clause()}
+      this.q(`SELECT ${k.select}, sum(exceptions)::int AS exceptions, sum(repeats)::int AS repeats FROM ${s.sql} x ${s.scope.clause()}
                GROUP BY ${k.group} HAVING sum(repeats) > 0 ORDER BY repeats DESC, ${k.group} LIMIT ${f.limit}`, s),
-      this.q(`SELECT COALESCE(sum(exceptions), 0)::int AS exceptions, COALESCE(sum(repeats), 0)::int AS repeats FROM report_exception_hours ${s.clause()}`, s),
+      this.q(`SELECT COALESCE(sum(exceptions), 0)::int AS exceptions, COALESCE(sum(repeats), 0)::int AS repeats FROM ${s.sql} x ${s.scope.clause()}`, s),
     ]);
     return {
       report: 'repeats',
@@ -178,11 +173,11 @@ export class Reports {
   }
 
   async pareto(f: ReportFilters): Promise<ReportResult> {
-    const s = this.hours('pareto', f);
-    const k = s.keys(['system']);
+    const s = exceptionSource('pareto', f, false);
+    const k = s.scope.keys(['system']);
     const rows = await this.q(
       `SELECT *, sum(exceptions) OVER (ORDER BY exceptions DESC, ${k.group} ROWS UNBOUNDED PRECEDING)::int AS running, sum(exceptions) OVER ()::int AS total
-         FROM (SELECT ${k.select}, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount_at_risk FROM report_exception_hours ${s.clause()} GROUP BY ${k.group}) g
+         FROM (SELECT ${k.select}, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount_at_risk FROM ${s.sql} x ${s.scope.clause()} GROUP BY ${k.group}) g
         ORDER BY exceptions DESC, ${k.group} LIMIT ${f.limit}`, s);
     return {
       report: 'pareto',
@@ -191,13 +186,13 @@ export class Reports {
   }
 
   async connectors(f: ReportFilters): Promise<ReportResult> {
-    const s = this.hours('connectors', f, INTEGRATION_HOURS);
-    const tz = s.param(f.tz);
+    const s = integrationSource('connectors', f, true);
+    const tz = s.scope.param(f.tz);
     const kinds = ['messages', 'failures', 'retries', 'dead_letters', 'mapping_failures', 'rejected_acks', 'integration_exceptions'];
     const rows = await this.q(
       `SELECT to_char(b, 'YYYY-MM-DD"T"HH24:MI') AS bucket, b AT TIME ZONE ${tz} AS start, connector_id,
               ${kinds.map((k) => `COALESCE(sum(n) FILTER (WHERE kind = '${k}'), 0)::int AS ${k}`).join(', ')}
-         FROM (SELECT date_trunc('${f.bucket}', bucket AT TIME ZONE ${tz}) AS b, * FROM report_integration_hours ${s.clause()}) x
+         FROM (SELECT date_trunc('${f.bucket}', ts AT TIME ZONE ${tz}) AS b, * FROM ${s.sql} x ${s.scope.clause()}) y
         GROUP BY b, connector_id ORDER BY b, connector_id`, s);
     return {
       report: 'connectors',
@@ -211,12 +206,12 @@ export class Reports {
 
   async businessUnits(f: ReportFilters): Promise<ReportResult> {
     if (f.businessUnit) throw new BadRequestException('report business-units compares every business unit; drop the businessUnit filter');
-    const e = this.hours('business-units', f);
-    const c = this.days('business-units', f);
+    const e = exceptionSource('business-units', f, false);
+    const c = caseSource('business-units', f);
     const [ex, cs] = await Promise.all([
-      this.q(`SELECT business_unit, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM report_exception_hours ${e.clause()} GROUP BY 1`, e),
+      this.q(`SELECT business_unit, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM ${e.sql} x ${e.scope.clause()} GROUP BY 1`, e),
       this.q(`SELECT business_unit, sum(cases) FILTER (WHERE metric = 'resolved')::int AS resolved, sum(breached) FILTER (WHERE metric = 'resolved')::int AS breached,
-                     sum(sla_tracked) FILTER (WHERE metric = 'resolved')::int AS tracked FROM report_case_days ${c.clause()} GROUP BY 1`, c),
+                     sum(sla_tracked) FILTER (WHERE metric = 'resolved')::int AS tracked FROM ${c.sql} x ${c.scope.clause()} GROUP BY 1`, c),
     ]);
     const byBu = new Map<string, Row>();
     for (const r of ex) byBu.set(r.business_unit, { exceptions: r.exceptions, amount: r.amount, resolved: 0, breached: 0, tracked: 0 });
@@ -240,22 +235,23 @@ export class Reports {
   }
 
   async touches(f: ReportFilters): Promise<ReportResult> {
-    const s = this.days('touches', f);
-    const k = s.keys(['team']);
+    const s = caseSource('touches', f);
+    const k = s.scope.keys(['team']);
     const rows = await this.q(
-      `SELECT ${k.select}, sum(cases)::int AS cases, sum(touches)::int AS touches FROM report_case_days ${s.clause()} AND metric = 'resolved'
+      `SELECT ${k.select}, sum(cases)::int AS cases, sum(touches)::int AS touches FROM ${s.sql} x ${s.scope.clause("metric = 'resolved'")}
         GROUP BY ${k.group} ORDER BY ${k.group}`, s);
     return { report: 'touches', rows: rows.map((r) => ({ ...named(r, k.dims), resolvedCases: r.cases, manualTouches: r.touches, touchesPerCase: r.cases ? round2(r.touches / r.cases) : null })) };
   }
 
   async amountAtRisk(f: ReportFilters): Promise<ReportResult> {
-    const e = this.hours('amount-at-risk', f);
-    const ke = e.keys(['category']);
-    const o = this.openCases('amount-at-risk', f);
+    const e = exceptionSource('amount-at-risk', f, false);
+    const ke = e.scope.keys(['category']);
+    // Open cases hold no supplier or customer: with those in the query, only the raised amounts are reported.
+    const o = this.openCases('amount-at-risk', { ...f, supplier: undefined, customer: undefined });
     const ko = o.keys(ke.dims.filter((d) => OPEN_CASES[d]) as Dimension[]);
     const [raised, open] = await Promise.all([
-      this.q(`SELECT ${ke.select}, sum(amount_at_risk)::float8 AS amount, sum(exceptions)::int AS exceptions FROM report_exception_hours ${e.clause()} GROUP BY ${ke.group}`, e),
-      ko.dims.length === ke.dims.length
+      this.q(`SELECT ${ke.select}, sum(amount_at_risk)::float8 AS amount, sum(exceptions)::int AS exceptions FROM ${e.sql} x ${e.scope.clause()} GROUP BY ${ke.group}`, e),
+      ko.dims.length === ke.dims.length && !f.supplier && !f.customer
         ? this.q(`SELECT ${ko.select}, COALESCE(sum(amount_at_risk), 0)::float8 AS amount, count(*)::int AS cases FROM cases ${o.clause()} GROUP BY ${ko.group}`, o)
         : Promise.resolve([] as Row[]),
     ]);
@@ -269,11 +265,11 @@ export class Reports {
     const p = new SqlScope('invoice-delay', { partner: 'partner', supplier: 'partner' }, f);
     p.and(`day >= (${p.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${p.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`);
     const e = new SqlScope('invoice-delay', { partner: 'supplier', supplier: 'supplier' }, f);
-    e.and(`bucket >= date_trunc('hour', ${e.param(f.from)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`).and(`bucket < ${e.param(f.to)}`).and(`category = 'FINANCE'`).and(`supplier <> ''`);
+    e.and(`day >= (${e.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${e.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`category = 'FINANCE'`).and(`supplier <> ''`);
     const [docs, ex] = await Promise.all([
       this.q(`SELECT partner, COALESCE(sum(n) FILTER (WHERE metric = 'docs:invoice'), 0)::int AS invoices, COALESCE(sum(n) FILTER (WHERE metric = 'late:invoice'), 0)::int AS late
                 FROM report_partner_days ${p.clause()} AND metric IN ('docs:invoice', 'late:invoice') GROUP BY partner`, p),
-      this.q(`SELECT supplier AS partner, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM report_exception_hours ${e.clause()} GROUP BY supplier`, e),
+      this.q(`SELECT supplier AS partner, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM report_partner_exception_days ${e.clause()} GROUP BY supplier`, e),
     ]);
     const m = new Map<string, Row>();
     for (const d of docs) m.set(d.partner, { partner: d.partner, invoices: d.invoices, lateInvoices: d.late, financeExceptions: 0, amountAtRisk: 0 });
@@ -303,7 +299,7 @@ export class Reports {
   }
 
   async upstreamCauses(f: ReportFilters): Promise<ReportResult> {
-    const s = this.hours('upstream-causes', f, ROOT_CAUSE_HOURS);
+    const s = this.rootHours('upstream-causes', f);
     const rows = await this.q(
       `SELECT rule_id, upstream_code, upstream_connector, match_value, sum(links)::int AS links, sum(amount_at_risk)::float8 AS amount,
               array_agg(DISTINCT downstream_code ORDER BY downstream_code) AS downstream_codes

@@ -103,6 +103,9 @@ describe('reports', () => {
       ['2026-11-01T00:00', '2026-11-01T05:00:00.000Z', 2],
       ['2026-11-02T00:00', '2026-11-02T06:00:00.000Z', 1],
     ]);
+    // Exact to the hour: whole UTC days from the day rollup, the ends from the hour rollup.
+    const edges = await get('headline?from=2026-10-31T05:00:00Z&to=2026-11-02T06:00:00Z&code=ORDER.CREDIT_HOLD');
+    expect(edges.summary.exceptions).toBe(3);
     const utc = await get(`volume?${range}&bucket=day`);
     expect(utc.rows.map((r: any) => [r.bucket, r.exceptions])).toEqual([['2026-11-01T00:00', 2], ['2026-11-02T00:00', 2]]);
   });
@@ -132,6 +135,9 @@ describe('reports', () => {
     const sla = (await get(`sla?${sep}`)).rows.find((r: any) => r.target === 'resolve');
     expect(sla).toMatchObject({ cases: 3, slaTracked: 3, breached: 1, breachRate: 0.3333 });
 
+    // The same figures when September comes whole from the month rollup.
+    const wide = (await get('sla?from=2026-08-15T00:00:00Z&to=2026-10-15T00:00:00Z&team=ap')).rows.find((r: any) => r.target === 'resolve');
+    expect(wide).toEqual(sla);
     expect((await get(`touches?${sep}`)).rows).toEqual([{ team: 'ap', resolvedCases: 3, manualTouches: 2, touchesPerCase: 0.67 }]);
 
     const rep = await get(`repeats?from=2026-09-01T00:00:00Z&to=2026-09-02T00:00:00Z&groupBy=code`);
@@ -165,6 +171,8 @@ describe('reports', () => {
     expect(crit).toHaveLength(1);
     expect(crit[0]).toMatchObject({ code: 'WAREHOUSE.PICK_SHORTFALL', amountAtRisk: 50, slaBreached: false });
 
+    const bySupplier = (await get('pareto?from=2026-10-01T00:00:00Z&to=2026-10-05T00:00:00Z&supplier=S-ACME&groupBy=supplier')).rows;
+    expect(bySupplier).toEqual([{ supplier: 'S-ACME', exceptions: 1, amountAtRisk: 0, share: 1, cumulativeShare: 1 }]);
     const sc = (await get('scorecards?from=2026-10-01T00:00:00Z&to=2026-10-05T00:00:00Z')).rows;
     expect(sc).toEqual([{
       partner: 'S-ACME', documents: 6, onTime855: 0.5, onTime856: null, onTime810: null, acks: 2, rejectedAckRate: 0.5, exceptions: 1, exceptionsPer100Documents: 16.67,
@@ -187,6 +195,9 @@ describe('reports', () => {
     const tz = await api(hub.url, 'GET', '/v1/reports/volume?tz=Mars/Olympus', { key: viewerKey });
     expect(tz.status).toBe(400);
     expect(tz.body.message).toMatch(/tz: not an IANA time zone/);
+    const hourly = await api(hub.url, 'GET', '/v1/reports/volume?bucket=hour&from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z', { key: viewerKey });
+    expect(hourly.status).toBe(400);
+    expect(hourly.body.message).toMatch(/ranges up to 92 days/);
     const sup = await api(hub.url, 'GET', '/v1/reports/sla?supplier=S-ACME', { key: viewerKey });
     expect(sup).toMatchObject({ status: 400, body: { message: 'report sla cannot filter by supplier; it supports category, code, businessUnit, site, team' } });
     expect((await api(hub.url, 'GET', '/v1/reports/nope', { key: viewerKey })).status).toBe(404);
