@@ -44,10 +44,6 @@ export const ReportQuery = z
   });
 export type ReportFilters = z.output<typeof ReportQuery>;
 
-export function filterValue(f: ReportFilters, d: Dimension): string | undefined {
-  return f[d];
-}
-
 /**
  * Builds the WHERE clause and GROUP BY keys of one rollup. A filter or group-by the rollup does
  * not hold is a 400 naming the report and what it supports, never a silently ignored filter.

@@ -2,19 +2,15 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { quantile } from './cycle-histogram.js';
+import { PartnerReports } from './partner-reports.service.js';
+import { iso, keyOf, named, ratio, round2, round4, type ReportResult, type Row } from './report-format.js';
 import { caseSource, exceptionSource, integrationSource, type Source } from './rollup-sources.js';
 import {
-  OPEN_CASES, PARTNER_DAYS, ROOT_CAUSE_HOURS, SqlScope,
+  OPEN_CASES, ROOT_CAUSE_HOURS, SqlScope,
   type Dimension, type ReportFilters,
 } from './report-filters.js';
 
-export interface ReportResult {
-  report: string;
-  rows: Record<string, unknown>[];
-  summary?: Record<string, unknown>;
-}
-
-type Row = Record<string, any>;
+export type { ReportResult } from './report-format.js';
 
 /** Age buckets of open cases (hours), for aging and its heat map. */
 export const AGE_BUCKETS: [string, number][] = [['<4h', 4], ['4-24h', 24], ['1-3d', 72], ['3-7d', 168], ['7-30d', 720], ['>30d', Infinity]];
@@ -26,7 +22,10 @@ export const AGE_BUCKETS: [string, number][] = [['<4h', 4], ['4-24h', 24], ['1-3
  */
 @Injectable()
 export class Reports {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly partners: PartnerReports,
+  ) {}
 
   static readonly NAMES = [
     'headline', 'volume', 'aging', 'cycle-times', 'sla', 'repeats', 'pareto', 'connectors', 'business-units', 'touches',
@@ -46,8 +45,8 @@ export class Reports {
       case 'business-units': return this.businessUnits(f);
       case 'touches': return this.touches(f);
       case 'amount-at-risk': return this.amountAtRisk(f);
-      case 'invoice-delay': return this.invoiceDelay(f);
-      case 'scorecards': return this.scorecards(f);
+      case 'invoice-delay': return this.partners.invoiceDelay(f);
+      case 'scorecards': return this.partners.scorecards(f);
       case 'upstream-causes': return this.upstreamCauses(f);
       case 'critical-cases': return this.criticalCases(f);
       default: throw new NotFoundException(`no report ${name}; reports: ${Reports.NAMES.join(', ')}`);
@@ -261,43 +260,6 @@ export class Reports {
     return { report: 'amount-at-risk', rows: rows.slice(0, f.limit) };
   }
 
-  async invoiceDelay(f: ReportFilters): Promise<ReportResult> {
-    const p = new SqlScope('invoice-delay', { partner: 'partner', supplier: 'partner' }, f);
-    p.and(`day >= (${p.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${p.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`);
-    const e = new SqlScope('invoice-delay', { partner: 'supplier', supplier: 'supplier' }, f);
-    e.and(`day >= (${e.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${e.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`category = 'FINANCE'`).and(`supplier <> ''`);
-    const [docs, ex] = await Promise.all([
-      this.q(`SELECT partner, COALESCE(sum(n) FILTER (WHERE metric = 'docs:invoice'), 0)::int AS invoices, COALESCE(sum(n) FILTER (WHERE metric = 'late:invoice'), 0)::int AS late
-                FROM report_partner_days ${p.clause()} AND metric IN ('docs:invoice', 'late:invoice') GROUP BY partner`, p),
-      this.q(`SELECT supplier AS partner, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM report_partner_exception_days ${e.clause()} GROUP BY supplier`, e),
-    ]);
-    const m = new Map<string, Row>();
-    for (const d of docs) m.set(d.partner, { partner: d.partner, invoices: d.invoices, lateInvoices: d.late, financeExceptions: 0, amountAtRisk: 0 });
-    for (const x of ex) Object.assign(m.get(x.partner) ?? m.set(x.partner, { partner: x.partner, invoices: 0, lateInvoices: 0 }).get(x.partner)!, { financeExceptions: x.exceptions, amountAtRisk: round2(x.amount) });
-    const rows = [...m.values()].map((r): Row => ({ ...r, lateRate: ratio(r.lateInvoices, r.invoices) })).sort((a, b) => b.amountAtRisk - a.amountAtRisk || a.partner.localeCompare(b.partner));
-    return { report: 'invoice-delay', rows: rows.slice(0, f.limit) };
-  }
-
-  async scorecards(f: ReportFilters): Promise<ReportResult> {
-    const s = new SqlScope('scorecards', PARTNER_DAYS, f);
-    s.and(`day >= (${s.param(f.from)}::timestamptz AT TIME ZONE 'UTC')::date`).and(`day <= (${s.param(f.to)}::timestamptz AT TIME ZONE 'UTC')::date`);
-    const rows = await this.q(`SELECT partner, metric, sum(n)::int AS n FROM report_partner_days ${s.clause()} GROUP BY partner, metric`, s);
-    const by = new Map<string, Map<string, number>>();
-    for (const r of rows) (by.get(r.partner) ?? by.set(r.partner, new Map()).get(r.partner)!).set(r.metric, r.n);
-    const out = [...by.entries()].map(([partner, m]) => {
-      const g = (k: string) => m.get(k) ?? 0;
-      const onTime = (t: string) => ratio(g(`on_time:${t}`), g(`on_time:${t}`) + g(`late:${t}`));
-      const docs = [...m.entries()].filter(([k]) => k.startsWith('docs:')).reduce((a, [, v]) => a + v, 0);
-      return {
-        partner, documents: docs, onTime855: onTime('po_acknowledgment'), onTime856: onTime('ship_notice'), onTime810: onTime('invoice'),
-        acks: g('docs:functional_ack') + g('docs:technical_ack'), rejectedAckRate: ratio(g('rejected_acks'), g('docs:functional_ack') + g('docs:technical_ack')),
-        exceptions: g('exceptions'), exceptionsPer100Documents: docs ? round2((100 * g('exceptions')) / docs) : null,
-      };
-    });
-    out.sort((a, b) => b.documents - a.documents || a.partner.localeCompare(b.partner));
-    return { report: 'scorecards', rows: out.slice(0, f.limit) };
-  }
-
   async upstreamCauses(f: ReportFilters): Promise<ReportResult> {
     const s = this.rootHours('upstream-causes', f);
     const rows = await this.q(
@@ -327,23 +289,4 @@ export class Reports {
       })),
     };
   }
-}
-
-function named(r: Row, dims: Dimension[]): Row {
-  return Object.fromEntries(dims.map((d, i) => [d, r[`k${i}`]]));
-}
-function keyOf(r: Row, dims: Dimension[]): string {
-  return dims.map((d, i) => String(r[`k${i}`] ?? r[d] ?? '')).join('\u0001');
-}
-function ratio(a: number, b: number): number | null {
-  return b ? round4(a / b) : null;
-}
-function round2(n: number): number {
-  return Math.round(Number(n) * 100) / 100;
-}
-function round4(n: number): number {
-  return Math.round(n * 10000) / 10000;
-}
-function iso(d: Date | string | null): string | null {
-  return d === null || d === undefined ? null : new Date(d).toISOString();
 }
