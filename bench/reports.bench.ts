@@ -95,7 +95,9 @@ async function main() {
     for (const [label, q] of reports) {
       const name = label.split(' ')[0];
       const cells: string[] = [];
-      for (const from of Object.values(ranges)) {
+      for (const [range, from0] of Object.entries(ranges)) {
+        // Buckets in another zone come from hourly rollups, which serve up to 92 days: the long run uses 90.
+        const from = label.includes('Chicago') && range === '365 d' ? new Date(now.getTime() - 90 * 86400e3) : from0;
         const qs = `${q ? q + '&' : ''}from=${from.toISOString()}&to=${now.toISOString()}`;
         const ms = await time(async () => {
           const r = await fetch(`${url}/v1/reports/${name}?${qs}`, { headers: { authorization: `Bearer ${ADMIN}` } });
@@ -130,7 +132,7 @@ async function main() {
       await ctx.close();
     }
     await browser.close();
-    console.log('\n| report | 30 d p50 / p95 (ms) | 365 d p50 / p95 (ms) |\n|---|---:|---:|\n' + rows.join('\n'));
+    console.log('\n| report | 30 d p50 / p95 (ms) | 365 d (Chicago: 90 d) p50 / p95 (ms) |\n|---|---:|---:|\n' + rows.join('\n'));
     console.log(`\ndashboard first load (sign-in → all panels drawn, 30 d), 5 runs: median ${pct(loads, 0.5).toFixed(0)} ms, max ${Math.max(...loads).toFixed(0)} ms`);
     console.log('\nrow counts: ' + sizes.rows.map((r) => `${r.relname} ${r.n}`).join(', '));
   } finally {

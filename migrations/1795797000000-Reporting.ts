@@ -12,8 +12,10 @@ export class Reporting1795797000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "cases" ADD "ack_due_at" TIMESTAMP WITH TIME ZONE`);
     await q.query(`ALTER TABLE "cases" ADD "resolve_due_at" TIMESTAMP WITH TIME ZONE`);
     await q.query(`ALTER TABLE "cases" ADD "sla_breached" boolean`);
-    // Open cases are few; aging and the critical list read them through this partial index only.
-    await q.query(`CREATE INDEX "IDX_cases_open_opened" ON "cases" ("opened_at") WHERE "status" <> 'resolved' AND NOT "test_mode"`);
+    // Open cases are few; aging, open figures and the critical list read them from this partial index
+    // alone (index-only scans: the INCLUDE columns are every column those reports read).
+    await q.query(`CREATE INDEX "IDX_cases_open_opened" ON "cases" ("opened_at") INCLUDE ("severity", "owner_team", "category", "code", "site",
+      "business_unit", "amount_at_risk", "resolve_due_at", "sla_breached", "status", "test_mode") WHERE "status" <> 'resolved' AND NOT "test_mode"`);
 
     // Exceptions by the dimensions that stay few (their combinations per day are bounded by codes x sites),
     // per UTC hour (hour buckets, other time zones) and per UTC day (long ranges).
