@@ -8,6 +8,7 @@ import { RoutingNoiseTriage1795793000000 } from './1795793000000-RoutingNoiseTri
 import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTasksActions.js';
 import { DeliveryAndAuditChain1795795000000 } from './1795795000000-DeliveryAndAuditChain.js';
 import { PollingConnectors1795796000000 } from './1795796000000-PollingConnectors.js';
+import { Reporting1795797000000 } from './1795797000000-Reporting.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SlaClocksTasksActions1795794000000,
   DeliveryAndAuditChain1795795000000,
   PollingConnectors1795796000000,
+  Reporting1795797000000,
 ];

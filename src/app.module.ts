@@ -16,6 +16,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { TriageModule } from './triage/triage.module.js';
 import { ActionWorkersModule } from './actions/actions.module.js';
 import { SlaWorkersModule } from './sla/sla.module.js';
+import { ReportingModule } from './reporting/reporting.module.js';
 import { redisConnection } from './queues/redis-connection.js';
 
 /** The whole hub; which workers and schedules run depends on HUB_ROLES. */
@@ -36,6 +37,7 @@ export class AppModule {
         ConnectorsModule,
         CasesModule,
         TriageModule,
+        ReportingModule,
         IngestionModule.forRoles(cfg.roles),
         SlaWorkersModule.forRoles(cfg.roles),
         ActionWorkersModule.forRoles(cfg.roles),

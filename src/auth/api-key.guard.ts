@@ -22,7 +22,7 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
-    const presented = bearer(req.headers.authorization) ?? header(req.headers['x-api-key']);
+    const presented = bearer(req.headers.authorization) ?? header(req.headers['x-api-key']) ?? sessionKey(req);
     if (!presented) throw new UnauthorizedException('API key required: send `Authorization: Bearer <key>` or `x-api-key`');
     const caller = await this.keys.verify(presented);
     if (!caller) throw new UnauthorizedException('API key is not valid or was revoked');
@@ -33,6 +33,17 @@ export class ApiKeyGuard implements CanActivate {
     req.caller = caller;
     return true;
   }
+}
+
+/** The dashboard's HttpOnly login cookie; it authenticates only reads of /v1/reports (see DashboardController). */
+export const SESSION_COOKIE = 'hub_session';
+function sessionKey(req: FastifyRequest): string | undefined {
+  if (req.method !== 'GET' || !/^\/v1\/reports(\/|\?|$)/.test(req.url)) return undefined;
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === SESSION_COOKIE && v.length) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
 }
 
 function bearer(v: string | undefined): string | undefined {

@@ -23,6 +23,7 @@ export const CASE_KINDS = ['case', 'incident'] as const;
 @Index('IDX_cases_team_status', ['ownerTeam', 'status'])
 // Re-open lookup: the last resolved case for a correlation key.
 @Index('IDX_cases_correlation_resolved', ['correlationKey', 'resolvedAt'])
+@Index('IDX_cases_open_opened', ['openedAt'], { where: `"status" <> 'resolved' AND NOT "test_mode"` })
 export class CaseRecord {
   @PrimaryColumn('uuid')
   id!: string;
@@ -107,4 +108,13 @@ export class CaseRecord {
   /** Teams added by SLA escalations, besides the owner team. */
   @Column('jsonb', { name: 'extra_teams', default: () => `'[]'::jsonb` })
   extraTeams!: string[];
+  /** SLA contract (docs/reporting.md): set by the SLA module, read by reporting. */
+  @Column('timestamptz', { name: 'ack_due_at', nullable: true })
+  ackDueAt!: Date | null;
+
+  @Column('timestamptz', { name: 'resolve_due_at', nullable: true })
+  resolveDueAt!: Date | null;
+
+  @Column('boolean', { name: 'sla_breached', nullable: true })
+  slaBreached!: boolean | null;
 }

@@ -73,6 +73,7 @@ export class SlaClocks {
         rows.map((r) => r.nextThreshold), rows.map((r) => r.nextDueAt), rows.map((r) => JSON.stringify(r.thresholds)), rows.map((r) => r.basis),
       ],
     );
+    await this.mirrorOnCases(m, [...new Set(rows.map((r) => r.caseId))]);
     return rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! }));
   }
 
@@ -91,7 +92,26 @@ export class SlaClocks {
         outcome: outcome ?? (c.breachedAt || consumed > Number(c.targetMs) ? 'breached' : 'met'),
       });
     }
+    if (clocks.length) await this.mirrorOnCases(m, [caseId]);
     return clocks.filter((c) => c.nextThreshold !== null).map((c) => ({ clockId: c.id, threshold: c.nextThreshold!, dueAt: c.nextDueAt! }));
+  }
+
+  /**
+   * Mirrors the case-level clocks on the case for reporting (docs/reporting.md): the latest due times
+   * (kept while a clock is paused or stopped) and whether any breached. Written before the change
+   * that sets acknowledged_at / resolved_at, in its transaction, because reporting counts the outcome then.
+   */
+  async mirrorOnCases(m: EntityManager, caseIds: string[]): Promise<void> {
+    if (!caseIds.length) return;
+    await m.query(
+      `UPDATE cases c
+          SET ack_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'acknowledge' ORDER BY k.started_at DESC LIMIT 1), c.ack_due_at),
+              resolve_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'resolve' ORDER BY k.started_at DESC LIMIT 1), c.resolve_due_at),
+              sla_breached = CASE WHEN EXISTS (SELECT 1 FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND (k.breached_at IS NOT NULL OR k.outcome = 'breached'))
+                                  THEN true ELSE c.sla_breached END
+        WHERE c.id = ANY($1::uuid[])`,
+      [caseIds],
+    );
   }
 
   /** Pauses a case's running clocks (waiting on a customer or supplier): business time stops counting. */
@@ -114,6 +134,7 @@ export class SlaClocks {
       await m.update(SlaClockRecord, { id: c.id }, { status: 'running', segmentStartedAt: now, ...s });
       if (s.nextThreshold !== null) alarms.push({ clockId: c.id, threshold: s.nextThreshold, dueAt: s.nextDueAt! });
     }
+    if (clocks.length) await this.mirrorOnCases(m, [caseId]);
     return alarms;
   }
 
@@ -140,6 +161,7 @@ export class SlaClocks {
       if (fired.some((f) => f.kind === 'breach')) c.breachedAt = now;
       const s = this.schedule(c, now);
       await m.update(SlaClockRecord, { id: c.id }, { fired: c.fired, breachedAt: c.breachedAt, ...s });
+      if (c.breachedAt) await this.mirrorOnCases(m, [c.caseId]);
       await this.record(m, kase, c, fired);
       return { fired, next: s.nextThreshold === null ? null : { clockId, threshold: s.nextThreshold, dueAt: s.nextDueAt! } };
     });
