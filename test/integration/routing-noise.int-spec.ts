@@ -17,9 +17,9 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     hub = await startInProcess(world);
     // A second worker process on the same queue and database: the noise controls must hold across processes.
     secondWorker = spawnHub(world, { HUB_ROLES: 'worker', HUB_LOG_LEVEL: 'info' });
-    await waitFor(async () => secondWorker.output().includes('exception hub started') || secondWorker.exitCode !== null, 20000, 'second worker up');
+    await waitFor(async () => secondWorker.output().includes('exception hub started') || secondWorker.exitCode !== null, 60000, 'second worker up');
     await sleep(200);
-  });
+  }, 90000);
   afterAll(async () => {
     secondWorker?.kill('SIGTERM');
     await hub?.close();
