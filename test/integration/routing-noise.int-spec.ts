@@ -4,8 +4,8 @@ import type { RunningHub } from '../../src/hub.js';
 
 /**
  * Noise controls through the real pipeline (signed WMS webhooks, worker, PostgreSQL), with the
- * shipped policies: default@2.0.0 (repeat window 15 min, storm over 50/min, re-open within 24 h)
- * and the site-dal2 overlay (storm over 20/min).
+ * shipped policies: default@2.0.0 (repeat window 15 min, re-open within 24 h, no storm limit)
+ * and the bu-returns overlay (storm over 20/min).
  */
 describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open', () => {
   let world: TestWorld;
@@ -84,19 +84,19 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
       JSON.stringify({
         type: 'inventory.variance',
         occurredAt: new Date().toISOString(),
-        warehouse: { site: 'DAL2', businessUnit: 'south' },
+        warehouse: { site: 'SAV1', businessUnit: 'returns' },
         location: 'C-01-01',
         item: { sku, expectedQty: 10, countedQty: 7, uom: 'EA', unitCost: 3 },
         currency: 'USD',
         countId: `cnt-${sku}`,
       });
-    // The site-dal2 overlay sets stormPerMinute 20; 26 variances in parallel, as a scanner storm would send them.
+    // The bu-returns overlay sets stormPerMinute 20; 26 variances in parallel, as a scanner storm would send them.
     const posted = await Promise.all(Array.from({ length: 26 }, (_, i) => postWebhook(hub.url, world, variance(`STORM-${i}`))));
     expect(posted.every((p) => p.status === 202)).toBe(true);
     await Promise.all(posted.map((p) => routed(p.body.messageId)));
 
     const { rows } = await world.db.query(
-      `SELECT correlation_key, kind, exception_count, title FROM cases WHERE code = 'WAREHOUSE.INVENTORY_VARIANCE' AND site = 'DAL2' ORDER BY kind, correlation_key`,
+      `SELECT correlation_key, kind, exception_count, title FROM cases WHERE code = 'WAREHOUSE.INVENTORY_VARIANCE' AND site = 'SAV1' ORDER BY kind, correlation_key`,
     );
     const single = rows.filter((r: any) => r.kind === 'case');
     const incidents = rows.filter((r: any) => r.kind === 'incident');
@@ -108,7 +108,7 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     const detail = (await api(hub.url, 'GET', `/v1/cases/${incident.id}`)).body;
     expect(detail.exceptions).toHaveLength(6);
     expect(new Set(detail.exceptions.map((e: any) => e.references.sku)).size).toBe(6);
-    expect(detail.ownerTeam).toBe('dal2-warehouse');
+    expect(detail.ownerTeam).toBe('warehouse-ops');
   });
 
   it('auto-resolves a case when a later message clears the condition, and re-opens it when the cause recurs within the window', async () => {
