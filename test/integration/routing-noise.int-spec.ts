@@ -128,7 +128,11 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     expect(again.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed', 'case.resolved', 'case.reopened', 'case.updated']);
     expect(await casesFor('order:SO-CLR-1')).toHaveLength(1);
 
-    const feed = (await api(hub.url, 'GET', `/v1/events?types=case.resolved,case.reopened&limit=1000`)).body.items.filter((e: any) => e.caseId === open.id);
+    // The feed is commit-safe: it shows an event once every older transaction in the database has ended.
+    const feed = await waitFor(async () => {
+      const items = (await api(hub.url, 'GET', `/v1/events?types=case.resolved,case.reopened&limit=1000`)).body.items.filter((e: any) => e.caseId === open.id);
+      return items.length >= 2 ? items : undefined;
+    }, 15000, 'case.resolved and case.reopened in the event feed');
     expect(feed.map((e: any) => e.type)).toEqual(['case.resolved', 'case.reopened']);
   });
 
