@@ -8,12 +8,17 @@ import { returnedRows } from '../database/returning.js';
  * set-based statement over the whole batch (unnest), which TypeORM's builders cannot express.
  */
 
-/** Identical repeat = same test mode, code and references (order of keys irrelevant). */
-export function fingerprintOf(e: CanonicalException): string {
+/**
+ * Identical repeat = same test mode, code, correlation key and references (order of keys irrelevant).
+ * Null without references: nothing then says two reports are about the same thing (e.g. two
+ * malformed payloads), so they are never folded together.
+ */
+export function fingerprintOf(e: CanonicalException): string | null {
   const refs = Object.entries(e.references)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.code, refs])).digest('hex').slice(0, 40);
+  if (!refs.length) return null;
+  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.code, e.correlationKey, refs])).digest('hex').slice(0, 40);
 }
 
 export const stormKey = (e: CanonicalException) => `${e.source.testMode ? 'test:' : ''}storm:${e.source.connectorId}:${e.code}`;

@@ -19,7 +19,7 @@ const exc = (draft: Record<string, unknown>) => {
 const shortfall = (tier: string, amount = 10, extra: Record<string, unknown> = {}) =>
   exc({ code: 'WAREHOUSE.PICK_SHORTFALL', severity: 'standard', customerTier: tier, site: 'RNO1', businessUnit: 'west', references: { order: 'SO-1', sku: 'A' }, quantities: { expected: 2, actual: 1, unit: 'EA' }, amountAtRisk: { amount, currency: 'USD' }, ...extra });
 
-describe('Router with policies/ (enterprise policy default@2.1.0 and the site-dal2 overlay)', () => {
+describe('Router with policies/ (enterprise policy default@2.1.0, overlays site-dal2 and bu-returns)', () => {
   const router = new Router({ policiesDir: 'policies' } as HubConfig);
   beforeAll(() => router.load());
 
@@ -62,8 +62,11 @@ describe('Router with policies/ (enterprise policy default@2.1.0 and the site-da
     expect(d.reason).toContain('(overlay site-dal2@1.0.0)');
     // Not overridable: the priority rule keeps the enterprise team at DAL2 too.
     expect(await router.decide(shortfall('priority', 10, { site: 'DAL2' }))).toMatchObject({ ruleId: 'priority-fulfilment-risk', team: 'warehouse-ops' });
-    expect(router.noiseFor(shortfall('standard', 10, { site: 'DAL2' })).stormPerMinute).toBe(20);
-    expect(router.noiseFor(shortfall('standard')).stormPerMinute).toBe(50);
+    expect(router.noiseFor(shortfall('standard', 10, { site: 'DAL2' })).repeatWindowSeconds).toBe(300);
+    expect(router.noiseFor(shortfall('standard')).repeatWindowSeconds).toBe(900);
+    // The bu-returns overlay: storm protection for one business unit only.
+    expect(router.noiseFor(shortfall('standard', 10, { businessUnit: 'returns' })).stormPerMinute).toBe(20);
+    expect(router.noiseFor(shortfall('standard')).stormPerMinute).toBe(0);
     expect(router.teamIds().has('dal2-warehouse')).toBe(true);
   });
 

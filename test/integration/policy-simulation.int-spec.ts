@@ -38,7 +38,7 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
     expect(Number(before.exceptions.split(':')[0])).toBe(2);
     const r = await api(hub.url, 'POST', '/v1/policies/default/versions/2.1.0/simulate', { body: { policy: candidate, days: 1 } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ policy: { id: 'default', version: '2.1.0', overlays: ['site-dal2@1.0.0'] }, count: 2, summary: { changed: 1, opensCase: 2 } });
+    expect(r.body).toMatchObject({ policy: { id: 'default', version: '2.1.0', overlays: ['bu-returns@1.0.0', 'site-dal2@1.0.0'] }, count: 2, summary: { changed: 1, opensCase: 2 } });
     const byOrder = Object.fromEntries(r.body.decisions.map((d: any) => [d.correlationKey, d]));
     expect(byOrder['order:SO-SIM-1']).toMatchObject({ changed: false, decision: { ruleId: 'priority-fulfilment-risk', team: 'warehouse-ops' } });
     expect(byOrder['order:SO-SIM-2']).toMatchObject({
