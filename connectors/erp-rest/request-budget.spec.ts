@@ -54,7 +54,9 @@ describe('ERP request budget shared through Redis', () => {
     expect(elapsed).toBeGreaterThanOrEqual(2500);
     const times = sim.log.map((l) => l.at).sort((x, y) => x - y);
     const worstSecond = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
-    expect(worstSecond).toBeLessThanOrEqual(20 + 5);
+    // Tokens are granted on Redis's clock and counted here on arrival: network and event-loop delay can
+    // move a request or two across a window edge, so the receiver-side bound allows 2 beyond rate + burst.
+    expect(worstSecond).toBeLessThanOrEqual(20 + 5 + 2);
   });
 
   it('a slot held by a process that died comes back after its lease', async () => {

@@ -18,7 +18,10 @@ export function fingerprintOf(e: CanonicalException): string | null {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
   if (!refs.length) return null;
-  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.code, e.correlationKey, refs])).digest('hex').slice(0, 40);
+  // What the problem is, not when or where it was seen: a changed quantity, amount or title (e.g. a
+  // corrected invoice with a smaller discrepancy) is news, not a repeat.
+  const what = [e.title, e.quantities ?? null, e.amountAtRisk ?? null];
+  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.code, e.correlationKey, refs, what])).digest('hex').slice(0, 40);
 }
 
 export const stormKey = (e: CanonicalException) => `${e.source.testMode ? 'test:' : ''}storm:${e.source.connectorId}:${e.code}`;

@@ -11,11 +11,15 @@ import { SEVERITIES } from '../canonical/taxonomy.js';
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case letters, digits and dashes (max 64)');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00 to 24:00)');
 /** Business time is counted in hours/minutes/seconds: "a day" of business hours is ambiguous. */
-export const BusinessDuration = z
-  .string()
-  .regex(/^PT(\d+H)?(\d+M)?(\d+S)?$/, 'must be an ISO-8601 time duration such as PT4H, PT30M or PT1H30M (no days: business days differ in length)')
-  .refine((v) => v !== 'PT' && Duration.fromISO(v).isValid, 'must be an ISO-8601 time duration such as PT4H')
-  .transform((v) => Duration.fromISO(v).as('milliseconds'));
+export const BusinessDuration = z.preprocess(
+  // Already milliseconds (whole seconds): a parsed policy parses again unchanged, as overlays need.
+  (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 && v % 1000 === 0 ? `PT${v / 1000}S` : v),
+  z
+    .string()
+    .regex(/^PT(\d+H)?(\d+M)?(\d+S)?$/, 'must be an ISO-8601 time duration such as PT4H, PT30M or PT1H30M (no days: business days differ in length)')
+    .refine((v) => v !== 'PT' && Duration.fromISO(v).isValid, 'must be an ISO-8601 time duration such as PT4H')
+    .transform((v) => Duration.fromISO(v).as('milliseconds')),
+);
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const Interval = z.tuple([hhmm, hhmm]).refine(([a, b]) => a < b, 'an interval must end after it starts');

@@ -17,7 +17,7 @@ describe('mappings:test', () => {
 
   it('exits 1 and names the differing path when an output no longer matches, or a rejection reason changed', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hub-mappings-'));
-    cpSync('mappings/wms-webhook', path.join(dir, 'wms-webhook'), { recursive: true });
+    cpSync('mappings/wms-webhook/1.0.0', path.join(dir, 'wms-webhook/1.0.0'), { recursive: true });
     const expected = path.join(dir, 'wms-webhook/1.0.0/fixtures/ok/pick-shortfall.expected.json');
     const out = JSON.parse(readFileSync(expected, 'utf8'));
     out[0].references.order = 'SO-SOMETHING-ELSE';

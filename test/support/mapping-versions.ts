@@ -30,7 +30,11 @@ export function baselineDirs(): { HUB_MAPPINGS_DIR: string; HUB_POLICIES_DIR: st
   for (const kind of ['mappings', 'policies']) {
     for (const id of readdirSync(kind)) {
       const first = path.join(kind, id, '1.0.0');
-      if (existsSync(first)) cpSync(first, path.join(root, kind, id, '1.0.0'), { recursive: true });
+      if (!existsSync(first)) continue;
+      // Overlays are left out: they extend what later enterprise versions mark overridable.
+      const policyFile = path.join(first, 'policy.json');
+      if (kind === 'policies' && existsSync(policyFile) && 'extends' in JSON.parse(readFileSync(policyFile, 'utf8'))) continue;
+      cpSync(first, path.join(root, kind, id, '1.0.0'), { recursive: true });
     }
   }
   return { HUB_MAPPINGS_DIR: path.join(root, 'mappings'), HUB_POLICIES_DIR: path.join(root, 'policies') };
