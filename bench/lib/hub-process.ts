@@ -49,7 +49,8 @@ export function newWorld(databaseUrl: string, redisUrl: string): World {
     HUB_MIGRATE_ON_START: 'true',
     HUB_CONNECTORS_DIR: connectorsDir,
     HUB_MAPPINGS_DIR: path.join(ROOT, 'mappings'),
-    HUB_POLICIES_DIR: path.join(ROOT, 'policies'),
+    // BENCH_POLICIES_DIR: run against another policy set (e.g. to measure what SLA clocks cost).
+    HUB_POLICIES_DIR: process.env.BENCH_POLICIES_DIR ?? path.join(ROOT, 'policies'),
     HUB_MASTER_KEY: randomBytes(32).toString('base64'),
     HUB_ADMIN_KEY: adminKey,
     HUB_LOG_LEVEL: 'warn',
