@@ -101,7 +101,8 @@ export class CaseActions {
       if (!r.affected || status === 'pending') return;
       if (status === 'done' && inTransaction) await inTransaction(m);
       const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
-      const after = { actionId: a.id, action: a.action, rule: a.ruleId, idempotencyKey: a.idempotencyKey, status, attempts: a.attempts, ...result };
+      // The policy version that asked for it (the case keeps its routing decision), next to the rule.
+      const after = { actionId: a.id, action: a.action, rule: a.ruleId, policy: kase?.routing?.policy ?? null, idempotencyKey: a.idempotencyKey, status, attempts: a.attempts, ...result };
       await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: status === 'done' ? 'case.action.done' : 'case.action.failed', after }]);
       await this.events.append(m, [
         {
