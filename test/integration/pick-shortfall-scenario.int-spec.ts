@@ -122,4 +122,22 @@ describe('pick shortfall on a priority order, end to end', () => {
     const headline = (await api(hub.url, 'GET', '/v1/reports/headline?code=WAREHOUSE.PICK_SHORTFALL')).body;
     expect(headline.summary).toMatchObject({ casesOpened: 1, casesResolved: 1, criticalExceptions: 1 });
   });
+
+  it('a strategic account gets call guidance; completing the customer-service task resolves the case and releases the hold', async () => {
+    sim.data.upsert('Customers', { CustomerId: 'C-4004', Name: 'Mercy Health Network', Tier: 'strategic', CreditLimit: 900000, CreditUsed: 0, Currency: 'USD', PaymentTerms: 'NET45', TaxId: '84-9999999', BillingAddress: '4 Mercy Pl, Reno NV' });
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-90001', CustomerId: 'C-4004', Status: 'Released', Site: 'RNO1', NetAmount: 120000, Currency: 'USD', CreditBlock: false, PricingStatus: 'OK', InvoiceHold: false });
+    const body = JSON.parse(wmsEvent('pick.shortfall', '2026-12-08T15:00:00Z'));
+    body.order = { number: 'SO-90001', customer: 'C-4004', currency: 'USD' };
+    expect((await postWebhook(hub.url, world, JSON.stringify(body))).status).toBe(202);
+    const id = await waitFor(async () => (await world.db.query(`SELECT id FROM cases WHERE correlation_key LIKE '%SO-90001%'`)).rows[0]?.id as string | undefined, 20000, 'the case');
+    expect((await api(hub.url, 'GET', `/v1/cases/${id}`)).body.routing).toMatchObject({ ruleId: 'erp-strategic-fulfilment-risk', policy: { version } });
+    await waitFor(async () => sim.data.get('SalesOrders', 'SO-90001')?.InvoiceHold === true, 20000, 'hold placed');
+    const tasks = (await api(hub.url, 'GET', `/v1/cases/${id}/tasks`)).body.items as any[];
+    expect(tasks).toEqual([expect.objectContaining({ task: 'customer-communication', team: 'customer-service', title: expect.stringMatching(/^Strategic account: call the buyer/) })]);
+    const done = await api(hub.url, 'POST', `/v1/cases/${id}/tasks/${tasks[0].id}/complete`, { body: { rootCause: 'INVENTORY_SYNC_DELAY' } });
+    expect(done.body).toMatchObject({ caseResolved: true, case: { status: 'resolved' } });
+    const release = await waitFor(async () => ((await api(hub.url, 'GET', `/v1/cases/${id}/actions`)).body.items as any[]).find((a) => a.action === 'erp.releaseInvoiceHold' && a.status === 'done'), 20000, 'hold released');
+    expect(release).toMatchObject({ attempts: 1, params: { order: 'SO-90001' } });
+    expect(sim.data.get('SalesOrders', 'SO-90001')).toMatchObject({ InvoiceHold: false });
+  });
 });
