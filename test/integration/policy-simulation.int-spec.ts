@@ -32,9 +32,20 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
     }
     return out;
   };
+  /** The hub's background work (outbox relay, audit sealing) finishes after "routed": wait until nothing changes, then compare. */
+  const settled = async () => {
+    let a = await snapshot();
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      const b = await snapshot();
+      if (JSON.stringify(a) === JSON.stringify(b)) return b;
+      a = b;
+    }
+    return a;
+  };
 
   it('routes the stored exceptions of the last N days through a candidate from the body, explains each decision, and writes nothing', async () => {
-    const before = await snapshot();
+    const before = await settled();
     expect(Number(before.exceptions.split(':')[0])).toBe(2);
     const r = await api(hub.url, 'POST', '/v1/policies/default/versions/2.1.0/simulate', { body: { policy: candidate, days: 1 } });
     expect(r.status).toBe(200);
@@ -50,7 +61,7 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
   });
 
   it('routes a sample exception through a version from policies/, including a site overlay', async () => {
-    const before = await snapshot();
+    const before = await settled();
     const sample = { code: 'WAREHOUSE.PICK_SHORTFALL', site: 'DAL2', customerTier: 'standard', references: { order: 'SO-X', sku: 'A' }, quantities: { expected: 3, actual: 1, unit: 'EA' } };
     const r = await api(hub.url, 'POST', '/v1/policies/site-dal2/versions/1.0.0/simulate', { body: { exception: sample } });
     expect(r.status).toBe(200);
