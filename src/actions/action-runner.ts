@@ -40,7 +40,7 @@ export class ActionRunner {
       outcome: { status: 'done', summary: `notified ${p.team}` },
       inTransaction: async (m) => {
         const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
-        const payload = { caseId: a.caseId, team: p.team, message: p.message, rule: a.ruleId, title: kase?.title ?? null, severity: kase?.severity ?? null };
+        const payload = { caseId: a.caseId, team: p.team, message: p.message, rule: a.ruleId, policy: kase?.routing?.policy ?? null, title: kase?.title ?? null, severity: kase?.severity ?? null };
         await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: 'case.notified', after: payload }]);
         await this.events.append(m, [
           { type: 'case.notified', caseId: a.caseId, entityType: 'case', entityId: a.caseId, facets: { team: p.team, code: kase?.code, severity: kase?.severity, site: kase?.site, businessUnit: kase?.businessUnit }, payload },

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export const ACTION_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
+/** `on-resolve`: planned with the case, waits until the case resolves, then becomes `pending`. */
+export const ACTION_STATUSES = ['on-resolve', 'pending', 'running', 'done', 'failed'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 /**

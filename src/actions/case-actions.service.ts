@@ -13,6 +13,8 @@ import { EventFeed } from '../delivery/event-feed.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName } from '../queues/queue-policy.js';
 import type { ActionSpec } from '../routing/rule-outputs.js';
+import type { CanonicalException } from '../canonical/exception.schema.js';
+import { fillParams } from './action-params.js';
 import { CaseActionRecord } from './case-action.entity.js';
 
 export interface ActionJob {
@@ -33,15 +35,27 @@ export class CaseActions {
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
-  /** Records a rule's actions for a case in the caller's transaction; returns the new rows' ids to enqueue after commit. */
-  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date): Promise<string[]> {
+  /**
+   * Records a rule's actions for a case in the caller's transaction, params filled from the opening
+   * exception; returns the ids to enqueue after commit. `on: resolve` actions wait as `on-resolve`.
+   */
+  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException): Promise<string[]> {
     if (!specs.length) return [];
     const rows = specs.map((a) => ({
-      id: uuidv7(), caseId, ruleId, action: a.action, params: a.params, idempotencyKey: idempotencyKey(caseId, a.action, ruleId),
-      status: 'pending' as const, attempts: 0, result: null, lastError: null, createdAt: now, updatedAt: now, completedAt: null,
+      id: uuidv7(), caseId, ruleId, action: a.action, params: fillParams(a.params, opener), idempotencyKey: idempotencyKey(caseId, a.action, ruleId),
+      status: a.on === 'resolve' ? ('on-resolve' as const) : ('pending' as const), attempts: 0, result: null, lastError: null, createdAt: now, updatedAt: now, completedAt: null,
     }));
-    const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(rows as never[]).orIgnore().returning(['id']).execute();
-    return (res.raw as { id: string }[]).map((r) => r.id);
+    const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(rows as never[]).orIgnore().returning(['id', 'status']).execute();
+    return (res.raw as { id: string; status: string }[]).filter((r) => r.status === 'pending').map((r) => r.id);
+  }
+
+  /** The case resolved: its `on-resolve` actions become pending (in the caller's transaction); returns their ids to enqueue after commit. */
+  async release(m: EntityManager, caseIds: string[]): Promise<string[]> {
+    if (!caseIds.length) return [];
+    const rows = returnedRows<{ id: string }>(
+      await m.query(`UPDATE case_actions SET status = 'pending', updated_at = now() WHERE case_id = ANY($1::uuid[]) AND status = 'on-resolve' RETURNING id`, [caseIds]),
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Puts actions on the queue; a failure is logged, the scheduler re-enqueues pending actions. */
@@ -87,7 +101,8 @@ export class CaseActions {
       if (!r.affected || status === 'pending') return;
       if (status === 'done' && inTransaction) await inTransaction(m);
       const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
-      const after = { actionId: a.id, action: a.action, rule: a.ruleId, idempotencyKey: a.idempotencyKey, status, attempts: a.attempts, ...result };
+      // The policy version that asked for it (the case keeps its routing decision), next to the rule.
+      const after = { actionId: a.id, action: a.action, rule: a.ruleId, policy: kase?.routing?.policy ?? null, idempotencyKey: a.idempotencyKey, status, attempts: a.attempts, ...result };
       await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: status === 'done' ? 'case.action.done' : 'case.action.failed', after }]);
       await this.events.append(m, [
         {

@@ -103,7 +103,7 @@ export class CaseDesk {
       if (!resolves) return { after: r.after, extra: { task: r.task } };
       const more = await this.commitments.resolving(m, id);
       const patch = { status: 'resolved' as const, resolvedAt: new Date(), rootCause: body.rootCause ?? null, resolutionNote: 'all required tasks done', acknowledgedAt: c.acknowledgedAt ?? new Date() };
-      return { after: { ...r.after, disarm: [...r.after.disarm, ...more.disarm] }, extra: { task: r.task, resolved: true }, patch };
+      return { after: { ...r.after, disarm: [...r.after.disarm, ...more.disarm], actions: [...r.after.actions, ...more.actions] }, extra: { task: r.task, resolved: true }, patch };
     });
     return { task, caseResolved: resolves, case: updated };
   }

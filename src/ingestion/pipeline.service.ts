@@ -107,6 +107,8 @@ export class Pipeline {
       const intake = await this.intake.record(m, routed);
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
       committed = await this.commitments.opened(m, intake.casesOpened);
+      const cleared = await this.commitments.cleared(m, intake.casesResolved);
+      committed = { ...committed, disarm: [...committed.disarm, ...cleared.disarm], actions: [...committed.actions, ...cleared.actions] };
       intake.audit.push(...committed.audit);
       intake.events.push(...committed.events);
       await this.keepDocumentsAndAcks(m, kept);

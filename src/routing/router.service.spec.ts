@@ -19,13 +19,13 @@ const exc = (draft: Record<string, unknown>) => {
 const shortfall = (tier: string, amount = 10, extra: Record<string, unknown> = {}) =>
   exc({ code: 'WAREHOUSE.PICK_SHORTFALL', severity: 'standard', customerTier: tier, site: 'RNO1', businessUnit: 'west', references: { order: 'SO-1', sku: 'A' }, quantities: { expected: 2, actual: 1, unit: 'EA' }, amountAtRisk: { amount, currency: 'USD' }, ...extra });
 
-describe('Router with policies/ (enterprise policy default@2.1.0, overlays site-dal2 and bu-returns)', () => {
+describe('Router with policies/ (enterprise policy default@2.2.0, overlays site-dal2 and bu-returns)', () => {
   const router = new Router({ policiesDir: 'policies' } as HubConfig);
   beforeAll(() => router.load());
 
   it('applies the first matching rule and explains which conditions held', async () => {
     const d = await router.decide(shortfall('priority'));
-    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '2.1.0' } });
+    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '2.2.0' } });
     expect(d.reason).toBe('rule priority-fulfilment-risk matched (code=WAREHOUSE.PICK_SHORTFALL, customerTier=priority); severity set to critical');
     expect(d.explanation.conditions).toEqual(['code=WAREHOUSE.PICK_SHORTFALL', 'customerTier=priority']);
   });
@@ -58,7 +58,7 @@ describe('Router with policies/ (enterprise policy default@2.1.0, overlays site-
 
   it('applies the site overlay to its site only, with its allowed changes', async () => {
     const d = await router.decide(shortfall('standard', 10, { site: 'DAL2' }));
-    expect(d).toMatchObject({ ruleId: 'warehouse', team: 'dal2-warehouse', policy: { id: 'default', version: '2.1.0', overlay: 'site-dal2@1.0.0' } });
+    expect(d).toMatchObject({ ruleId: 'warehouse', team: 'dal2-warehouse', policy: { id: 'default', version: '2.2.0', overlay: 'site-dal2@1.0.0' } });
     expect(d.reason).toContain('(overlay site-dal2@1.0.0)');
     // Not overridable: the priority rule keeps the enterprise team at DAL2 too.
     expect(await router.decide(shortfall('priority', 10, { site: 'DAL2' }))).toMatchObject({ ruleId: 'priority-fulfilment-risk', team: 'warehouse-ops' });
@@ -140,7 +140,7 @@ describe('overlays', () => {
     const err = await r.load().catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe(
-      `HUB_POLICIES_DIR "${dir}": overlay site-bad@1.0.0 may not change rules.priority-fulfilment-risk.then.team: default@2.1.0 does not list it in "overridable"`,
+      `HUB_POLICIES_DIR "${dir}": overlay site-bad@1.0.0 may not change rules.priority-fulfilment-risk.then.team: default@2.2.0 does not list it in "overridable"`,
     );
     expect(err.message).not.toContain('\n');
   });

@@ -100,7 +100,10 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 export const ActionSpecSchema = z.strictObject({
   /** `notify`, `http`, or `<connectorId>.<action>` for a connector action (e.g. `erp.placeInvoiceHold`). */
   action: z.string().regex(/^(notify|http|[a-z0-9][a-z0-9-]{0,63}\.[A-Za-z][A-Za-z0-9_-]{0,63})$/, 'must be notify, http or <connectorId>.<action>'),
+  /** `{{path}}` in a string value is taken from the exception that opened the case (src/actions/action-params.ts). */
   params: z.record(z.string(), z.unknown()).default({}),
+  /** `open` (default): runs when the case opens. `resolve`: recorded with the case, runs when it resolves (by hand, by its tasks or by a clear), e.g. releasing a hold placed on open. */
+  on: z.enum(['open', 'resolve']).default('open'),
 });
 export type ActionSpec = z.infer<typeof ActionSpecSchema>;
 

@@ -69,7 +69,7 @@ export class CaseCommitments {
           starts.push({ caseId: c.id, taskId: row.id, plan });
         });
       }
-      if (d.ruleId && d.actions.length) out.actions.push(...(await this.actions.plan(m, c.id, d.ruleId, d.actions, now)));
+      if (d.ruleId && d.actions.length) out.actions.push(...(await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e)));
     }
     out.arm.push(...(await this.clocks.start(m, starts, now)));
     return out;
@@ -86,7 +86,18 @@ export class CaseCommitments {
     if (open.length) throw new ConflictException(`case has ${open.length} open required task(s): ${open.map((t) => `${t.specId} (${t.team})`).join(', ')}; complete them first`);
     const disarm = await this.clocks.stop(m, caseId, { caseClocksOnly: true });
     disarm.push(...(await this.clocks.stop(m, caseId, {}, 'cancelled')));
-    return { ...empty(), disarm };
+    return { ...empty(), disarm, actions: await this.actions.release(m, [caseId]) };
+  }
+
+  /** Cases resolved by a later exception's `clears` (pipeline): clocks stop, open tasks' clocks are cancelled, `on-resolve` actions run. */
+  async cleared(m: EntityManager, caseIds: string[]): Promise<AfterCommit> {
+    const out = empty();
+    for (const id of caseIds) {
+      out.disarm.push(...(await this.clocks.stop(m, id, { caseClocksOnly: true })));
+      out.disarm.push(...(await this.clocks.stop(m, id, {}, 'cancelled')));
+    }
+    out.actions.push(...(await this.actions.release(m, caseIds)));
+    return out;
   }
 
   /** Pauses every running clock of the case (waiting on a customer or supplier). */

@@ -173,10 +173,12 @@ export class SlaClocks {
     const events: NewEvent[] = [];
     const clock = { id: c.id, kind: c.kind, taskId: c.taskId, sla: c.slaId, dueAt: this.dueAt(c)?.toISOString() ?? null };
     const facets = () => ({ team: kase.ownerTeam, code: kase.code, severity: kase.severity, site: kase.site, businessUnit: kase.businessUnit });
+    // The audit trail names the rule and policy version whose SLA fired.
+    const cause = { rule: kase.routing?.ruleId ?? null, policy: kase.routing?.policy ?? null };
     for (const f of fired) {
       if (f.kind === 'warning' || f.kind === 'breach') {
         const type = f.kind === 'warning' ? 'sla.warning' : 'sla.breached';
-        audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: type, after: { clock, at: f.at } });
+        audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: type, after: { clock, at: f.at, cause } });
         events.push({ type, caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, clock, at: f.at } });
         continue;
       }
@@ -194,7 +196,7 @@ export class SlaClocks {
       Object.assign(kase, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: this.now() });
       await m.update(CaseRecord, { id: kase.id }, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: kase.updatedAt });
       const after = { escalationLevel: level, ownerTeam, extraTeams, to: f.to, at: f.at, clock };
-      audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: 'case.escalated', before, after });
+      audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: 'case.escalated', before, after: { ...after, cause } });
       events.push({ type: 'case.escalated', caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, level: f.level, to: f.to, at: f.at, clock, before, after } });
     }
     await this.audit.record(m, audit);

@@ -38,7 +38,8 @@ describe('ERP connector through the hub', () => {
     world = newWorld();
     hub = await startInProcess(world);
     redis = new Redis(REDIS_URL);
-    const decl = { id: 'erp', type: 'erp-rest', name: 'Simulated ERP', config: { system: 'sim-erp', mapping: 'erp-rest', ...simulatorConfig(sim, 'odata-v4', 'basic'), enrich: ENRICH }, secrets: simulatorSecrets(sim) };
+    // The poll scheduler stays off for this instance: the poll test below drives pollErp itself and counts what it ingests.
+    const decl = { id: 'erp', type: 'erp-rest', name: 'Simulated ERP', config: { system: 'sim-erp', mapping: 'erp-rest', ...simulatorConfig(sim, 'odata-v4', 'basic'), enrich: ENRICH, poll: { enabled: false } }, secrets: simulatorSecrets(sim) };
     expect(await api(hub.url, 'POST', '/v1/connectors', { body: decl })).toMatchObject({ status: 201 });
     // An ERP nobody can reach: the hub keeps working, lookups against it fail and are recorded.
     const dead = { id: 'erp-down', type: 'erp-rest', name: 'Unreachable ERP', config: { system: 'erp-down', mapping: 'erp-rest', ...simulatorConfig({ url: 'http://127.0.0.1:9' }, 'rest', 'api-key'), retries: { attempts: 0 }, enrich: [{ codes: ['WAREHOUSE.INVENTORY_VARIANCE'], lookup: 'alternateInventory', key: { sku: 'references.sku' }, set: { 'attributes.alternates': 'sites' } }] }, secrets: { apiKey: 'unreachable-key' } };

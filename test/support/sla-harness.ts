@@ -1,14 +1,23 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { REDIS_URL, waitFor, type TestWorld } from './hub-harness.js';
 
-/** A copy of policies/ whose default 2.1.0 policy is changed by `edit` (tests need seconds-long SLAs or a local URL). */
+/** The newest shipped version of the default policy (the one the hub routes with). */
+export function newestDefaultVersion(): string {
+  const v = (s: string) => s.split('.').map(Number);
+  return readdirSync(path.resolve('policies', 'default'))
+    .filter((d) => /^\d+\.\d+\.\d+$/.test(d))
+    .sort((a, b) => v(a).reduce((acc, x, i) => acc || x - v(b)[i], 0))
+    .at(-1)!;
+}
+
+/** A copy of policies/ whose newest default policy is changed by `edit` (tests need seconds-long SLAs or a local URL). */
 export function policiesWith(edit: (p: any) => void): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'hub-policies-'));
   cpSync(path.resolve('policies'), dir, { recursive: true });
-  const file = path.join(dir, 'default', '2.1.0', 'policy.json');
+  const file = path.join(dir, 'default', newestDefaultVersion(), 'policy.json');
   const p = JSON.parse(readFileSync(file, 'utf8'));
   edit(p);
   writeFileSync(file, JSON.stringify(p));
