@@ -58,7 +58,13 @@ export async function startHub(cfg: HubConfig, logger: Logger = createLogger(cfg
     );
     SwaggerModule.setup('docs', app, doc);
   }
-  await app.listen({ port: cfg.port, host: cfg.host });
+  try {
+    await app.listen({ port: cfg.port, host: cfg.host });
+  } catch (e) {
+    // A module that fails to initialise (bad config file, port taken) must not leave pools and timers open behind it.
+    await app.close().catch(() => undefined);
+    throw e;
+  }
   const url = await app.getUrl();
   logger.info({ roles: cfg.roles, url: url.replace('[::1]', 'localhost') }, 'exception hub started');
   return { app, url: url.replace('[::1]', '127.0.0.1'), close: () => app.close() };

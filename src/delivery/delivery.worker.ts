@@ -16,6 +16,18 @@ export interface DeliveryJob {
   deliveryId: string;
 }
 
+/** KEYS[1] window set; ARGV now, window ms, limit, member. Atomic, so concurrent workers cannot both take the last slot. */
+const SLIDING_WINDOW = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1]))
+`;
+
 /** Enqueues delivery attempts. Job ids name the delivery and attempt, so a second add is a no-op. */
 @Injectable()
 export class DeliveryQueue {
@@ -91,9 +103,10 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     const c = this.cfg.delivery;
     const d = await this.ledger.claim(job.data.deliveryId, c.timeoutMs * 2 + 5000);
     if (!d) return 'not due, blocked by an earlier delivery of its case, or done';
-    if (d.rate_per_second && !(await this.takeToken(d))) {
+    const waitMs = d.rate_per_second ? await this.takeToken(d) : 0;
+    if (waitMs > 0) {
       await this.ledger.release(d.id);
-      await this.queue.add([{ id: d.id, attempts: d.attempts, delayMs: 1000 - (Date.now() % 1000) + 5, tag: `_rl${Date.now()}` }]);
+      await this.queue.add([{ id: d.id, attempts: d.attempts, delayMs: waitMs + 5, tag: `_rl${Date.now()}` }]);
       return 'rate limited';
     }
     const startedAt = new Date();
@@ -111,11 +124,17 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     if (next) await this.queue.add([next]);
   }
 
-  /** Per-subscription rate limit shared by every worker: a one-second window counter in Redis. */
-  private async takeToken(d: ClaimedDelivery): Promise<boolean> {
-    const key = `${this.cfg.keyPrefix}:delivery-rate:${d.subscription_id}:${Math.floor(Date.now() / 1000)}`;
-    const [[, n]] = (await this.redis!.multi().incr(key).pexpire(key, 2000).exec()) as [[Error | null, number]];
-    return n <= d.rate_per_second!;
+  /**
+   * Per-subscription rate limit shared by every worker: a sliding one-second window (sorted set of send times) in Redis.
+   * A fixed per-second counter would let 2x the rate through around a second boundary; subscribers that enforce
+   * their own limit (most do, over any 1 s window) would then answer 429. Returns 0 when a send may go now, else
+   * how many ms until the oldest send in the window leaves it.
+   */
+  private async takeToken(d: ClaimedDelivery): Promise<number> {
+    const key = `${this.cfg.keyPrefix}:delivery-rate:${d.subscription_id}`;
+    const now = Date.now();
+    const wait = (await this.redis!.eval(SLIDING_WINDOW, 1, key, now, 1000, d.rate_per_second!, `${now}:${d.id}`)) as number;
+    return Number(wait);
   }
 
   async onApplicationShutdown() {

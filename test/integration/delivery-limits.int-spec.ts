@@ -37,10 +37,10 @@ describe('delivery limits and retention', () => {
     });
     for (let i = 0; i < 6; i++) await postWebhook(hub.url, world, pickShortfall(`SO-RATE-${i}`, 'SKU-1', { warehouse: { site: 'RATE', businessUnit: 'west' } }));
     await waitFor(async () => sub.received.length === 6, 30000, 'six deliveries');
-    const perSecond = new Map<number, number>();
-    for (const r of sub.received) perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(2);
-    expect(sub.received[5].at - sub.received[0].at).toBeGreaterThan(1000);
+    // Sliding window: any three consecutive arrivals span about a second (less a little network jitter).
+    const at = sub.received.map((r) => r.at).sort((a, b) => a - b);
+    for (let i = 0; i + 2 < at.length; i++) expect(at[i + 2] - at[i]).toBeGreaterThan(900);
+    expect(at[5] - at[0]).toBeGreaterThan(1900);
     await api(hub.url, 'DELETE', `/v1/subscriptions/${s.body.id}`);
   });
 
