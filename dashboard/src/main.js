@@ -216,7 +216,9 @@ let source = null, debounce = null;
 function connect() {
   source?.close();
   source = new EventSource('/v1/reports/stream');
-  source.onopen = () => $('live').classList.remove('off');
+  // A reconnect may have missed changes while the stream was down: redraw once it is back.
+  let opened = false;
+  source.onopen = () => { $('live').classList.remove('off'); if (opened) void refresh(); opened = true; };
   source.onerror = () => $('live').classList.add('off');
   source.addEventListener('changed', () => {
     $('live').classList.add('flash');

@@ -20,13 +20,18 @@ export class ReportStream implements OnModuleDestroy {
   private readonly listeners = new Set<Listener>();
   private cursor: { tx: string; id: string } | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private polling = false;
+  private inFlight: Promise<void> | null = null;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  subscribe(l: Listener): () => void {
+  /**
+   * Resolves once the cursor is placed, so a client told "connected" after this sees every change
+   * that commits from then on (placing it on the first timer tick lost changes made in that second).
+   */
+  async subscribe(l: Listener): Promise<() => void> {
     this.listeners.add(l);
     if (!this.timer) this.timer = setInterval(() => void this.poll(), POLL_MS);
+    if (!this.cursor) await this.poll();
     return () => {
       this.listeners.delete(l);
       if (this.listeners.size === 0 && this.timer) {
@@ -37,9 +42,14 @@ export class ReportStream implements OnModuleDestroy {
     };
   }
 
-  async poll(): Promise<void> {
-    if (this.polling || !this.ds.isInitialized) return;
-    this.polling = true;
+  /** One poll at a time; a caller arriving while one runs shares it. */
+  poll(): Promise<void> {
+    this.inFlight ??= this.read().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private async read(): Promise<void> {
+    if (!this.ds.isInitialized) return;
     try {
       const horizon = `(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`;
       if (!this.cursor) {
@@ -60,8 +70,6 @@ export class ReportStream implements OnModuleDestroy {
       for (const l of this.listeners) l({ events: rows.length, types });
     } catch {
       // A failed poll (database restarting) is retried on the next tick; listeners stay connected.
-    } finally {
-      this.polling = false;
     }
   }
 

@@ -32,12 +32,13 @@ export class ReportsController {
   /** Server-sent events: `changed` whenever cases or exceptions commit (polled from the outbox). */
   @Get('stream')
   @Allow(...ANY_ROLE)
-  events(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  async events(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     reply.hijack();
     const raw = reply.raw;
+    const off = await this.stream.subscribe((c) => raw.write(`event: changed\ndata: ${JSON.stringify(c)}\n\n`));
+    if (req.raw.destroyed) return off(); // the client left while the cursor was placed
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     raw.write(`retry: 2000\n: connected\n\n`);
-    const off = this.stream.subscribe((c) => raw.write(`event: changed\ndata: ${JSON.stringify(c)}\n\n`));
     const ping = setInterval(() => raw.write(`: ping\n\n`), 15000);
     req.raw.on('close', () => {
       clearInterval(ping);
