@@ -9,6 +9,7 @@ import { SlaClocksTasksActions1795794000000 } from './1795794000000-SlaClocksTas
 import { DeliveryAndAuditChain1795795000000 } from './1795795000000-DeliveryAndAuditChain.js';
 import { PollingConnectors1795796000000 } from './1795796000000-PollingConnectors.js';
 import { Reporting1795797000000 } from './1795797000000-Reporting.js';
+import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   DeliveryAndAuditChain1795795000000,
   PollingConnectors1795796000000,
   Reporting1795797000000,
+  AuditSeals1795798000000,
 ];

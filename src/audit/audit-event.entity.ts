@@ -11,7 +11,6 @@ export type ActorType = 'system' | 'api-key' | 'connector';
 @Index('IDX_audit_events_occurred', ['occurredAt'])
 @Index('IDX_audit_events_actor', ['actorId', 'id'])
 @Index('IDX_audit_events_chain', ['tx', 'id'])
-@Index('IDX_audit_events_unsealed', ['tx', 'id'], { where: '"hash" IS NULL' })
 export class AuditEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;
@@ -40,17 +39,7 @@ export class AuditEvent {
   @Column('jsonb', { nullable: true })
   after!: Record<string, unknown> | null;
 
-  /** The writing transaction (as in the outbox): the chain follows commit-safe (tx, id) order. */
+  /** The writing transaction (as in the outbox): the chain (AuditSeal) follows commit-safe (tx, id) order. */
   @Column('bigint', { default: () => '(pg_current_xact_id()::text)::bigint' })
   tx!: string;
-
-  /**
-   * Hash chain, filled once by the sealer (AuditChain) after commit: SHA-256 over the previous
-   * row's hash and this row's canonical JSON. The append-only trigger allows only this one update.
-   */
-  @Column('bytea', { name: 'prev_hash', nullable: true, select: false })
-  prevHash!: Buffer | null;
-
-  @Column('bytea', { nullable: true, select: false })
-  hash!: Buffer | null;
 }

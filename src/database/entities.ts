@@ -1,5 +1,6 @@
 import { ApiKey } from '../auth/api-key.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
+import { AuditSeal } from '../audit/audit-seal.entity.js';
 import { CaseRecord } from '../cases/case.entity.js';
 import { ExceptionRecord } from '../cases/exception.entity.js';
 import { ConnectorInstance } from '../connectors/connector-instance.entity.js';
@@ -24,6 +25,7 @@ export const ENTITIES = [
   ExceptionRecord,
   CaseRecord,
   AuditEvent,
+  AuditSeal,
   ConnectorInstance,
   ApiKey,
   BusinessDocumentRecord,

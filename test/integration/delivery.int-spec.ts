@@ -275,22 +275,53 @@ describe('webhook delivery', () => {
     }, 30000, 'sealed chain');
     // The trigger still refuses a plain change, including to a sealed hash.
     await expect(world.db.query(`UPDATE audit_events SET action = 'x' WHERE id = (SELECT min(id) FROM audit_events)`)).rejects.toThrow(/append-only/);
-    await expect(world.db.query(`UPDATE audit_events SET hash = '\\x00' WHERE id = (SELECT min(id) FROM audit_events)`)).rejects.toThrow(/append-only/);
+    await expect(world.db.query(`UPDATE audit_seals SET hash = '\\x00' WHERE id = (SELECT min(id) FROM audit_seals)`)).rejects.toThrow(/append-only/);
+    await expect(world.db.query(`DELETE FROM audit_seals`)).rejects.toThrow(/append-only/);
 
-    const { rows } = await world.db.query(`SELECT id FROM audit_events WHERE action = 'case.opened' ORDER BY id LIMIT 1 OFFSET 1`);
-    const client = await world.db.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete');
-      await client.query(`UPDATE audit_events SET after = '{"team":"nobody"}' WHERE id = $1`, [rows[0].id]);
-      await client.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
-    const v = (await api(hub.url, 'GET', '/v1/audit/verify')).body;
+    // Changes made behind the trigger's back (say, by a superuser who disabled it).
+    const behind = async (sql: string, params: unknown[] = []) => {
+      const c = await world.db.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete');
+        const r = await c.query(sql, params);
+        await c.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');
+        await c.query('COMMIT');
+        return r.rows;
+      } finally {
+        c.release();
+      }
+    };
+    const verify = async () => (await api(hub.url, 'GET', '/v1/audit/verify')).body;
+    const { rows: all } = await world.db.query(`SELECT * FROM audit_events ORDER BY tx, id`);
+    const victim = all.findIndex((r) => r.action === 'case.opened' && r.id !== all.find((x) => x.action === 'case.opened').id);
+    expect(victim).toBeGreaterThan(1);
+    expect(victim + 2).toBeLessThan(all.length);
+
+    // Changed: named, with the reason.
+    await behind(`UPDATE audit_events SET after = '{"team":"nobody"}' WHERE id = $1`, [all[victim].id]);
+    const v = await verify();
     expect(v.ok).toBe(false);
-    expect(v.firstBroken).toMatchObject({ id: rows[0].id, reason: expect.stringMatching(/content does not match/) });
+    expect(v.firstBroken).toMatchObject({ id: all[victim].id, reason: expect.stringMatching(/content does not match/) });
+    await behind(`UPDATE audit_events SET after = $2 WHERE id = $1`, [all[victim].id, JSON.stringify(all[victim].after)]);
+    expect(await verify()).toMatchObject({ ok: true, firstBroken: null });
+
+    // Removed: the row after the gap is named; put back exactly as it was, the chain holds again.
+    const [removed] = await behind(`DELETE FROM audit_events WHERE id = $1 RETURNING *`, [all[victim + 1].id]);
+    expect((await verify()).firstBroken).toMatchObject({ id: all[victim + 2].id, reason: expect.stringMatching(/missing \(removed\)/) });
+    await world.db.query(
+      `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, entity_type, entity_id, action, before, after, tx) OVERRIDING SYSTEM VALUE
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [removed.id, removed.occurred_at, removed.actor_type, removed.actor_id, removed.entity_type, removed.entity_id, removed.action, removed.before, removed.after, removed.tx],
+    );
+    expect(await verify()).toMatchObject({ ok: true, firstBroken: null });
+
+    // Inserted: a forged row dated into a sealed range (same transaction id as an early row).
+    await world.db.query(
+      `INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, after, tx) VALUES ('api-key', 'mallory', 'case', 'c0', 'case.resolved', '{}', $1)`,
+      [all[1].tx],
+    );
+    expect(await verify()).toMatchObject({ ok: false, firstBroken: { reason: expect.stringMatching(/not in the sealed chain/) } });
 
     await world.db.query(`INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, after) VALUES ('api-key', '=HYPERLINK("http://evil")', 'case', 'c1', 'case.commented', '{"note":"+1"}')`);
     const csv = await fetch(`${hub.url}/v1/audit/export?format=csv&entityId=c1`, { headers: { authorization: `Bearer ${world.env.HUB_ADMIN_KEY}` } });
