@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
+import { AuditTrail, SYSTEM_ACTOR, type Actor } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { Router } from '../routing/router.service.js';
@@ -24,7 +24,7 @@ export interface CaseFilter {
   limit: number;
 }
 
-/** What people do with cases: find, read, acknowledge, assign, comment, resolve. Every change is audited. */
+/** What people do with cases: find, read, acknowledge, assign, comment, resolve (and the hub's own clears). Every change is audited. */
 @Injectable()
 export class CaseDesk {
   constructor(
@@ -127,12 +127,17 @@ export class CaseDesk {
   }
 
   /**
-   * The same resolve inside the caller's transaction (system actions such as matching's auto-resolve).
-   * The stopped clocks' alarms are not removed here (the caller commits later); when one rings it
-   * finds its clock stopped and does nothing.
+   * The hub resolves a case whose condition cleared (a corrective document, the connector polling again),
+   * audited and published like a resolve. As with a rule's `clears`, open required tasks do not hold it
+   * back (CaseCommitments.cleared). Inside the caller's transaction: returns what to settle after its commit.
    */
-  async resolveWithin(m: EntityManager, id: string, actor: Actor, rootCause: RootCause, note?: string, extra: Record<string, unknown> = {}) {
-    return (await this.changeWithin(m, id, actor, 'case.resolved', resolvedBy(rootCause, note), extra, (tx) => this.commitments.resolving(tx, id))).updated;
+  async clearWithin(m: EntityManager, id: string, rootCause: RootCause, note: string, extra: Record<string, unknown> = {}): Promise<AfterCommit | undefined> {
+    return (await this.changeWithin(m, id, SYSTEM_ACTOR, 'case.resolved', resolvedBy(rootCause, note), extra, (tx) => this.commitments.cleared(tx, [id]))).committed;
+  }
+
+  /** The same in a transaction of its own, settled after commit. */
+  clear(id: string, rootCause: RootCause, note: string, extra: Record<string, unknown> = {}): Promise<CaseRecord> {
+    return this.change(id, SYSTEM_ACTOR, 'case.resolved', resolvedBy(rootCause, note), extra, (m) => this.commitments.cleared(m, [id]));
   }
 
   private async change(

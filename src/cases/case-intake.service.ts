@@ -8,6 +8,7 @@ import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { returnedRows } from '../database/returning.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
+import { insertExceptions, upsertCaseRows, type CaseColumns, type ExceptionRow } from './case-rows.js';
 import { addOccurrences, findRepeats, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
 
 export interface RoutedException {
@@ -108,7 +109,7 @@ export class CaseIntake {
     const cleared = await this.clear(m, items, plans, ids, now, result);
 
     const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
-    const rows = stored.map(({ it, i }) => {
+    const rows: ExceptionRow[] = stored.map(({ it, i }) => {
       const e = it.exception;
       const key = plans[i].key;
       return {
@@ -143,25 +144,7 @@ export class CaseIntake {
         occurrences: plans[i].occurrences,
       };
     });
-    // Raw SQL: one unnest INSERT for the batch; TypeORM's builder cost about twice the CPU per row.
-    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
-    await m.query(
-      `INSERT INTO exceptions (id, message_id, ordinal, code, category, severity, title, connector_id, document_type, test_mode,
-                               business_unit, site, order_ref, po_ref, customer_ref, supplier_ref, sku, customer_tier,
-                               amount_at_risk, currency, occurred_at, detected_at, correlation_key, mapping_id, mapping_version, case_id, payload,
-                               fingerprint, occurrences, last_seen_at)
-       SELECT *, $30::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
-                            $10::boolean[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[], $16::varchar[], $17::varchar[],
-                            $18::varchar[], $19::numeric[], $20::char(3)[], $21::timestamptz[], $22::timestamptz[], $23::varchar[], $24::varchar[],
-                            $25::varchar[], $26::uuid[], $27::jsonb[], $28::varchar[], $29::int[])`,
-      [
-        col('id'), col('messageId'), col('ordinal'), col('code'), col('category'), col('severity'), col('title'), col('connectorId'),
-        col('documentType'), col('testMode'), col('businessUnit'), col('site'), col('orderRef'), col('poRef'), col('customerRef'),
-        col('supplierRef'), col('sku'), col('customerTier'), col('amountAtRisk'), col('currency'), col('occurredAt'), col('detectedAt'),
-        col('correlationKey'), col('mappingId'), col('mappingVersion'), col('caseId'), rows.map((r) => JSON.stringify(r.payload)),
-        col('fingerprint'), col('occurrences'), now,
-      ],
-    );
+    await insertExceptions(m, rows, now);
 
     rows.forEach((r, i) => {
       result.exceptionIds.push(r.id);
@@ -322,7 +305,7 @@ export class CaseIntake {
     if (groups.length === 0) return byKey;
     // Sorted keys give every worker the same lock order on the unique index, avoiding deadlocks.
     groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const cols = {
+    const cols: CaseColumns = {
       id: groups.map(() => uuidv7()),
       key: groups.map((g) => g.key),
       title: groups.map((g) => (g.incident ?? g.first.exception.title).slice(0, 200)),
@@ -339,32 +322,7 @@ export class CaseIntake {
       currency: groups.map((g) => g.currency),
       routing: groups.map((g) => JSON.stringify(explanation(g.first.decision))),
     };
-    // Raw SQL: one INSERT .. ON CONFLICT over the partial unique index (open cases per correlation
-    // key) opens or joins every case of the batch in one statement, race-free across workers.
-    // TypeORM's upsert cannot express the partial-index conflict target or the merge arithmetic.
-    const rows: { id: string; correlation_key: string; opened: boolean; owner_team: string; exception_count: number; severity: string }[] =
-      await m.query(
-        `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
-                            test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind)
-         SELECT u.id, u.key, u.title, u.code, u.category, u.severity, u.team, u.bu, u.site,
-                u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind
-           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
-                       $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[], $16::varchar[])
-                AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind)
-         ON CONFLICT (correlation_key) WHERE status <> 'resolved' DO UPDATE SET
-           exception_count = cases.exception_count + EXCLUDED.exception_count,
-           severity = CASE WHEN EXCLUDED.severity = 'critical' OR (EXCLUDED.severity = 'standard' AND cases.severity = 'info')
-                           THEN EXCLUDED.severity ELSE cases.severity END,
-           amount_at_risk = CASE WHEN EXCLUDED.amount_at_risk IS NULL THEN cases.amount_at_risk
-                                 WHEN cases.currency IS NULL OR cases.currency = EXCLUDED.currency
-                                 THEN COALESCE(cases.amount_at_risk, 0) + EXCLUDED.amount_at_risk
-                                 ELSE cases.amount_at_risk END,
-           currency = COALESCE(cases.currency, EXCLUDED.currency),
-           updated_at = EXCLUDED.updated_at
-         RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`,
-        [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
-         cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind],
-      );
+    const rows = await upsertCaseRows(m, cols, now);
     const groupByKey = new Map(groups.map((g) => [g.key, g]));
     for (const r of rows) {
       byKey.set(r.correlation_key, r.id);

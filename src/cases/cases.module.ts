@@ -5,7 +5,16 @@ import { CaseDesk } from './case-desk.service.js';
 import { CaseIntake } from './case-intake.service.js';
 import { CaseNarrative } from './case-narrative.service.js';
 import { CasesController } from './cases.controller.js';
+import { ExceptionRecording } from './exception-recording.service.js';
 
-/** Cases: intake of routed exceptions (for the pipeline) and the case desk (for people). */
-@Module({ imports: [RoutingModule, SlaModule], providers: [CaseIntake, CaseDesk, CaseNarrative], controllers: [CasesController], exports: [CaseIntake, CaseDesk] })
+/**
+ * Cases: recording exceptions into cases with their commitments (for the pipeline and for what the hub
+ * raises itself) and the case desk (for people). CaseIntake stays inside: callers go through ExceptionRecording.
+ */
+@Module({
+  imports: [RoutingModule, SlaModule],
+  providers: [CaseIntake, ExceptionRecording, CaseDesk, CaseNarrative],
+  controllers: [CasesController],
+  exports: [ExceptionRecording, CaseDesk],
+})
 export class CasesModule {}

@@ -3,11 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type Actor } from '../audit/audit-trail.service.js';
 import { integrationException } from '../canonical/exception-draft.js';
-import { CaseIntake } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { returnedRows } from '../database/returning.js';
-import { Router } from '../routing/router.service.js';
-import { EventFeed } from './event-feed.service.js';
 import type { SendResult } from './webhook-sender.js';
 
 /** A claimed delivery with what is needed to send it. */
@@ -39,9 +37,7 @@ export class DeliveryLedger {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
-    private readonly intake: CaseIntake,
-    private readonly router: Router,
+    private readonly recording: ExceptionRecording,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
   ) {}
 
@@ -83,7 +79,9 @@ export class DeliveryLedger {
     const final = ok || gone || d.manual || attempt >= c.attempts;
     const retryInMs = final ? undefined : (r.retryAfterMs ?? backoff(attempt, c.backoffMs, c.maxBackoffMs));
     const outcome = ok ? 'delivered' : gone ? 'gone' : final ? 'dead' : r.refused ? 'refused' : 'retry';
-    return this.ds.transaction(async (m) => {
+    // DELIVERY_FAILED cases get their SLA clocks and actions in the transaction; alarms and jobs after it.
+    const raised: AfterCommit[] = [];
+    const result = await this.ds.transaction(async (m): Promise<Outcome> => {
       await m.query(
         `INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, status_code, latency_ms, outcome, error, response_excerpt)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -107,33 +105,35 @@ export class DeliveryLedger {
         return { status: 'delivered', attempts: attempt };
       }
       if (gone) {
-        await this.disable(m, d, 'endpoint answered 410 Gone');
+        raised.push(...(await this.disable(m, d, 'endpoint answered 410 Gone')));
       } else {
         const [{ failing_since }] = returnedRows<{ failing_since: Date }>(
           await m.query(`UPDATE subscriptions SET failing_since = COALESCE(failing_since, now()) WHERE id = $1 RETURNING failing_since`, [d.subscription_id]),
         );
         if (Date.now() - new Date(failing_since).getTime() >= c.disableAfterDays * 86_400_000) {
-          await this.disable(m, d, `endpoint failing since ${new Date(failing_since).toISOString()} (over ${c.disableAfterDays} days)`);
+          raised.push(...(await this.disable(m, d, `endpoint failing since ${new Date(failing_since).toISOString()} (over ${c.disableAfterDays} days)`)));
         }
       }
       if (status === 'dead' && !d.manual && !gone) {
-        await this.raise(m, d, 0, `Webhook delivery ${d.id} dead after ${attempt} attempts`, { lastStatusCode: r.statusCode, lastError: r.error });
+        raised.push(await this.raise(m, d, 0, `Webhook delivery ${d.id} dead after ${attempt} attempts`, { lastStatusCode: r.statusCode, lastError: r.error }));
       }
       return { status, retryInMs, attempts: attempt };
     });
+    await this.recording.settle(...raised);
+    return result;
   }
 
-  private async disable(m: EntityManager, d: ClaimedDelivery, reason: string) {
+  private async disable(m: EntityManager, d: ClaimedDelivery, reason: string): Promise<AfterCommit[]> {
     const rows = returnedRows<{ id: string }>(
       await m.query(`UPDATE subscriptions SET active = false, disabled_reason = $2 WHERE id = $1 AND active RETURNING id`, [d.subscription_id, reason]),
     );
-    if (!rows.length) return;
+    if (!rows.length) return [];
     await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'subscription', entityId: d.subscription_id, action: 'subscription.disabled', after: { reason } }]);
-    await this.raise(m, d, 1, `Subscription ${d.subscription_id} disabled: ${reason}`, { reason });
+    return [await this.raise(m, d, 1, `Subscription ${d.subscription_id} disabled: ${reason}`, { reason })];
   }
 
-  /** INTEGRATION.DELIVERY_FAILED through the normal router and case path; one case per subscription. */
-  private async raise(m: EntityManager, d: ClaimedDelivery, ordinal: number, title: string, attrs: Record<string, unknown>) {
+  /** INTEGRATION.DELIVERY_FAILED recorded like any exception (routed, case with SLA clocks, tasks, actions); one case per subscription. */
+  private async raise(m: EntityManager, d: ClaimedDelivery, ordinal: number, title: string, attrs: Record<string, unknown>): Promise<AfterCommit> {
     const now = new Date();
     const exception = integrationException(
       'INTEGRATION.DELIVERY_FAILED',
@@ -143,9 +143,7 @@ export class DeliveryLedger {
       },
       { title, correlationKey: `delivery-failed:${d.subscription_id}`, attributes: { subscriptionId: d.subscription_id, deliveryId: d.id, url: d.url, ...attrs } },
     );
-    const intake = await this.intake.record(m, [{ messageId: d.id, ordinal, exception, decision: await this.router.decide(exception) }]);
-    await this.audit.record(m, intake.audit);
-    await this.events.append(m, intake.events);
+    return (await this.recording.raise(m, [{ messageId: d.id, ordinal, exception }])).after;
   }
 
   /** The next pending delivery of the same case for the same subscription (it was waiting on this one). */

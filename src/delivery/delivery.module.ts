@@ -6,7 +6,6 @@ import { CasesModule } from '../cases/cases.module.js';
 import { HUB_CONFIG, type HubConfig, type HubRole } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
-import { RoutingModule } from '../routing/routing.module.js';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveryLedger } from './delivery-ledger.service.js';
 import { DeliveryQueue, DeliveryWorker } from './delivery.worker.js';
@@ -55,7 +54,7 @@ export class DeliveryModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: DeliveryModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Delivery }), CasesModule, RoutingModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Delivery }), CasesModule],
       providers: [
         EventFeed,
         Subscriptions,

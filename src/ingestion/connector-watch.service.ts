@@ -3,20 +3,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { integrationException } from '../canonical/exception-draft.js';
-import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
-import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
+import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { ExceptionRecording, type AfterCommit, type RaisedException } from '../cases/exception-recording.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { ConnectorState } from '../connectors/connector-state.service.js';
 import { returnedRows } from '../database/returning.js';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
-import { Router } from '../routing/router.service.js';
 
 /**
  * Scheduler role: asks each connector that can watch (e.g. X12 for overdue acknowledgments) what
  * should have happened and did not, and records each finding as an exception on the message it
- * concerns, routed like any other. One process watches a connector at a time (advisory lock).
+ * concerns, recorded like any other (routed; its case with SLA clocks, tasks and actions). One process
+ * watches a connector at a time (advisory lock).
  */
 @Injectable()
 export class ConnectorWatch {
@@ -25,10 +24,7 @@ export class ConnectorWatch {
     private readonly instances: ConnectorInstances,
     private readonly state: ConnectorState,
     private readonly mappings: ActiveArtifacts,
-    private readonly router: Router,
-    private readonly intake: CaseIntake,
-    private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
+    private readonly recording: ExceptionRecording,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -45,13 +41,14 @@ export class ConnectorWatch {
     const instance = await this.instances.resolve(connectorId);
     if (!instance) return 0;
     const connector = this.instances.connectorFor(instance.type);
-    return this.ds.transaction(async (m) => {
+    let after: AfterCommit | undefined;
+    const raised = await this.ds.transaction(async (m) => {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':watch:' || $1)) AS locked`, [connectorId]);
       if (!locked) return 0;
       const results = await connector.watch!(instance, this.state.watchContextFor(m, connectorId, now));
       if (!results.length) return 0;
       const mapping = this.mappings.mapping(instance.config.mapping, connectorId);
-      const routed: RoutedException[] = [];
+      const found: RaisedException[] = [];
       for (const { messageId, finding } of results) {
         const [msg] = returnedRows<{ exception_count: number; connector_type: string; sender_event_id: string | null }>(
           await m.query(
@@ -66,16 +63,19 @@ export class ConnectorWatch {
           testMode: finding.testMode ?? false, senderEventId: msg.sender_event_id ?? undefined, receivedAt: now,
           mapping: mapping ? { id: mapping.manifest.id, version: mapping.manifest.version } : { id: instance.config.mapping, version: 'none' },
         }, { title: finding.title, correlationKey: finding.correlationKey, attributes: { ...finding.attributes, rawMessageId: messageId } });
-        routed.push({ messageId, ordinal: msg.exception_count, exception, decision: await this.router.decide(exception) });
+        found.push({ messageId, ordinal: msg.exception_count, exception });
       }
-      const intake = await this.intake.record(m, routed);
-      await this.audit.record(m, [
-        ...routed.map((r) => ({ actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.watch-finding', after: { code: r.exception.code, title: r.exception.title } })),
-        ...intake.audit,
-      ]);
-      await this.events.append(m, intake.events);
-      this.log.info({ connector: connectorId, findings: routed.length }, 'connector watch raised exceptions');
-      return routed.length;
+      after = (
+        await this.recording.raise(
+          m,
+          found,
+          found.map((f) => ({ actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: f.messageId, action: 'message.watch-finding', after: { code: f.exception.code, title: f.exception.title } })),
+        )
+      ).after;
+      this.log.info({ connector: connectorId, findings: found.length }, 'connector watch raised exceptions');
+      return found.length;
     });
+    await this.recording.settle(after);
+    return raised;
   }
 }

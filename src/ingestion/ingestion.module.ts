@@ -12,7 +12,6 @@ import { MatchingModule } from '../matching/matching.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QueueName } from '../queues/queue-policy.js';
 import { RoutingModule } from '../routing/routing.module.js';
-import { SlaModule } from '../sla/sla.module.js';
 import { ConnectorMessagesController } from './connector-messages.controller.js';
 import { ConnectorWatch } from './connector-watch.service.js';
 import { Ingestion } from './ingestion.service.js';
@@ -61,7 +60,7 @@ export class IngestionModule {
   static forRoles(roles: HubRole[]): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, SlaModule, MatchingModule, EnrichmentModule],
+      imports: [BullModule.registerQueue({ name: QueueName.Pipeline }), ConnectorsModule, MappingModule, RoutingModule, CasesModule, DocumentsModule, MatchingModule, EnrichmentModule],
       providers: [
         Ingestion,
         Pipeline,

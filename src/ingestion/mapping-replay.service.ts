@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, type Actor, type AuditEntry } from '../audit/audit-trail.service.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
-import { CaseIntake } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
@@ -45,7 +45,7 @@ export class MappingReplay {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly interpreter: MessageInterpreter,
     private readonly router: Router,
-    private readonly intake: CaseIntake,
+    private readonly recording: ExceptionRecording,
     private readonly audit: AuditTrail,
     private readonly events: EventFeed,
     private readonly active: ActiveArtifacts,
@@ -111,7 +111,8 @@ export class MappingReplay {
     const [{ status }] = await this.ds.query(`SELECT status FROM inbound_messages WHERE id = $1`, [messageId]);
     if (!PROCESSED.includes(status)) return 'not-processed';
     const cand = await this.candidate(msg);
-    return this.ds.transaction(async (m) => {
+    let after: AfterCommit | undefined;
+    const result = await this.ds.transaction(async (m) => {
       const [locked]: { status: string; exception_count: number }[] = await m.query(`SELECT status, exception_count FROM inbound_messages WHERE id = $1 FOR UPDATE`, [messageId]);
       const c = compareResults(await this.storedResult(m, messageId), cand.items);
       const mappings = [...new Set(cand.items.map((i) => `${i.mapping.id}@${i.mapping.version}`))];
@@ -125,7 +126,10 @@ export class MappingReplay {
         const r = cand.routed[cand.items.indexOf(f.item)];
         return { messageId, ordinal: locked.exception_count + i, exception: r.exception, decision: r.decision };
       });
-      const intake = await this.intake.record(m, routed);
+      // New exceptions open, join or clear cases like the pipeline's (SLA clocks, tasks, actions included).
+      const recorded = await this.recording.record(m, routed);
+      const intake = recorded.intake;
+      after = recorded.after;
       const links = intake.exceptionIds.map((id, i) => ({ id, supersedes: fresh[i].supersedes }));
       await m.query(
         `UPDATE exceptions AS e SET supersedes = l.supersedes FROM unnest($1::uuid[], $2::uuid[]) AS l(id, supersedes) WHERE e.id = l.id`,
@@ -153,6 +157,8 @@ export class MappingReplay {
         unchanged: c.unchanged.map((u) => u.before.exceptionId),
       };
     });
+    await this.recording.settle(after);
+    return result;
   }
 
   private async message(m: EntityManager, id: string): Promise<LockedMessage | undefined> {

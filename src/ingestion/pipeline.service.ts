@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
-import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit, type RoutedException } from '../cases/exception-recording.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { Enrichment } from '../enrichment/enrichment.service.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
@@ -13,7 +13,6 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
-import { CaseCommitments, type AfterCommit } from '../sla/case-commitments.service.js';
 import type { MessageError, MessageStatus } from './inbound-message.entity.js';
 import { MessageInterpreter, type Interpretation, type LockedMessage } from './message-interpreter.js';
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
@@ -39,14 +38,13 @@ export class Pipeline {
     private readonly interpreter: MessageInterpreter,
     private readonly documents: DocumentLedger,
     private readonly router: Router,
-    private readonly intake: CaseIntake,
+    private readonly recording: ExceptionRecording,
     private readonly audit: AuditTrail,
     private readonly events: EventFeed,
     private readonly metrics: HubMetrics,
     @Inject(HUB_LOGGER) private readonly log: Logger,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     private readonly artifacts: ActiveArtifacts,
-    private readonly commitments: CaseCommitments,
     private readonly matching: DocumentMatching,
     private readonly enrichment: Enrichment,
   ) {}
@@ -55,7 +53,7 @@ export class Pipeline {
     const started = performance.now();
     // Activations made in any process take effect from the next batch (one max(generation) query).
     await this.artifacts.sync();
-    let committed: AfterCommit | undefined;
+    const committed: AfterCommit[] = [];
     const outcome = await this.ds.transaction(async (m) => {
       const own: LockedMessage[] = await m.query(
         `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
@@ -104,13 +102,9 @@ export class Pipeline {
         });
       }
       const tPersist = performance.now();
-      const intake = await this.intake.record(m, routed);
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
-      committed = await this.commitments.opened(m, intake.casesOpened);
-      const cleared = await this.commitments.cleared(m, intake.casesResolved);
-      committed = { ...committed, disarm: [...committed.disarm, ...cleared.disarm], actions: [...committed.actions, ...cleared.actions] };
-      intake.audit.push(...committed.audit);
-      intake.events.push(...committed.events);
+      const { intake, after } = await this.recording.record(m, routed);
+      committed.push(after);
       await this.keepDocumentsAndAcks(m, kept);
       if (updates.length) {
         await m.query(
@@ -131,7 +125,8 @@ export class Pipeline {
         );
       }
       // Matching (src/matching): after documents and message status are written, under a per-PO lock.
-      await this.matching.afterDocumentsStored(m, kept.filter((k) => k.it.documents.length).map((k) => k.msg.id));
+      const matched = await this.matching.afterDocumentsStored(m, kept.filter((k) => k.it.documents.length).map((k) => k.msg.id));
+      committed.push(...matched.after);
       const entries: AuditEntry[] = updates.map((u) => ({
         actor: SYSTEM_ACTOR,
         entityType: 'message',
@@ -158,7 +153,7 @@ export class Pipeline {
       for (const c of intake.casesOpened) this.metrics.casesOpened.inc({ team: c.team });
       return { processed: msgs.length, skipped: messageIds.length - own.length, exceptions: routed.length, casesOpened: intake.casesOpened.length };
     });
-    await this.commitments.settle(committed);
+    await this.recording.settle(...committed);
     this.metrics.stageDuration.observe({ stage: 'batch' }, (performance.now() - started) / 1000);
     return outcome;
   }

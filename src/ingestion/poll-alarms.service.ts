@@ -4,12 +4,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import { integrationException } from '../canonical/exception-draft.js';
 import { CaseDesk } from '../cases/case-desk.service.js';
-import { CaseIntake } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import type { ConnectorFinding, ResolvedInstance } from '../connectors/connector.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
 import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { Router } from '../routing/router.service.js';
@@ -17,8 +16,8 @@ import { Router } from '../routing/router.service.js';
 /**
  * Exceptions a polling connector (or the poll scheduler) raises that belong to no ingested message:
  * connector down, feed silent, a file refused before it was read. Each gets a small hub-written
- * inbound message (the finding as JSON, so GET /v1/messages/{id} explains it) and goes through the
- * router and case intake like any other exception.
+ * inbound message (the finding as JSON, so GET /v1/messages/{id} explains it) and is recorded like
+ * any other exception (ExceptionRecording: routed, its case with SLA clocks, tasks and actions).
  */
 @Injectable()
 export class PollAlarms {
@@ -26,10 +25,8 @@ export class PollAlarms {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly artifacts: ActiveArtifacts,
     private readonly router: Router,
-    private readonly intake: CaseIntake,
+    private readonly recording: ExceptionRecording,
     private readonly desk: CaseDesk,
-    private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -49,7 +46,9 @@ export class PollAlarms {
       },
       { title: finding.title, correlationKey: finding.correlationKey, attributes: { ...finding.attributes, rawMessageId: id } },
     );
+    // Routed first: the message row's status says whether the finding opened a case.
     const decision = await this.router.decide(exception);
+    let after: AfterCommit | undefined;
     await this.ds.transaction(async (m) => {
       await m.query(
         `INSERT INTO inbound_messages (id, connector_id, connector_type, sender_event_id, sha256, content_type, size_bytes, raw, received_at, status, processed_at, exception_count, document_types, meta)
@@ -57,25 +56,25 @@ export class PollAlarms {
         [id, instance.id, instance.type, `hub:${id}`, createHash('sha256').update(`hub:${id}`).update(body).digest('hex'), body.length, body, now,
           decision.opensCase ? 'routed' : 'mapped', JSON.stringify({ origin: 'hub', code: finding.code })],
       );
-      const intake = await this.intake.record(m, [{ messageId: id, ordinal: 0, exception, decision }]);
-      await this.audit.record(m, [
-        { actor: SYSTEM_ACTOR, entityType: 'message', entityId: id, action: 'message.hub-finding', after: { code: finding.code, title: finding.title } },
-        ...intake.audit,
-      ]);
-      await this.events.append(m, intake.events);
+      after = (
+        await this.recording.raise(m, [{ messageId: id, ordinal: 0, exception, decision }], [
+          { actor: SYSTEM_ACTOR, entityType: 'message', entityId: id, action: 'message.hub-finding', after: { code: finding.code, title: finding.title } },
+        ])
+      ).after;
     });
+    await this.recording.settle(after);
     this.log.warn({ connector: instance.id, code: finding.code, title: finding.title }, 'connector raised an exception');
     return id;
   }
 
-  /** Resolves the open case of a finding raised earlier (e.g. the connector is back up). */
+  /** Clears the open case of a finding raised earlier (e.g. the connector is back up): resolved, clocks stopped, on-resolve actions run. */
   async resolve(messageId: string, note: string): Promise<void> {
     const rows: { case_id: string }[] = await this.ds.query(
       `SELECT e.case_id FROM exceptions e JOIN cases c ON c.id = e.case_id WHERE e.message_id = $1 AND c.status <> 'resolved'`,
       [messageId],
     );
     for (const r of rows) {
-      await this.desk.resolve(r.case_id, SYSTEM_ACTOR, 'SYSTEM_OUTAGE', note).catch((e: Error) => this.log.warn({ err: e.message, case: r.case_id }, 'could not resolve case'));
+      await this.desk.clear(r.case_id, 'SYSTEM_OUTAGE', note).catch((e: Error) => this.log.warn({ err: e.message, case: r.case_id }, 'could not resolve case'));
     }
   }
 }

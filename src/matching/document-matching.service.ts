@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { RootCause } from '../canonical/taxonomy.js';
+import type { AfterCommit } from '../cases/exception-recording.service.js';
 import { fingerprint, matchDocuments, type AsnResult, type InvoiceResult, type MatchDocument, type MatchLine } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding } from './match-cases.js';
@@ -47,6 +48,8 @@ export interface MatchRunResult {
   subjects: number;
   raised: number;
   resolved: number;
+  /** SLA alarms and action jobs of the cases raised and cleared, for the caller to settle after its commit. */
+  after: AfterCommit[];
 }
 
 /**
@@ -64,7 +67,7 @@ export class DocumentMatching {
   ) {}
 
   async afterDocumentsStored(m: EntityManager, messageIds: string[]): Promise<MatchRunResult> {
-    const result: MatchRunResult = { subjects: 0, raised: 0, resolved: 0 };
+    const result: MatchRunResult = { subjects: 0, raised: 0, resolved: 0, after: [] };
     if (!messageIds.length) return result;
     const stored: StoredDoc[] = await m.query(
       `SELECT ${KEY_COLUMNS},
@@ -103,7 +106,9 @@ export class DocumentMatching {
       const tol = tolerancesFor(this.policy.current(), s.partner);
       if (s.types.has('purchase_order')) await this.expected.plan(m, s, docs.filter((d) => d.type === 'purchase_order').map((d) => ({ ...d, dates: d.payload.dates ?? null, requested_delivery: earliestLineDelivery(d.payload) })), tol);
       if (s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice')) {
-        result.resolved += await this.expected.settle(m, s, new Set(docs.map((d) => d.type)), s.trigger);
+        const settled = await this.expected.settle(m, s, new Set(docs.map((d) => d.type)), s.trigger);
+        result.resolved += settled.resolved;
+        result.after.push(...settled.after);
       }
       const outcome = matchDocuments(s.poNumber, docs.filter((d) => d.type !== 'po_acknowledgment').map(toMatchDocument), tol);
       const subjectResults = [
@@ -124,8 +129,10 @@ export class DocumentMatching {
           const rootCause: RootCause = onlyUnknownPo ? 'NO_ISSUE' : 'SUPPLIER_ERROR';
           const by = `${docLabel(s.trigger)} (message ${s.trigger.message_id})`;
           const note = onlyUnknownPo ? `cleared: the purchase order arrived, ${by}` : `cleared by corrective document ${by}`;
-          if (await this.cases.resolve(m, r.correlationKey, s.testMode, rootCause, note, { clearedBy: { documentId: s.trigger.id, messageId: s.trigger.message_id, type: s.trigger.type } })) {
+          const cleared = await this.cases.clear(m, r.correlationKey, s.testMode, rootCause, note, { clearedBy: { documentId: s.trigger.id, messageId: s.trigger.message_id, type: s.trigger.type } });
+          if (cleared) {
             result.resolved++;
+            if (cleared.after) result.after.push(cleared.after);
           }
         }
         await m.query(
@@ -137,7 +144,9 @@ export class DocumentMatching {
       }
     }
     result.subjects = ordered.length;
-    result.raised = (await this.cases.raise(m, findings)).raised;
+    const raised = await this.cases.raise(m, findings);
+    result.raised = raised.raised;
+    if (raised.after) result.after.push(raised.after);
     return result;
   }
 

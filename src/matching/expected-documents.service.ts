@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
 import type { ExpectedKind } from './matching.entities.js';
@@ -41,6 +42,7 @@ export class ExpectedDocuments {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly cases: MatchCases,
     private readonly policy: MatchingPolicyStore,
+    private readonly recording: ExceptionRecording,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -62,29 +64,35 @@ export class ExpectedDocuments {
     }
   }
 
-  /** Fulfils the subject's timers whose document is now stored; resolves the case of one that had already fired. */
-  async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<number> {
+  /** Fulfils the subject's timers whose document is now stored; clears the case of one that had already fired. */
+  async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
     const open: { id: string; kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = await m.query(
       `SELECT id, kind, status, correlation_key, due_at FROM expected_documents
         WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND status IN ('waiting', 'raised') FOR UPDATE`,
       [s.partner, s.poNumber, s.testMode],
     );
     let resolved = 0;
+    const after: AfterCommit[] = [];
     for (const e of open) {
       const exp = EXPECTATIONS[e.kind];
       if (!presentTypes.has(exp.fulfilledBy)) continue;
       await m.query(`UPDATE expected_documents SET status = 'fulfilled', settled_at = now() WHERE id = $1`, [e.id]);
       if (e.status === 'raised') {
         const note = `cleared: the ${exp.what} arrived after its due time ${new Date(e.due_at).toISOString()} (message ${trigger.message_id})`;
-        if (await this.cases.resolve(m, e.correlation_key, s.testMode, 'SUPPLIER_ERROR', note, { clearedBy: { documentId: trigger.id, messageId: trigger.message_id, type: trigger.type } })) resolved++;
+        const cleared = await this.cases.clear(m, e.correlation_key, s.testMode, 'SUPPLIER_ERROR', note, { clearedBy: { documentId: trigger.id, messageId: trigger.message_id, type: trigger.type } });
+        if (cleared) {
+          resolved++;
+          if (cleared.after) after.push(cleared.after);
+        }
       }
     }
-    return resolved;
+    return { resolved, after };
   }
 
   /** Scheduler role: raises every expectation due at `now` (timers another process holds are skipped). */
   async fireDue(now = new Date(), limit = 500): Promise<number> {
-    return this.ds.transaction(async (m) => {
+    let after: AfterCommit | undefined;
+    const raised = await this.ds.transaction(async (m) => {
       const due: { id: string; partner: string; po_number: string; test_mode: boolean; kind: ExpectedKind; due_at: Date; connector_id: string; message_id: string; correlation_key: string }[] =
         await m.query(
           `SELECT id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key FROM expected_documents
@@ -93,7 +101,7 @@ export class ExpectedDocuments {
         );
       if (!due.length) return 0;
       const version = this.policy.current().version;
-      const { raised } = await this.cases.raise(
+      const r = await this.cases.raise(
         m,
         due.map((e) => ({
           messageId: e.message_id, connectorId: e.connector_id, documentType: 'purchase_order', testMode: e.test_mode, occurredAt: now, policyVersion: version,
@@ -108,8 +116,11 @@ export class ExpectedDocuments {
         })),
       );
       await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [due.map((e) => e.id), now]);
-      this.log.info({ raised }, 'expected documents overdue');
-      return raised;
+      this.log.info({ raised: r.raised }, 'expected documents overdue');
+      after = r.after;
+      return r.raised;
     });
+    await this.recording.settle(after);
+    return raised;
   }
 }

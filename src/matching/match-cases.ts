@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import { completeDraft } from '../canonical/exception-draft.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import { CaseDesk } from '../cases/case-desk.service.js';
-import { CaseIntake, type RoutedException } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit, type RaisedException } from '../cases/exception-recording.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { returnedRows } from '../database/returning.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
-import { Router } from '../routing/router.service.js';
 
 /** What matching or an expected-document timer found, before the hub completes and routes it. */
 export interface MatchFinding {
@@ -23,24 +21,22 @@ export interface MatchFinding {
 }
 
 /**
- * Turns matching findings into exceptions routed like any other (Router → CaseIntake), and resolves
- * the case of a finding that a later document cleared, with the desk's resolve (audit + case.resolved).
- * Always inside the caller's transaction.
+ * Turns matching findings into exceptions recorded like any other (ExceptionRecording: routed, cases
+ * with their SLA clocks, tasks and actions), and clears the case of a finding that a later document
+ * cleared (the desk's clear: audit + case.resolved, clocks stopped). Always inside the caller's
+ * transaction; what they return is settled after its commit.
  */
 @Injectable()
 export class MatchCases {
   constructor(
-    private readonly router: Router,
-    private readonly intake: CaseIntake,
+    private readonly recording: ExceptionRecording,
     private readonly desk: CaseDesk,
-    private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
     private readonly instances: ConnectorInstances,
   ) {}
 
-  async raise(m: EntityManager, findings: MatchFinding[]): Promise<{ raised: number; opened: number }> {
+  async raise(m: EntityManager, findings: MatchFinding[]): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
-    const routed: RoutedException[] = [];
+    const raised: RaisedException[] = [];
     for (const f of findings) {
       // The message's ordinal range is extended here, after the pipeline wrote its own count.
       const [msg] = returnedRows<{ ordinal: number; connector_type: string; sender_event_id: string | null }>(
@@ -57,30 +53,28 @@ export class MatchCases {
         messageId: f.messageId, documentType: f.documentType, testMode: f.testMode, senderEventId: msg.sender_event_id ?? undefined,
         receivedAt: f.occurredAt, mapping: { id: 'document-matching', version: f.policyVersion },
       });
-      routed.push({ messageId: f.messageId, ordinal: msg.ordinal, exception: done.exception, decision: await this.router.decide(done.exception) });
+      raised.push({ messageId: f.messageId, ordinal: msg.ordinal, exception: done.exception });
     }
-    const intake = await this.intake.record(m, routed);
+    const { routed, intake, after } = await this.recording.raise(
+      m,
+      raised,
+      raised.map((r) => ({
+        actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
+        after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
+      })),
+    );
     const opening = new Set(routed.filter((r) => r.decision.opensCase).map((r) => r.messageId));
     if (opening.size) {
       await m.query(`UPDATE inbound_messages SET status = 'routed' WHERE id = ANY($1::uuid[]) AND status IN ('parsed', 'mapped')`, [[...opening]]);
     }
-    await this.audit.record(m, [
-      ...routed.map((r) => ({
-        actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
-        after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
-      })),
-      ...intake.audit,
-    ]);
-    await this.events.append(m, intake.events);
-    return { raised: routed.length, opened: intake.casesOpened.length };
+    return { raised: routed.length, opened: intake.casesOpened.length, after };
   }
 
-  /** Resolves the open case with this key (test cases carry the `test:` prefix), if there is one. */
-  async resolve(m: EntityManager, correlationKey: string, testMode: boolean, rootCause: RootCause, note: string, why: Record<string, unknown>): Promise<string | null> {
+  /** Clears the open case with this key (test cases carry the `test:` prefix), if there is one. */
+  async clear(m: EntityManager, correlationKey: string, testMode: boolean, rootCause: RootCause, note: string, why: Record<string, unknown>): Promise<{ caseId: string; after?: AfterCommit } | null> {
     const key = (testMode ? 'test:' : '') + correlationKey;
     const [open] = await m.query(`SELECT id FROM cases WHERE correlation_key = $1 AND status <> 'resolved'`, [key]);
     if (!open) return null;
-    await this.desk.resolveWithin(m, open.id, SYSTEM_ACTOR, rootCause, note, { autoResolved: true, ...why });
-    return open.id as string;
+    return { caseId: open.id as string, after: await this.desk.clearWithin(m, open.id, rootCause, note, { autoResolved: true, ...why }) };
   }
 }

@@ -29,9 +29,23 @@ export interface AfterCommit {
 
 const empty = (): AfterCommit => ({ arm: [], disarm: [], actions: [], audit: [], events: [] });
 
+/** Several pieces of after-commit work as one (e.g. for a batch's new cases and for the cases it cleared). */
+export function combine(...parts: (AfterCommit | undefined)[]): AfterCommit {
+  const out = empty();
+  for (const p of parts) {
+    if (!p) continue;
+    out.arm.push(...p.arm);
+    out.disarm.push(...p.disarm);
+    out.actions.push(...p.actions);
+    out.audit.push(...p.audit);
+    out.events.push(...p.events);
+  }
+  return out;
+}
+
 /**
  * What a case commits the hub to: SLA clocks, parallel tasks and actions. Called inside the
- * transactions that open and change cases (pipeline, case desk); `settle()` runs after commit.
+ * transactions that open and change cases (ExceptionRecording, case desk); `settle()` runs after commit.
  */
 @Injectable()
 export class CaseCommitments {
@@ -89,7 +103,11 @@ export class CaseCommitments {
     return { ...empty(), disarm, actions: await this.actions.release(m, [caseId]) };
   }
 
-  /** Cases resolved by a later exception's `clears` (pipeline): clocks stop, open tasks' clocks are cancelled, `on-resolve` actions run. */
+  /**
+   * Cases the hub resolved because their condition cleared (a later exception's `clears`, a corrective
+   * document, the connector back up): clocks stop, open tasks' clocks are cancelled, `on-resolve` actions
+   * run. Unlike `resolving`, open required tasks do not hold it back: the condition is gone.
+   */
   async cleared(m: EntityManager, caseIds: string[]): Promise<AfterCommit> {
     const out = empty();
     for (const id of caseIds) {

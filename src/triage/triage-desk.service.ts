@@ -6,10 +6,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
 import { completeDraft } from '../canonical/exception-draft.js';
 import { TAXONOMY, type ExceptionCode } from '../canonical/taxonomy.js';
-import { CaseIntake } from '../cases/case-intake.service.js';
+import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
-import { Router } from '../routing/router.service.js';
 import { TextClassifier, type TriageModelFile } from './text-classifier.js';
 import { TriageItem, type TriageStatus, type TriageSuggestion } from './triage-item.entity.js';
 
@@ -37,10 +35,8 @@ export class TriageDesk {
   constructor(
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly router: Router,
-    private readonly intake: CaseIntake,
+    private readonly recording: ExceptionRecording,
     private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
   ) {}
 
   async load(): Promise<string> {
@@ -63,17 +59,22 @@ export class TriageDesk {
       context: { references: body.references, site: body.site, businessUnit: body.businessUnit, customerTier: body.customerTier },
       suggestion, submittedBy: actor.id, receivedAt: new Date(), exceptionId: null, decidedBy: null, decidedAt: null, decision: null,
     });
-    return this.ds.transaction(async (m) => {
+    let after: AfterCommit | undefined;
+    const out = await this.ds.transaction(async (m) => {
       let why = `confidence ${s.confidence} is below HUB_TRIAGE_MIN_CONFIDENCE ${this.cfg.triageMinConfidence}`;
       if (s.confidence >= this.cfg.triageMinConfidence) {
         const routed = await this.route(m, item, s.code as ExceptionCode, s.severity as 'standard');
-        if (routed.ok) item.status = 'routed';
-        else why = `suggested ${s.code} lacks ${routed.problems}`;
+        if (routed.ok) {
+          item.status = 'routed';
+          after = routed.after;
+        } else why = `suggested ${s.code} lacks ${routed.problems}`;
       }
       await m.save(TriageItem, item);
       await this.audit.record(m, [{ actor, entityType: 'triage-item', entityId: item.id, action: 'triage.suggested', after: { suggestion, status: item.status, exceptionId: item.exceptionId, ...(item.status === 'pending' ? { review: why } : {}) } }]);
       return { ...item, ...(item.status === 'pending' ? { review: why } : {}) };
     });
+    await this.recording.settle(after);
+    return out;
   }
 
   async queue(status: TriageStatus, limit: number) {
@@ -81,7 +82,8 @@ export class TriageDesk {
   }
 
   async decide(id: string, d: ReviewDecision, actor: Actor) {
-    return this.ds.transaction(async (m) => {
+    let after: AfterCommit | undefined;
+    const decided = await this.ds.transaction(async (m) => {
       const item = await m.findOne(TriageItem, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!item) throw new NotFoundException(`no triage item ${id}`);
       if (item.status !== 'pending') throw new ConflictException(`triage item is ${item.status}; only pending items can be decided`);
@@ -95,6 +97,7 @@ export class TriageDesk {
         const severity = d.action === 'correct' ? d.severity : (item.suggestion.severity as 'standard');
         const routed = await this.route(m, item, code, severity, actor);
         if (!routed.ok) throw new ConflictException(`${code} cannot be routed from this text: it lacks ${routed.problems}`);
+        after = routed.after;
         item.status = 'decided';
         item.decision = { action: d.action, code, severity, agreesWithSuggestion: code === item.suggestion.code && severity === item.suggestion.severity };
       }
@@ -102,10 +105,12 @@ export class TriageDesk {
       await this.audit.record(m, [{ actor, entityType: 'triage-item', entityId: id, action: `triage.${item.status}`, before: { status: 'pending' }, after: { status: item.status, decision: item.decision, exceptionId: item.exceptionId } }]);
       return item;
     });
+    await this.recording.settle(after);
+    return decided;
   }
 
-  /** Makes the canonical exception and routes it through the policy and case intake, in the caller's transaction. */
-  private async route(m: EntityManager, item: TriageItem, code: ExceptionCode, severity: 'info' | 'standard' | 'critical', reviewer?: Actor): Promise<{ ok: true } | { ok: false; problems: string }> {
+  /** Makes the canonical exception and records it like any other (routed, its case with SLA clocks, tasks and actions), in the caller's transaction. */
+  private async route(m: EntityManager, item: TriageItem, code: ExceptionCode, severity: 'info' | 'standard' | 'critical', reviewer?: Actor): Promise<{ ok: true; after: AfterCommit } | { ok: false; problems: string }> {
     const c = item.context as Omit<TextIntake, 'text' | 'channel'>;
     const draft = {
       code, severity, title: `${TAXONOMY[code].title}: ${item.text}`.slice(0, 200), description: item.text.slice(0, 4000),
@@ -117,13 +122,10 @@ export class TriageDesk {
       testMode: false, receivedAt: item.receivedAt, mapping: { id: 'triage', version: item.suggestion.modelVersion },
     });
     if (!r.ok) return { ok: false, problems: r.problems.map((p) => p.path).join(', ') };
-    const decision = await this.router.decide(r.exception);
-    const out = await this.intake.record(m, [{ messageId: item.id, ordinal: 0, exception: r.exception, decision }]);
-    const exceptionId = out.exceptionIds[0] ?? out.repeats[0]?.exceptionId ?? null;
+    const { intake, after } = await this.recording.raise(m, [{ messageId: item.id, ordinal: 0, exception: r.exception }]);
+    const exceptionId = intake.exceptionIds[0] ?? intake.repeats[0]?.exceptionId ?? null;
     if (exceptionId) await m.query(`UPDATE exceptions SET suggestion = $2 WHERE id = $1`, [exceptionId, JSON.stringify({ ...item.suggestion, reviewedBy: reviewer?.id ?? null })]);
     item.exceptionId = exceptionId;
-    await this.audit.record(m, out.audit);
-    await this.events.append(m, out.events);
-    return { ok: true };
+    return { ok: true, after };
   }
 }

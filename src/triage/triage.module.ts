@@ -2,12 +2,11 @@ import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CasesModule } from '../cases/cases.module.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
-import { RoutingModule } from '../routing/routing.module.js';
 import { TriageController } from './triage.controller.js';
 import { TriageDesk } from './triage-desk.service.js';
 
 /** AI-assisted triage of free text: suggestions, the review queue, routing of what is accepted. */
-@Module({ imports: [RoutingModule, CasesModule], providers: [TriageDesk], controllers: [TriageController] })
+@Module({ imports: [CasesModule], providers: [TriageDesk], controllers: [TriageController] })
 export class TriageModule implements OnModuleInit {
   constructor(
     private readonly desk: TriageDesk,

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditTrail, type AuditEntry } from '../audit/audit-trail.service.js';
+import type { CanonicalException } from '../canonical/exception.schema.js';
+import { EventFeed } from '../delivery/event-feed.service.js';
+import { Router, type RoutingDecision } from '../routing/router.service.js';
+import { CaseCommitments, combine, type AfterCommit } from '../sla/case-commitments.service.js';
+import { CaseIntake, type IntakeResult, type RoutedException } from './case-intake.service.js';
+
+export type { AfterCommit, RoutedException };
+
+/**
+ * An exception raised outside the pipeline: by the hub itself (connector down, a ship notice that does
+ * not match its PO, a dead webhook delivery …) or accepted from free text; on the message (or triage
+ * item) it hangs on.
+ */
+export interface RaisedException {
+  messageId: string;
+  ordinal: number;
+  exception: CanonicalException;
+  /** Given when the caller had to route first (e.g. to write its message's status); else routed here. */
+  decision?: RoutingDecision;
+}
+
+export interface Recorded {
+  /** Includes the audit entries and events of the commitments (clocks, tasks, actions). */
+  intake: IntakeResult;
+  routed: RoutedException[];
+  /** Alarms to set or remove and action jobs to enqueue once the caller's transaction has committed: pass to `settle()`. */
+  after: AfterCommit;
+}
+
+/**
+ * The one way an exception becomes part of a case, whether a partner's message carried it (pipeline,
+ * reprocess) or it was raised outside the pipeline (poll alarms, connector watch, document matching,
+ * expected documents, webhook delivery, free-text triage): CaseIntake stores it and opens, joins, re-opens or clears its case, and in the same
+ * transaction CaseCommitments starts the new cases' SLA clocks, tasks and actions and stops the
+ * cleared cases' clocks. Alarms and action jobs wait for the commit (`settle`).
+ */
+@Injectable()
+export class ExceptionRecording {
+  constructor(
+    private readonly router: Router,
+    private readonly intake: CaseIntake,
+    private readonly commitments: CaseCommitments,
+    private readonly audit: AuditTrail,
+    private readonly events: EventFeed,
+  ) {}
+
+  /** Routed exceptions into cases with their commitments; the caller writes `intake.audit` and `intake.events` with its own. */
+  async record(m: EntityManager, routed: RoutedException[]): Promise<Recorded> {
+    const intake = await this.intake.record(m, routed);
+    const opened = await this.commitments.opened(m, intake.casesOpened);
+    const cleared = await this.commitments.cleared(m, intake.casesResolved);
+    const after = combine(opened, cleared);
+    intake.audit.push(...after.audit);
+    intake.events.push(...after.events);
+    return { intake, routed, after: { ...after, audit: [], events: [] } };
+  }
+
+  /**
+   * Exceptions raised outside the pipeline: routed by the policy in force (unless the caller did),
+   * recorded like any other, audited (after the caller's `audit` entries) and published, in the
+   * caller's transaction.
+   */
+  async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded> {
+    const routed: RoutedException[] = [];
+    for (const f of findings) {
+      routed.push({ messageId: f.messageId, ordinal: f.ordinal, exception: f.exception, decision: f.decision ?? (await this.router.decide(f.exception)) });
+    }
+    const r = await this.record(m, routed);
+    await this.audit.record(m, [...audit, ...r.intake.audit]);
+    await this.events.append(m, r.intake.events);
+    return r;
+  }
+
+  /** After commit: sets and removes alarms, enqueues action jobs. Never throws (the scheduler repairs what could not be set). */
+  settle(...after: (AfterCommit | undefined)[]): Promise<void> {
+    return this.commitments.settle(combine(...after));
+  }
+}
