@@ -90,7 +90,7 @@ export class AuditChain {
     let sealId = '0';
     for (;;) {
       const seals: SealRow[] = await this.ds.query(
-        `SELECT id::text, first_id::text, last_tx::text, last_id::text, row_count, prev_hash, hash, row_hashes FROM audit_seals WHERE id > $1 ORDER BY id LIMIT 100`,
+        `SELECT id::text, first_id::text, last_tx::text, last_id::text, row_count, prev_hash, hash, row_hashes FROM audit_seals s WHERE s.id > $1 ORDER BY s.id LIMIT 100`,
         [sealId],
       );
       for (const s of seals) {

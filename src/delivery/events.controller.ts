@@ -1,4 +1,5 @@
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, type OnModuleDestroy, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -39,7 +40,10 @@ const FeedQuery = z.strictObject({
 @ApiTags('events')
 @ApiBearerAuth()
 @Controller('v1/events')
-export class EventsController {
+export class EventsController implements OnModuleDestroy {
+  /** Open streams, ended at shutdown: the HTTP server would otherwise wait for them forever. */
+  private readonly streams = new Set<ServerResponse>();
+
   constructor(
     private readonly feed: EventFeed,
     @Inject(HUB_CONFIG) private readonly cfg: HubConfig,
@@ -70,7 +74,11 @@ export class EventsController {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
     let open = true;
-    res.on('close', () => (open = false));
+    this.streams.add(res);
+    res.on('close', () => {
+      open = false;
+      this.streams.delete(res);
+    });
     let cursor = resume;
     let lastWrite = Date.now();
     while (open) {
@@ -93,5 +101,9 @@ export class EventsController {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  onModuleDestroy() {
+    for (const res of this.streams) res.end();
   }
 }

@@ -1,4 +1,5 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, type OnModuleDestroy, Param, Query, Req, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow, ANY_ROLE } from '../auth/roles.decorator.js';
@@ -16,7 +17,10 @@ const wantsCsv = (req: FastifyRequest, f: ReportFilters) =>
 @ApiTags('reports')
 @ApiBearerAuth()
 @Controller('v1/reports')
-export class ReportsController {
+export class ReportsController implements OnModuleDestroy {
+  /** Open dashboard streams, ended at shutdown: the HTTP server would otherwise wait for them forever. */
+  private readonly streams = new Set<ServerResponse>();
+
   constructor(
     private readonly reports: Reports,
     private readonly exportRows: ExceptionExport,
@@ -40,9 +44,11 @@ export class ReportsController {
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     raw.write(`retry: 2000\n: connected\n\n`);
     const ping = setInterval(() => raw.write(`: ping\n\n`), 15000);
+    this.streams.add(raw);
     req.raw.on('close', () => {
       clearInterval(ping);
       off();
+      this.streams.delete(raw);
     });
   }
 
@@ -70,5 +76,9 @@ export class ReportsController {
     const rows = result.rows.length || !result.summary ? result.rows : [result.summary];
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
     return reply.send(csvStream(rows, rows.length ? undefined : ['report']));
+  }
+
+  onModuleDestroy() {
+    for (const res of this.streams) res.end();
   }
 }
