@@ -8,6 +8,7 @@ import { CONNECTOR_ID, ROOT, cleanup, freePort, newWorld, spawnHub, stopHub, wai
 import { coresOf, localPortsTo, machineCores, peakRssMiB, pidsByComm, postgresAuxPids, sampleCpu } from './lib/procfs.js';
 import { report, type Checks, type Options } from './lib/report.js';
 import { stageTotals } from './lib/stats.js';
+import { enrichmentCounts, enrichmentReport, startBenchErp } from './lib/erp-enrichment.js';
 
 /**
  * End-to-end webhook pipeline benchmark (issue 2): signed WMS webhooks → accept (202) →
@@ -15,7 +16,7 @@ import { stageTotals } from './lib/stats.js';
  * BullMQ + pg loop as the baseline. See docs/benchmarks.md for how to read the figures.
  *
  *   npm run bench:pipeline -- [--rate=1000] [--seconds=60] [--concurrency=16] [--mode=single|split]
- *                             [--warmup=2] [--poll-ms=20] [--drain=120] [--quiet-wait=0] [--no-baseline] [--smoke]
+ *                             [--warmup=2] [--poll-ms=20] [--drain=120] [--quiet-wait=0] [--no-baseline] [--smoke] [--erp]
  * Each flag has an environment twin: BENCH_RATE, BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_MODE, ...
  * HUB_* variables in the environment (HUB_WORKER_CONCURRENCY, HUB_DB_POOL_SIZE, ...) reach the hub.
  */
@@ -47,6 +48,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
     quietWaitSeconds: get('quiet-wait', 0),
     mode,
     baseline: !flags.has('no-baseline') && env.BENCH_BASELINE !== '0',
+    erp: flags.has('erp') || env.BENCH_ERP === '1',
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     workerConcurrency: Number(env.HUB_WORKER_CONCURRENCY ?? 4),
@@ -187,13 +189,16 @@ async function main() {
     if (Date.now() >= until) break;
   }
   if (backgroundCores > 0.25) console.error(`warning: ${backgroundCores.toFixed(2)} cores already busy before the run; figures will be pessimistic`);
+  const erp = o.erp ? await startBenchErp(world, events) : undefined;
   try {
     const url = await startHubs(o, world, hubs);
     const http = new Pool(url, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
     const dOpts = { path: `/v1/webhooks/${CONNECTOR_ID}`, rate: o.rate, concurrency: o.concurrency, pollMs: o.pollMs, drainMs: o.drainSeconds * 1000, secret: world.secret };
     // Warm-up: JIT, connection pools and prepared plans; counted in the checks, not in the figures.
     const warm = await drive(http, db, events, 0, warmN, dOpts);
-    const metricsBefore = stageTotals(await metricsText(url));
+    const textBefore = await metricsText(url);
+    const metricsBefore = stageTotals(textBefore);
+    const erpRequests0 = erp?.sim.requests() ?? 0;
     const hubBackends0 = await backendsOf(db, o, hubs.map((h) => h.pid));
     const cpu0 = sampleCpu();
     console.error(`warm-up done (${warm.ids.length} accepted); measuring ${o.seconds} s ...`);
@@ -209,7 +214,9 @@ async function main() {
       bench: coresOf(cpu0, cpu1, [process.pid, ...(await backendsOf(db, o, [process.pid]))]),
       machine: machineCores(cpu0, cpu1),
     };
-    const metricsAfter = stageTotals(await metricsText(url));
+    const textAfter = await metricsText(url);
+    const metricsAfter = stageTotals(textAfter);
+    const enrichment = erp ? enrichmentReport(enrichmentCounts(textBefore), enrichmentCounts(textAfter), erp.sim.requests() - erpRequests0) : undefined;
     const rss = Object.fromEntries(hubs.map((h) => [h.name, peakRssMiB(h.pid)]));
     const checks = await countChecks(db, events, [warm, ph], eventIndex);
     const api = await apiSample(url, world, ph, o.apiSamples);
@@ -235,9 +242,14 @@ async function main() {
     }
     for (const h of hubLines) if (h.lines) console.error(`\n${h.name} logged ${h.lines} line(s) at warn+; last ones:\n${h.tail}`);
     report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores, batches });
+    if (enrichment) {
+      console.log(`\nERP enrichment lookups (measured phase):${enrichment.text}`);
+      console.log(JSON.stringify({ bench: 'webhook-pipeline-erp-enrichment', lookups: enrichment.rows }));
+    }
   } finally {
     await db.end().catch(() => undefined);
     await Promise.all(hubs.map(stopHub));
+    await erp?.stop();
     problems = await cleanup(world);
     if (problems.length) console.error(`cleanup problems:\n  ${problems.join('\n  ')}`);
   }

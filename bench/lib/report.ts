@@ -15,6 +15,8 @@ export interface Options {
   quietWaitSeconds: number;
   mode: 'single' | 'split';
   baseline: boolean;
+  /** --erp: ERP enrichment lookups on, against the simulator (bench/lib/erp-enrichment.ts). */
+  erp: boolean;
   databaseUrl: string;
   redisUrl: string;
   workerConcurrency: number;

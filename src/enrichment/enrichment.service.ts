@@ -42,6 +42,7 @@ export class Enrichment implements OnApplicationShutdown {
   private redis?: Redis;
   private sources?: { at: number; value: Source[] };
   private breakers = new Map<string, CircuitBreakerPolicy>();
+  private inFlight = new Map<string, Promise<Record<string, unknown> | null>>();
 
   constructor(
     private readonly instances: ConnectorInstances,
@@ -99,8 +100,23 @@ export class Enrichment implements OnApplicationShutdown {
     return { ...out, attributes: { ...out.attributes, enrichment: { applied, ...(errors.length ? { errors } : {}) } } };
   }
 
-  private async cachedLookup(inst: ResolvedInstance, rule: EnrichRule, lookup: ConnectorLookup<any, any>, key: Record<string, string>): Promise<Record<string, unknown> | null> {
+  /**
+   * One lookup per key at a time in this process: the exceptions of one batch often name the same
+   * customer or order, and without this each would miss the cache at once and ask the ERP.
+   */
+  private cachedLookup(inst: ResolvedInstance, rule: EnrichRule, lookup: ConnectorLookup<any, any>, key: Record<string, string>): Promise<Record<string, unknown> | null> {
     const cacheKey = `${this.cfg.keyPrefix}:enrich:${inst.id}:${rule.lookup}:${createHash('sha256').update(JSON.stringify(Object.entries(key).sort())).digest('hex').slice(0, 32)}`;
+    const pending = this.inFlight.get(cacheKey);
+    if (pending) {
+      this.metrics.enrichmentLookups.inc({ lookup: rule.lookup, outcome: 'shared' });
+      return pending;
+    }
+    const p = this.lookupOnce(cacheKey, inst, rule, lookup, key).finally(() => this.inFlight.delete(cacheKey));
+    this.inFlight.set(cacheKey, p);
+    return p;
+  }
+
+  private async lookupOnce(cacheKey: string, inst: ResolvedInstance, rule: EnrichRule, lookup: ConnectorLookup<any, any>, key: Record<string, string>): Promise<Record<string, unknown> | null> {
     const redis = this.client();
     const cached = await redis.get(cacheKey).catch(() => null); // a cache outage costs speed, not correctness
     if (cached !== null) {

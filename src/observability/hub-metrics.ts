@@ -60,7 +60,7 @@ export class HubMetrics {
 
   readonly enrichmentLookups = new Counter({
     name: 'hub_enrichment_lookups_total',
-    help: 'Enrichment lookups before routing, by lookup and outcome (hit, miss, error, timeout, skipped while the lookup keeps failing)',
+    help: 'Enrichment lookups before routing, by lookup and outcome (hit, shared: joined the same lookup in flight, miss, error, timeout, skipped while the lookup keeps failing)',
     labelNames: ['lookup', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -5,6 +5,8 @@ import { RedisRequestBudget } from '../../connectors/erp-rest/request-budget.js'
 import { ErpSimulator } from '../../connectors/erp-rest/simulator/erp-simulator.js';
 import { seedOrders, seedSample } from '../../connectors/erp-rest/simulator/sample-data.js';
 import { simulatorConfig, simulatorInstance, simulatorSecrets } from '../../connectors/erp-rest/simulator/test-instances.js';
+import type { CanonicalException } from '../../src/canonical/exception.schema.js';
+import { Enrichment } from '../../src/enrichment/enrichment.service.js';
 import type { RunningHub } from '../../src/hub.js';
 import { ADMIN_KEY, REDIS_URL, api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 
@@ -98,6 +100,17 @@ describe('ERP connector through the hub', () => {
     expect(sim.requests("Customers('C-1007')")).toBe(customerCalls);
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
     expect(metrics).toMatch(/hub_enrichment_lookups_total\{lookup="customer",outcome="hit"\} [1-9]/);
+  });
+
+  it('exceptions of one batch that name the same customer share one ERP lookup', async () => {
+    const enrichment = hub.app.get(Enrichment);
+    const batch = Array.from({ length: 6 }, (_, i) => ({ code: 'WAREHOUSE.PICK_SHORTFALL', title: `short ${i}`, references: { customer: 'C-3003' }, attributes: {} }) as unknown as CanonicalException);
+    const before = sim.requests("Customers('C-3003')");
+    const out = await enrichment.enrich(batch);
+    expect(sim.requests("Customers('C-3003')") - before).toBe(1);
+    expect(out.map((e) => e.customerTier)).toEqual(Array(6).fill('standard'));
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    expect(metrics).toMatch(/hub_enrichment_lookups_total\{lookup="customer",outcome="shared"\} 5/);
   });
 
   it('a slow lookup times out and an unreachable ERP fails: the exception routes on what is known, with the failures recorded', async () => {
