@@ -79,11 +79,13 @@ export class Pipeline {
       const routed: RoutedException[] = [];
       const updates: { id: string; status: MessageStatus; count: number; docTypes: string[]; test: boolean; errors: MessageError[] }[] = [];
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
-      for (const msg of msgs) {
-        const it = await this.interpreter.interpret(m, msg);
-        // Lookups are bounded by their timeouts and never throw, so the locks held here stay short.
-        it.exceptions = await this.enrichment.enrich(it.exceptions);
-        kept.push({ msg, it });
+      for (const msg of msgs) kept.push({ msg, it: await this.interpreter.interpret(m, msg) });
+      // Enrichment for the whole batch at once: lookups run concurrently (and share one request per
+      // key), so the transaction waits for the slowest lookup, not for the sum of them. They are
+      // bounded by their timeouts and never throw, so the locks held here stay short.
+      const enriched = await this.enrichment.enrich(kept.flatMap((k) => k.it.exceptions));
+      for (const k of kept) k.it.exceptions = enriched.splice(0, k.it.exceptions.length);
+      for (const { msg, it } of kept) {
         const t = performance.now();
         const mine: RoutedException[] = [];
         for (const [i, exception] of it.exceptions.entries()) {
