@@ -47,11 +47,17 @@ export class DeliveryLedger {
    * delivered or dead). Raw SQL: one statement that claims and reads the body.
    */
   async claim(id: string, leaseMs: number): Promise<ClaimedDelivery | null> {
-    const rows = returnedRows<ClaimedDelivery>(
+    return (await this.claimMany([id], leaseMs))[0] ?? null;
+  }
+
+  /** `claim` for many deliveries in one statement (the relay's fresh ones); answers those it could lease. */
+  async claimMany(ids: string[], leaseMs: number): Promise<ClaimedDelivery[]> {
+    if (!ids.length) return [];
+    return returnedRows<ClaimedDelivery>(
       await this.ds.query(
         `WITH c AS (
            UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
-            WHERE d.id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
+            WHERE d.id = ANY($1::uuid[]) AND d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
               AND (d.lease_until IS NULL OR d.lease_until < now())
               AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.active)
               AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
@@ -60,14 +66,40 @@ export class DeliveryLedger {
          SELECT c.id, c.subscription_id, c.case_id, c.attempts, c.manual, s.url, s.sealed_secrets, s.rate_per_second,
                 json_build_object('type', e.type, 'timestamp', e.occurred_at, 'eventId', e.tx || '-' || e.id, 'data', e.payload)::text AS body
            FROM c JOIN subscriptions s ON s.id = c.subscription_id JOIN outbox_events e ON e.id = c.event_id`,
-        [id, leaseMs],
+        [ids, leaseMs],
       ),
     );
-    return rows[0] ?? null;
   }
 
   async release(id: string) {
     await this.ds.query(`UPDATE deliveries SET lease_until = NULL WHERE id = $1`, [id]);
+  }
+
+  /**
+   * The common case, a 2xx, in one statement (one round trip instead of BEGIN, INSERT, UPDATE,
+   * UPDATE, COMMIT and a query for the next delivery of the case): the attempt row, the delivery
+   * marked delivered, the subscription's failure streak cleared, and the case's next pending
+   * delivery for this subscriber returned so it can go now. Answers null when someone else
+   * finished the delivery first (an expired lease taken over): their outcome stands.
+   */
+  async recordDelivered(d: ClaimedDelivery, r: SendResult, startedAt: Date): Promise<{ next: { id: string; attempts: number } | null } | null> {
+    const attempt = d.attempts + 1;
+    const [row] = await this.ds.query(
+      `WITH a AS (
+         INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, status_code, latency_ms, outcome, error, response_excerpt)
+         VALUES ($1, $2, $3, $4, $5, $6, 'delivered', NULL, $7)),
+       u AS (
+         UPDATE deliveries SET status = 'delivered', attempts = $2, lease_until = NULL, manual = false, last_status_code = $5, last_error = NULL, delivered_at = now()
+          WHERE id = $1 AND status = 'pending' RETURNING id),
+       s AS (
+         UPDATE subscriptions SET failing_since = NULL WHERE id = $8 AND failing_since IS NOT NULL AND EXISTS (SELECT 1 FROM u))
+       SELECT (SELECT count(*) FROM u)::int AS updated,
+              (SELECT json_build_object('id', n.id, 'attempts', n.attempts) FROM deliveries n
+                WHERE $9::uuid IS NOT NULL AND n.subscription_id = $8 AND n.case_id = $9 AND n.status = 'pending' AND n.id <> $1
+                ORDER BY n.seq LIMIT 1) AS next`,
+      [d.id, attempt, d.manual ? 'manual' : 'automatic', startedAt, r.statusCode, r.latencyMs, r.excerpt?.slice(0, 512) ?? null, d.subscription_id, d.case_id],
+    );
+    return row.updated ? { next: row.next ?? null } : null;
   }
 
   /** Records one attempt and decides what follows, in one transaction. */

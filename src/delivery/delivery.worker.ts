@@ -53,6 +53,8 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
   private redis?: Redis;
   private relayTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** Deliveries this process is sending outside BullMQ (see dispatch). */
+  private direct = 0;
 
   constructor(
     private readonly ledger: DeliveryLedger,
@@ -86,9 +88,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
         // Drain while batches come back full, then wait for the next interval.
         for (;;) {
           const r = await this.relay.run();
-          if (r.deliveries.length) {
-            await this.queue.add(r.deliveries).catch((e) => this.log.warn({ err: (e as Error).message, n: r.deliveries.length }, 'deliveries stored but not queued; the sweeper will queue them'));
-          }
+          if (r.deliveries.length) await this.dispatch(r.deliveries);
           if (r.events < 1000 || this.stopped) break;
         }
       } catch (e) {
@@ -99,10 +99,56 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     this.relayTimer = setTimeout(tick, 0);
   }
 
-  private async handle(job: Job<DeliveryJob>) {
-    const c = this.cfg.delivery;
-    const d = await this.ledger.claim(job.data.deliveryId, c.timeoutMs * 2 + 5000);
+  /**
+   * Fresh deliveries go straight to this process's sender while it has room (up to the worker
+   * concurrency in flight): a BullMQ job per first attempt cost three Redis round trips for nothing,
+   * since the row is already durable. The rest, and every retry, go through the queue. A process that
+   * dies mid-send leaves the row pending under a lease; the sweeper re-queues it when the lease ends.
+   */
+  private async dispatch(fresh: { id: string; attempts: number }[]) {
+    const room = this.stopped ? 0 : Math.max(0, this.cfg.delivery.concurrency - this.direct);
+    const mine = fresh.slice(0, room);
+    const queued = fresh.slice(room);
+    if (queued.length) await this.enqueue(queued);
+    if (!mine.length) return;
+    this.direct += mine.length;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      // One statement leases them all; those not leased (a case's later event, not due) follow their case or the sweeper.
+      claimed = await this.ledger.claimMany(mine.map((d) => d.id), this.leaseMs());
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, n: mine.length }, 'fresh deliveries not claimed; the sweeper will queue them');
+    } finally {
+      this.direct -= mine.length - claimed.length;
+    }
+    for (const d of claimed) {
+      void this.attempt(d)
+        .catch((e) => this.log.warn({ delivery: d.id, err: (e as Error).message }, 'delivery failed before an outcome was recorded; the sweeper will retry it'))
+        .finally(() => this.direct--);
+    }
+  }
+
+  /** The outcome is recorded by now: a job that cannot be queued (Redis down) is the sweeper's to queue later. */
+  private async enqueue(items: { id: string; attempts: number; delayMs?: number }[]) {
+    await this.queue.add(items).catch((e) => this.log.warn({ err: (e as Error).message, n: items.length }, 'delivery stored but not queued; the sweeper will queue it'));
+  }
+
+  private leaseMs() {
+    return this.cfg.delivery.timeoutMs * 2 + 5000;
+  }
+
+  private handle(job: Job<DeliveryJob>) {
+    return this.deliver(job.data.deliveryId);
+  }
+
+  private async deliver(id: string) {
+    const d = await this.ledger.claim(id, this.leaseMs());
     if (!d) return 'not due, blocked by an earlier delivery of its case, or done';
+    return this.attempt(d);
+  }
+
+  /** One attempt of a leased delivery: rate limit, signed POST, outcome, and what follows. */
+  private async attempt(d: ClaimedDelivery) {
     const waitMs = d.rate_per_second ? await this.takeToken(d) : 0;
     if (waitMs > 0) {
       await this.ledger.release(d.id);
@@ -112,16 +158,21 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     const startedAt = new Date();
     const secrets = this.subs.validSecrets({ sealedSecrets: d.sealed_secrets }).map((s) => s.secret);
     const result = await this.sender.send(d.url, d.id, secrets, Buffer.from(d.body));
+    if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
+      const done = await this.ledger.recordDelivered(d, result, startedAt);
+      if (done?.next) await this.enqueue([done.next]);
+      return 'delivered';
+    }
     const out = await this.ledger.recordOutcome(d, result, startedAt);
     await this.afterOutcome(d, out.status, out.attempts, out.retryInMs);
     return out.status;
   }
 
   private async afterOutcome(d: ClaimedDelivery, status: string, attempts: number, retryInMs?: number) {
-    if (status === 'pending') return this.queue.add([{ id: d.id, attempts, delayMs: retryInMs }]);
+    if (status === 'pending') return this.enqueue([{ id: d.id, attempts, delayMs: retryInMs }]);
     // This one is done: the next event of its case for this subscriber may go now.
     const next = await this.ledger.nextInCase(d);
-    if (next) await this.queue.add([next]);
+    if (next) await this.enqueue([next]);
   }
 
   /**
@@ -140,6 +191,8 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
   async onApplicationShutdown() {
     this.stopped = true;
     clearTimeout(this.relayTimer);
+    // Let direct sends finish (each is bounded by the send timeout), as worker.close() does for jobs.
+    for (const until = Date.now() + this.cfg.delivery.timeoutMs * 2; this.direct > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
     await this.worker?.close();
     await this.sender?.close();
     this.redis?.disconnect();

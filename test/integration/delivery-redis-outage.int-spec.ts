@@ -65,18 +65,22 @@ describe('delivery across a Redis outage', () => {
 
     redis.kill('SIGKILL');
     await new Promise((r) => redis!.once('exit', r));
+    subscriber.behaviour = (r) => (r.json.type === 'case.resolved' ? { status: 503 } : { status: 200, body: 'ok' });
     const { body: cases } = await api(hub.url, 'GET', '/v1/cases?limit=100');
     expect(cases.items).toHaveLength(10);
     for (const c of cases.items) {
       expect((await api(hub.url, 'POST', `/v1/cases/${c.id}/resolve`, { body: { rootCause: 'OTHER' } })).status).toBe(200);
     }
-    // The relay needs only PostgreSQL: the deliveries exist while Redis is still down.
+    // The relay and a first attempt need only PostgreSQL: fresh deliveries go straight to the sender
+    // while Redis is down. The subscriber fails them, and their retries cannot be queued: they stay
+    // pending in PostgreSQL until the sweeper queues them again once Redis is back.
     await waitFor(async () => {
-      const { rows } = await world.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_type = 'case.resolved' AND status = 'pending'`);
+      const { rows } = await world.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_type = 'case.resolved' AND status = 'pending' AND attempts = 1`);
       return rows[0].n === 10;
-    }, 10000, '10 pending case.resolved deliveries');
+    }, 20000, '10 case.resolved attempted once with Redis down');
     await sleep(1000);
-    expect(subscriber.received).toHaveLength(10);
+    expect(subscriber.received).toHaveLength(20);
+    subscriber.behaviour = () => ({ status: 200, body: 'ok' });
 
     redis = startRedis(); // empty: every queued job is gone
     await waitFor(async () => {
@@ -84,12 +88,16 @@ describe('delivery across a Redis outage', () => {
       return rows[0].n === 20;
     }, 30000, '20 delivered');
     await sleep(500);
-    const ids = subscriber.received.map((r) => String(r.headers['webhook-id']));
+    const ok = subscriber.received.filter((r) => r.answered === 200);
+    const ids = ok.map((r) => String(r.headers['webhook-id']));
     expect(ids).toHaveLength(20);
     expect(new Set(ids).size).toBe(20);
-    expect(new Set(subscriber.received.map((r) => r.json.eventId)).size).toBe(20);
+    expect(new Set(ok.map((r) => r.json.eventId)).size).toBe(20);
     const { rows } = await world.db.query(`SELECT id FROM deliveries`);
     expect(new Set(ids)).toEqual(new Set(rows.map((r) => r.id)));
-    expect(subscriber.received.filter((r) => r.json.type === 'case.resolved')).toHaveLength(10);
+    expect(ok.filter((r) => r.json.type === 'case.resolved')).toHaveLength(10);
+    // A retry keeps the webhook-id of its first attempt.
+    const failed = subscriber.received.filter((r) => r.answered === 503).map((r) => String(r.headers['webhook-id']));
+    expect(new Set(failed)).toEqual(new Set(ok.filter((r) => r.json.type === 'case.resolved').map((r) => String(r.headers['webhook-id']))));
   });
 });
