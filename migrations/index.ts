@@ -10,6 +10,7 @@ import { DeliveryAndAuditChain1795795000000 } from './1795795000000-DeliveryAndA
 import { PollingConnectors1795796000000 } from './1795796000000-PollingConnectors.js';
 import { Reporting1795797000000 } from './1795797000000-Reporting.js';
 import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
+import { ReportingCoarseRollups1795799000000 } from './1795799000000-ReportingCoarseRollups.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   PollingConnectors1795796000000,
   Reporting1795797000000,
   AuditSeals1795798000000,
+  ReportingCoarseRollups1795799000000,
 ];

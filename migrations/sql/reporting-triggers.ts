@@ -2,17 +2,20 @@
 // Statement-level with transition tables: one pipeline batch (one unnest INSERT) costs one
 // aggregate upsert per rollup, not one per row. Rows of test traffic are never counted.
 // Upserts are ORDER BY the key so concurrent workers lock rollup rows in the same order.
+// These are the functions as migration 1795797000000 created them (and as 1795799000000's down restores
+// them): keep the SQL they produce unchanged. The current versions of three of them, which also keep the
+// coarser rollups, are in reporting-triggers-v2.ts.
 
 /** Cycle-time histogram bin: log scale, factor 1.2 per bin (docs/reporting.md: percentiles are within ~10 %). */
-const BIN = (minutes: string) => `floor(ln(1 + greatest(${minutes}, 0)) / ln(1.2))::smallint`;
-const HOUR = (ts: string) => `(date_trunc('hour', ${ts} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')`;
-const DAY = (ts: string) => `((${ts}) AT TIME ZONE 'UTC')::date`;
-const MATCH = (rule: string, e: string) => `CASE ${rule}.match_on WHEN 'site' THEN ${e}.site WHEN 'connector' THEN ${e}.connector_id
+export const BIN = (minutes: string) => `floor(ln(1 + greatest(${minutes}, 0)) / ln(1.2))::smallint`;
+export const HOUR = (ts: string) => `(date_trunc('hour', ${ts} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')`;
+export const DAY = (ts: string) => `((${ts}) AT TIME ZONE 'UTC')::date`;
+export const MATCH = (rule: string, e: string) => `CASE ${rule}.match_on WHEN 'site' THEN ${e}.site WHEN 'connector' THEN ${e}.connector_id
   WHEN 'system' THEN ${e}.payload->'source'->>'system' WHEN 'supplier' THEN ${e}.supplier_ref WHEN 'customer' THEN ${e}.customer_ref
   ELSE COALESCE(${e}.supplier_ref, ${e}.customer_ref) END`;
 
 /** Upsert of the core-dimension exception rollup from the CTE x (see report_exceptions_inserted). */
-const CORE_UPSERT = (table: string, key: string, keyExpr: string) => `INSERT INTO ${table} AS r (${key}, category, code, business_unit, site, team, connector_id, system, step,
+export const CORE_UPSERT = (table: string, key: string, keyExpr: string) => `INSERT INTO ${table} AS r (${key}, category, code, business_unit, site, team, connector_id, system, step,
                                    exceptions, repeats, critical, amount_at_risk)
     SELECT ${keyExpr}, category, code, bu, site, team, connector_id, system, step, count(*), count(*) FILTER (WHERE rep), count(*) FILTER (WHERE crit), sum(amount)
       FROM x GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
@@ -21,7 +24,7 @@ const CORE_UPSERT = (table: string, key: string, keyExpr: string) => `INSERT INT
       amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk`;
 
 /** Case outcome rows (CTE x: day, metric, bin, dims, measures) into the day and month rollups. */
-const CASE_UPSERTS = `h AS (
+export const CASE_UPSERTS = `h AS (
     INSERT INTO report_case_days AS r (day, metric, bin, category, code, business_unit, site, team, cases, breached, sla_tracked, touches, amount_at_risk)
     SELECT * FROM x ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
     ON CONFLICT (day, metric, bin, category, code, business_unit, site, team) DO UPDATE SET
@@ -35,21 +38,17 @@ const CASE_UPSERTS = `h AS (
     touches = r.touches + EXCLUDED.touches, amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk`;
 
 /** Integration counts (CTE x: bucket, connector_id, kind, n) into the hour and day rollups. */
-const INTEGRATION_UPSERTS = `h AS (
+export const INTEGRATION_UPSERTS = `h AS (
     INSERT INTO report_integration_hours (bucket, connector_id, kind, n) SELECT * FROM x ORDER BY 1, 2, 3
     ON CONFLICT (bucket, connector_id, kind) DO UPDATE SET n = report_integration_hours.n + EXCLUDED.n)
   INSERT INTO report_integration_days (day, connector_id, kind, n)
   SELECT (bucket AT TIME ZONE 'UTC')::date, connector_id, kind, sum(n) FROM x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
   ON CONFLICT (day, connector_id, kind) DO UPDATE SET n = report_integration_days.n + EXCLUDED.n`;
 
-const PARTNER_CONFLICT = `ON CONFLICT (day, partner, metric) DO UPDATE SET n = report_partner_days.n + EXCLUDED.n`;
+export const PARTNER_CONFLICT = `ON CONFLICT (day, partner, metric) DO UPDATE SET n = report_partner_days.n + EXCLUDED.n`;
 
-export const REPORTING_FUNCTIONS = [
-  `CREATE FUNCTION report_exceptions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  -- Volume, repeats (an exception whose case already held an earlier one), amount at risk:
-  -- per hour and per day by the core dimensions, per day by supplier and customer.
-  WITH x AS MATERIALIZED (
+/** The CTE x of report_exceptions_inserted: one row per counted new exception with its rollup dimensions and repeat flag. */
+export const EXCEPTION_ROWS = `  WITH x AS MATERIALIZED (
     SELECT ${HOUR('n.detected_at')} AS bucket, n.category, n.code, COALESCE(n.business_unit, '') AS bu, COALESCE(n.site, '') AS site,
            COALESCE(c.owner_team, '') AS team, n.connector_id, COALESCE(n.payload->'source'->>'system', '') AS system, n.document_type AS step,
            COALESCE(n.supplier_ref, '') AS supplier, COALESCE(n.customer_ref, '') AS customer,
@@ -57,11 +56,10 @@ BEGIN
            n.severity = 'critical' AS crit, COALESCE(n.amount_at_risk, 0) AS amount
       FROM new_rows n LEFT JOIN cases c ON c.id = n.case_id
      WHERE NOT n.test_mode),
-  h AS (
-    ${CORE_UPSERT('report_exception_hours', 'bucket', 'bucket')}),
-  d AS (
-    ${CORE_UPSERT('report_exception_days', 'day', `(bucket AT TIME ZONE 'UTC')::date`)})
-  INSERT INTO report_partner_exception_days AS r (day, supplier, customer, category, code, exceptions, repeats, critical, amount_at_risk)
+`;
+
+/** Exceptions per day by supplier and customer, from x. */
+export const PARTNER_EXCEPTION_UPSERT = `  INSERT INTO report_partner_exception_days AS r (day, supplier, customer, category, code, exceptions, repeats, critical, amount_at_risk)
   SELECT (bucket AT TIME ZONE 'UTC')::date, supplier, customer, category, code, count(*), count(*) FILTER (WHERE rep), count(*) FILTER (WHERE crit), sum(amount)
     FROM x WHERE supplier <> '' OR customer <> ''
    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
@@ -69,7 +67,13 @@ BEGIN
     exceptions = r.exceptions + EXCLUDED.exceptions, repeats = r.repeats + EXCLUDED.repeats, critical = r.critical + EXCLUDED.critical,
     amount_at_risk = r.amount_at_risk + EXCLUDED.amount_at_risk;
 
-  -- Integration error trends per connector.
+`;
+
+/**
+ * The part of report_exceptions_inserted between the core upserts and the root-cause links: integration
+ * trends, partner exception counts, upstream candidates (shared with the later version of the function).
+ */
+export const EXCEPTION_TRENDS_AND_UPSTREAMS = `  -- Integration error trends per connector.
   WITH x AS MATERIALIZED (
     SELECT ${HOUR('n.detected_at')} AS bucket, n.connector_id, k.kind, count(*)::int AS n
       FROM new_rows n CROSS JOIN LATERAL (VALUES ('integration_exceptions'),
@@ -94,7 +98,10 @@ BEGIN
    WHERE NOT n.test_mode AND m.v IS NOT NULL
   ON CONFLICT DO NOTHING;
 
-  WITH found AS (
+`;
+
+/** Root-cause links of new_rows as the CTEs found (candidates) and linked (stored); shared with the later version. */
+export const ROOT_CAUSE_LINKS = `  WITH found AS (
     SELECT DISTINCT ON (n.id) n.id AS downstream_id, u.exception_id AS upstream_id, ru.id AS rule_id, n.detected_at, u.code AS upstream_code,
            u.connector_id AS upstream_connector, u.match_value, n.code, COALESCE(n.business_unit, '') AS bu, COALESCE(n.site, '') AS site,
            COALESCE(n.amount_at_risk, 0) AS amount
@@ -109,7 +116,18 @@ BEGIN
   linked AS (
     INSERT INTO root_cause_links (downstream_id, upstream_id, rule_id, downstream_detected_at)
     SELECT downstream_id, upstream_id, rule_id, detected_at FROM found ON CONFLICT DO NOTHING RETURNING downstream_id)
-  INSERT INTO report_root_cause_hours AS r (bucket, rule_id, upstream_code, upstream_connector, match_value, downstream_code, business_unit, site, links, amount_at_risk)
+`;
+
+export const REPORTING_FUNCTIONS = [
+  `CREATE FUNCTION report_exceptions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Volume, repeats (an exception whose case already held an earlier one), amount at risk:
+  -- per hour and per day by the core dimensions, per day by supplier and customer.
+${EXCEPTION_ROWS}  h AS (
+    ${CORE_UPSERT('report_exception_hours', 'bucket', 'bucket')}),
+  d AS (
+    ${CORE_UPSERT('report_exception_days', 'day', `(bucket AT TIME ZONE 'UTC')::date`)})
+${PARTNER_EXCEPTION_UPSERT}${EXCEPTION_TRENDS_AND_UPSTREAMS}${ROOT_CAUSE_LINKS}  INSERT INTO report_root_cause_hours AS r (bucket, rule_id, upstream_code, upstream_connector, match_value, downstream_code, business_unit, site, links, amount_at_risk)
   SELECT ${HOUR('f.detected_at')}, f.rule_id, f.upstream_code, f.upstream_connector, f.match_value, f.code, f.bu, f.site, count(*), sum(f.amount)
     FROM found f JOIN linked l USING (downstream_id)
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8

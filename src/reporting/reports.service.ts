@@ -4,11 +4,8 @@ import { DataSource } from 'typeorm';
 import { quantile } from './cycle-histogram.js';
 import { PartnerReports } from './partner-reports.service.js';
 import { iso, keyOf, named, ratio, round2, round4, type ReportResult, type Row } from './report-format.js';
-import { caseSource, exceptionSource, integrationSource, type Source } from './rollup-sources.js';
-import {
-  OPEN_CASES, ROOT_CAUSE_HOURS, SqlScope,
-  type Dimension, type ReportFilters,
-} from './report-filters.js';
+import { caseSource, exceptionSource, integrationSource, rootCauseSource, type Source } from './rollup-sources.js';
+import { OPEN_CASES, SqlScope, type Dimension, type ReportFilters } from './report-filters.js';
 
 export type { ReportResult } from './report-format.js';
 
@@ -57,12 +54,6 @@ export class Reports {
     return this.ds.query(sql, s instanceof SqlScope ? s.params : s.scope.params);
   }
 
-  /** Root-cause links per hour of the downstream exception. */
-  private rootHours(report: string, f: ReportFilters): SqlScope {
-    const s = new SqlScope(report, ROOT_CAUSE_HOURS, f);
-    return s.and(`bucket >= date_trunc('hour', ${s.param(f.from)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`).and(`bucket < ${s.param(f.to)}`);
-  }
-
   private openCases(report: string, f: ReportFilters): SqlScope {
     const s = new SqlScope(report, OPEN_CASES, f, ['severity']);
     s.and(`status <> 'resolved'`).and('NOT test_mode');
@@ -72,7 +63,8 @@ export class Reports {
 
   async headline(f: ReportFilters): Promise<ReportResult> {
     const e = exceptionSource('headline', f, false);
-    const c = caseSource('headline', f);
+    const c = caseSource('headline', f, 'totals');
+    const b = caseSource('headline', f, 'bins');
     const o = this.openCases('headline', f);
     const [[ex], [cs], [open], bins] = await Promise.all([
       this.q(`SELECT COALESCE(sum(exceptions), 0)::int AS exceptions, COALESCE(sum(repeats), 0)::int AS repeats,
@@ -83,7 +75,7 @@ export class Reports {
       this.q(`SELECT count(*)::int AS open, count(*) FILTER (WHERE severity = 'critical')::int AS critical,
                      count(*) FILTER (WHERE sla_breached OR resolve_due_at < now())::int AS overdue, COALESCE(sum(amount_at_risk), 0)::float8 AS amount
                 FROM cases ${o.clause()}`, o),
-      this.q(`SELECT bin, sum(cases)::int AS n FROM ${c.sql} x ${c.scope.clause("metric = 'resolved'")} GROUP BY bin`, c),
+      this.q(`SELECT bin, sum(cases)::int AS n FROM ${b.sql} x ${b.scope.clause("metric = 'resolved'")} GROUP BY bin`, b),
     ]);
     const hist = new Map(bins.map((b) => [Number(b.bin), Number(b.n)]));
     return {
@@ -124,10 +116,10 @@ export class Reports {
   }
 
   async cycleTimes(f: ReportFilters): Promise<ReportResult> {
-    const s = caseSource('cycle-times', f);
+    const s = caseSource('cycle-times', f, 'bins'); // the histograms hold acknowledge and resolve only
     const k = s.scope.keys([]);
     const rows = await this.q(
-      `SELECT ${k.select ? k.select + ',' : ''} metric, bin, sum(cases)::int AS n FROM ${s.sql} x ${s.scope.clause("metric IN ('acknowledged', 'resolved')")}
+      `SELECT ${k.select ? k.select + ',' : ''} metric, bin, sum(cases)::int AS n FROM ${s.sql} x ${s.scope.clause()}
         GROUP BY ${k.group ? k.group + ', ' : ''} metric, bin`, s);
     const groups = new Map<string, { key: Row; metric: string; bins: Map<number, number> }>();
     for (const r of rows) {
@@ -145,7 +137,7 @@ export class Reports {
   }
 
   async sla(f: ReportFilters): Promise<ReportResult> {
-    const s = caseSource('sla', f);
+    const s = caseSource('sla', f, 'totals');
     const k = s.scope.keys([]);
     const rows = await this.q(
       `SELECT ${k.select ? k.select + ',' : ''} metric, sum(cases)::int AS cases, sum(sla_tracked)::int AS tracked, sum(breached)::int AS breached
@@ -206,7 +198,7 @@ export class Reports {
   async businessUnits(f: ReportFilters): Promise<ReportResult> {
     if (f.businessUnit) throw new BadRequestException('report business-units compares every business unit; drop the businessUnit filter');
     const e = exceptionSource('business-units', f, false);
-    const c = caseSource('business-units', f);
+    const c = caseSource('business-units', f, 'totals');
     const [ex, cs] = await Promise.all([
       this.q(`SELECT business_unit, sum(exceptions)::int AS exceptions, sum(amount_at_risk)::float8 AS amount FROM ${e.sql} x ${e.scope.clause()} GROUP BY 1`, e),
       this.q(`SELECT business_unit, sum(cases) FILTER (WHERE metric = 'resolved')::int AS resolved, sum(breached) FILTER (WHERE metric = 'resolved')::int AS breached,
@@ -234,7 +226,7 @@ export class Reports {
   }
 
   async touches(f: ReportFilters): Promise<ReportResult> {
-    const s = caseSource('touches', f);
+    const s = caseSource('touches', f, 'totals');
     const k = s.scope.keys(['team']);
     const rows = await this.q(
       `SELECT ${k.select}, sum(cases)::int AS cases, sum(touches)::int AS touches FROM ${s.sql} x ${s.scope.clause("metric = 'resolved'")}
@@ -256,16 +248,17 @@ export class Reports {
     ]);
     const openBy = new Map(open.map((r) => [keyOf(r, ke.dims), r]));
     const rows = raised.map((r) => ({ ...named(r, ke.dims), exceptions: r.exceptions, amountRaised: round2(r.amount), openCases: openBy.get(keyOf(r, ke.dims))?.cases ?? 0, amountOpenNow: round2(openBy.get(keyOf(r, ke.dims))?.amount ?? 0) }));
-    rows.sort((a, b) => b.amountRaised - a.amountRaised);
+    // Ties (e.g. categories without amounts) in key order, not in whatever order the database grouped them.
+    rows.sort((a, b) => b.amountRaised - a.amountRaised || keyOf(a, ke.dims).localeCompare(keyOf(b, ke.dims)));
     return { report: 'amount-at-risk', rows: rows.slice(0, f.limit) };
   }
 
   async upstreamCauses(f: ReportFilters): Promise<ReportResult> {
-    const s = this.rootHours('upstream-causes', f);
+    const s = rootCauseSource('upstream-causes', f);
     const rows = await this.q(
       `SELECT rule_id, upstream_code, upstream_connector, match_value, sum(links)::int AS links, sum(amount_at_risk)::float8 AS amount,
               array_agg(DISTINCT downstream_code ORDER BY downstream_code) AS downstream_codes
-         FROM report_root_cause_hours ${s.clause()} GROUP BY 1, 2, 3, 4 ORDER BY links DESC, amount DESC, 1, 2, 3, 4 LIMIT ${f.limit}`, s);
+         FROM ${s.sql} x ${s.scope.clause()} GROUP BY 1, 2, 3, 4 ORDER BY links DESC, amount DESC, 1, 2, 3, 4 LIMIT ${f.limit}`, s);
     return {
       report: 'upstream-causes',
       rows: rows.map((r) => ({

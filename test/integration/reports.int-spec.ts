@@ -130,6 +130,9 @@ describe('reports', () => {
     expect(Math.abs(resolve.p90Minutes - 600) / 600).toBeLessThan(0.1);
     const ack = cycle.find((r: any) => r.metric === 'acknowledge');
     expect(Math.abs(ack.p50Minutes - 20) / 20).toBeLessThan(0.1);
+    // September whole from the month histograms: by team alone, and with every dimension (a site filter).
+    expect((await get('cycle-times?from=2026-08-15T00:00:00Z&to=2026-10-15T00:00:00Z&team=ap')).rows).toEqual(cycle);
+    expect((await get('cycle-times?from=2026-08-15T00:00:00Z&to=2026-10-15T00:00:00Z&team=ap&site=RNO1')).rows).toEqual(cycle);
 
     // Due 120 min after opening: only the 600-minute case breached.
     const sla = (await get(`sla?${sep}`)).rows.find((r: any) => r.target === 'resolve');
@@ -150,6 +153,8 @@ describe('reports', () => {
       rule: 'integration-failure-before-pick-shortfall', upstreamCode: 'INTEGRATION.CONNECTOR_DOWN', upstreamConnector: 'wms-a', matchedOn: 'wms-a',
       downstreamExceptions: 1, downstreamAmountAtRisk: 100, downstreamCodes: 'WAREHOUSE.PICK_SHORTFALL',
     }]);
+    // October whole from the month rollup, the ends from days and hours: the same link.
+    expect((await get('upstream-causes?from=2026-09-20T07:00:00Z&to=2026-11-20T07:00:00Z')).rows).toEqual(rows);
     const links = await world.db.query(`SELECT count(*)::int AS n FROM root_cause_links`);
     expect(links.rows[0].n).toBe(1);
   });
@@ -160,6 +165,11 @@ describe('reports', () => {
     expect(p).toEqual([
       { connector: 'wms-a', exceptions: 3, amountAtRisk: 140, share: 0.75, cumulativeShare: 0.75 },
       { connector: 'wms-b', exceptions: 1, amountAtRisk: 7, share: 0.25, cumulativeShare: 1 },
+    ]);
+    // The same shortfalls with October read from the exception month rollup.
+    expect((await get('pareto?from=2026-09-20T07:00:00Z&to=2026-11-20T07:00:00Z&groupBy=connector&category=WAREHOUSE')).rows).toEqual([
+      { connector: 'wms-a', exceptions: 2, amountAtRisk: 140, share: 0.6667, cumulativeShare: 0.6667 },
+      { connector: 'wms-b', exceptions: 1, amountAtRisk: 7, share: 0.3333, cumulativeShare: 1 },
     ]);
     const bu = await get(`business-units?${oct}`);
     expect(bu.summary.averageExceptions).toBe(2);
