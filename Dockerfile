@@ -4,7 +4,7 @@
 #
 #   docker build -t exception-hub .
 #   docker run --rm exception-hub node dist/src/main.js migrate   # apply migrations, then exit
-#   docker run ... exception-hub                                  # node dist/src/main.js start
+#   docker run ... exception-hub                                  # sh scripts/start-hub.sh start
 #
 # No HEALTHCHECK here on purpose: a worker-only container (HUB_ROLES=worker,scheduler) serves no
 # HTTP, so the probe belongs to the deployment (see docker-compose.yml: GET /health/ready).
@@ -46,7 +46,9 @@ COPY mappings ./mappings
 COPY policies ./policies
 COPY config/connectors ./config/connectors
 COPY samples ./samples
+# The start command with the hub's Node/V8 flags (HUB_NODE_FLAGS overrides them; see the script).
+COPY scripts/start-hub.sh ./scripts/start-hub.sh
 
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/main.js", "start"]
+CMD ["sh", "scripts/start-hub.sh", "start"]

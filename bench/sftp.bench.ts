@@ -4,7 +4,7 @@ import { parse } from 'csv-parse';
 import pg from 'pg';
 import SftpClient from 'ssh2-sftp-client';
 import { generate856 } from './lib/x12-generate.js';
-import { cleanup, freePort, newWorld, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
+import { ROOT, cleanup, freePort, newWorld, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
 import { peakRssMiB } from './lib/procfs.js';
 import { prng } from './lib/prng.js';
 import { startSshd } from './lib/sshd.js';
@@ -22,6 +22,9 @@ const CSV_MB = arg('csv-mb', 1000);
 const X12_MB = arg('x12-mb', 200);
 const DRAIN_S = arg('drain-timeout', 900);
 const MB = 1e6;
+// The hub runs with the Node flags it is started with in production (scripts/start-hub.sh, e.g.
+// --heap-growing-percent); BENCH_HUB_NODE_ARGS replaces them ("" for plain node).
+const HUB_FLAGS = (process.env.BENCH_HUB_NODE_ARGS ??= /HUB_NODE_FLAGS-"([^"]*)"/.exec(readFileSync(path.join(ROOT, 'scripts/start-hub.sh'), 'utf8'))?.[1] ?? '');
 
 function writeCsv(file: string, mb: number): number {
   const rand = prng(7);
@@ -97,8 +100,12 @@ async function main() {
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  console.log(`hub node flags: ${HUB_FLAGS || '(none)'}`);
   const hub = spawnHub(world, 'hub', { PORT: String(port), BENCH_SFTP_KEY: sshd.userPrivateKey, HUB_POLL_TICK_MS: '200', HUB_WORKER_CONCURRENCY: '2' });
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${world.tag}` });
+  // An idle pooled connection ended by the server (e.g. pg_terminate_backend by another job on a
+  // shared machine) must not crash the bench and leave the hub and sshd running: the pool reconnects.
+  db.on('error', (e) => console.warn(`bench db connection lost: ${e.message}`));
   const results: Record<string, unknown>[] = [];
   try {
     await waitReady(hub, url);
@@ -138,13 +145,17 @@ async function main() {
         }
       }
       clearInterval(sampler);
-      const [m] = (await db.query(`SELECT count(*)::int AS messages, coalesce(sum(exception_count),0)::int AS exceptions FROM inbound_messages WHERE connector_id = $1 AND meta->>'origin' = 'poll'`, [id])).rows;
-      results.push({ file, MB: +(bytes / MB).toFixed(1), [unit]: units, messages: m.messages, exceptions: m.exceptions, ingestS: +ingestS.toFixed(1), ingestMBps: +(bytes / MB / ingestS).toFixed(1), ingestPerS: Math.round(units / ingestS), drainS: +drainS.toFixed(1), drainPerS: Math.round(units / drainS), peakRssIngestMiB: Math.round(ingestRss), peakRssAfterIngestMiB: Math.round(drainRss) });
+      const [m] = (await db.query(`SELECT count(*)::int AS messages, count(*) FILTER (WHERE status NOT IN ('staged','received'))::int AS processed, coalesce(sum(exception_count),0)::int AS exceptions FROM inbound_messages WHERE connector_id = $1 AND meta->>'origin' = 'poll'`, [id])).rows;
+      // When the drain timed out: how far the pipeline got (processed messages, seconds since the drop).
+      const partial = Number.isNaN(drainS) ? { processedAfterS: +((performance.now() - t0) / 1000).toFixed(1) } : {};
+      results.push({ file, MB: +(bytes / MB).toFixed(1), [unit]: units, messages: m.messages, processed: m.processed, ...partial, exceptions: m.exceptions, ingestS: +ingestS.toFixed(1), ingestMBps: +(bytes / MB / ingestS).toFixed(1), ingestPerS: Math.round(units / ingestS), drainS: +drainS.toFixed(1), drainPerS: Math.round(units / drainS), peakRssIngestMiB: Math.round(ingestRss), peakRssAfterIngestMiB: Math.round(drainRss) });
       console.log(results.at(-1));
     }
     results.push(hub.child.exitCode === null && hub.child.signalCode === null ? { hubPeakRssMiB: +peakRssMiB(hub.pid).toFixed(0) } : { hubDied: hub.output().slice(-2000) });
     results.push({ bare: 'ssh2-sftp-client stream + csv-parse (no database)', MB: +(csvBytes / MB).toFixed(1), rows: bare.rows - 1, seconds: +bare.seconds.toFixed(1), MBps: +(csvBytes / MB / bare.seconds).toFixed(1), rowsPerS: Math.round(bare.rows / bare.seconds) });
     console.log(JSON.stringify(results, null, 2));
+    // The hub logs at warn: failed or split pipeline jobs, poll failures. Shown so a slow drain can be explained.
+    console.log(`--- hub output (last 4 KB, ${hub.lines()} lines in all) ---\n${hub.output().slice(-4096)}`);
   } finally {
     await db.end();
     await stopHub(hub);

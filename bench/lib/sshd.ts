@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,9 @@ const SSHD = process.env.TEST_SSHD ?? '/usr/sbin/sshd';
  * A real OpenSSH sshd on a loopback port for SFTP tests: fresh host and user keys (ssh-keygen), the
  * current user (tests run as root in CI) chrooted to a temp directory with ForceCommand internal-sftp.
  * The chroot directory is root-owned as sshd requires; the folders inside are where files go.
+ *
+ * `user`: log in as this (unprivileged) account instead, e.g. "nobody", owning the folders: a test
+ * running as root can then take permissions away for real (chmod), which root itself ignores.
  */
 export interface TestSshd {
   port: number;
@@ -20,6 +23,8 @@ export interface TestSshd {
   userPrivateKey: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Kills every open session (the per-connection sshd processes): connections drop mid-transfer. */
+  killSessions(): number;
   dispose(): Promise<void>;
   log(): string;
 }
@@ -43,7 +48,28 @@ async function accepting(port: number): Promise<boolean> {
   });
 }
 
-export async function startSshd(folders = ['inbox', 'archive', 'error', 'outbox']): Promise<TestSshd> {
+/** Pids of the processes descending from `pid` (read from /proc; no process is matched by name). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces: state, ppid, ...
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+export async function startSshd(folders = ['inbox', 'archive', 'error', 'outbox'], opts: { user?: string } = {}): Promise<TestSshd> {
   // Every directory above a ChrootDirectory must be root-owned and not writable by others, which
   // rules out /tmp (1777): the temp dirs go under a root-owned base instead.
   const base = process.env.TEST_SSHD_DIR ?? '/var/lib/hub-test-sshd';
@@ -53,16 +79,22 @@ export async function startSshd(folders = ['inbox', 'archive', 'error', 'outbox'
   chmodSync(dir, 0o755);
   const root = path.join(dir, 'chroot');
   mkdirSync(root, { mode: 0o755 });
-  for (const f of folders) mkdirSync(path.join(root, f), { mode: 0o755, recursive: true });
+  const owner = opts.user ? { uid: Number(execFileSync('id', ['-u', opts.user]).toString()), gid: Number(execFileSync('id', ['-g', opts.user]).toString()) } : undefined;
+  for (const f of folders) {
+    mkdirSync(path.join(root, f), { mode: 0o755, recursive: true });
+    // Each level below the (root-owned) chroot belongs to the login user, so it can write there.
+    if (owner) for (let p = path.join(root, f); p !== root; p = path.dirname(p)) chownSync(p, owner.uid, owner.gid);
+  }
   mkdirSync('/run/sshd', { recursive: true });
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hub-test', '-f', file]);
   keygen(path.join(dir, 'host_key'));
   keygen(path.join(dir, 'user_key'));
   writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user_key.pub')));
-  chmodSync(path.join(dir, 'authorized_keys'), 0o600);
+  // sshd reads the file as the login user: an unprivileged one must be able to.
+  chmodSync(path.join(dir, 'authorized_keys'), opts.user ? 0o644 : 0o600);
   const hostKeySha256 = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', path.join(dir, 'host_key.pub')]).toString().split(' ')[1];
   const port = await freePort();
-  const username = userInfo().username;
+  const username = opts.user ?? userInfo().username;
   const config = path.join(dir, 'sshd_config');
   writeFileSync(
     config,
@@ -97,6 +129,17 @@ export async function startSshd(folders = ['inbox', 'archive', 'error', 'outbox'
     hostKeySha256,
     userPrivateKey: readFileSync(path.join(dir, 'user_key'), 'utf8'),
     log: () => out,
+    killSessions() {
+      const pids = child?.pid ? descendants(child.pid) : [];
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      return pids.length;
+    },
     async start() {
       child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));

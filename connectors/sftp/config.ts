@@ -50,6 +50,8 @@ export const SftpConfig = z
     recordType: z.string().min(1).max(64).default('record'),
     /** Records per stored message for CSV and JSON lines (bounded pipeline work per job). */
     batchRecords: z.number().int().min(1).max(50_000).default(1000),
+    /** …and at most this many bytes per stored message (wide rows make fewer records per batch; a longer single record goes alone). */
+    batchBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     csv: CsvOptions.default(CsvOptions.parse({})),
     xml: z
       .strictObject({

@@ -3,7 +3,7 @@ import path from 'node:path/posix';
 import { Transform } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import type { FileInfo } from 'ssh2-sftp-client';
-import type { PollContext, PollOutcome, ResolvedInstance } from '../../src/connectors/connector.js';
+import { PollFailure, type PollContext, type PollOutcome, type ResolvedInstance } from '../../src/connectors/connector.js';
 import type { SftpConfig, SftpSecrets } from './config.js';
 import { classify } from './session.js';
 import { FileRefused, splitterFor } from './splitters.js';
@@ -41,7 +41,18 @@ const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$
  */
 export async function pollInbox(sftp: SftpClient, instance: Instance, ctx: PollContext): Promise<PollOutcome> {
   const cfg = instance.config;
-  const delivered = cfg.outbox ? await deliverOutbound(sftp, cfg.outbox, ctx) : 0;
+  // A full or read-only outbox must not hold back inbound files: the inbox is still taken, and the
+  // poll then fails with the outbox's error (retried with backoff, shown in the connector status).
+  let outboxFailure: PollFailure | undefined;
+  let delivered = 0;
+  if (cfg.outbox) {
+    try {
+      delivered = await deliverOutbound(sftp, cfg.outbox, ctx);
+    } catch (e) {
+      outboxFailure = classify(e, 'deliver to outbox');
+      if (outboxFailure.kind !== 'permission' && outboxFailure.kind !== 'server-failure') throw outboxFailure;
+    }
+  }
   const matches = globMatcher(cfg.glob);
   let listing: FileInfo[];
   try {
@@ -69,6 +80,10 @@ export async function pollInbox(sftp: SftpClient, instance: Instance, ctx: PollC
   // Forget earlier looks at files that are gone.
   for (const { key } of await ctx.state.list('look:')) if (!names.has(key.slice(5))) await ctx.state.delete(key);
   ctx.note({ waitingForStableFiles: waiting.slice(0, 20) });
+  if (outboxFailure) {
+    ctx.note({ ingested, deferred, delivered });
+    throw outboxFailure;
+  }
   return { ingested, deferred, delivered };
 }
 
@@ -93,7 +108,7 @@ async function takeFile(sftp: SftpClient, instance: Instance, f: FileInfo, ctx: 
   if (!entry || entry.status === 'ingesting') {
     await ctx.state.put(ledgerKey, { status: 'ingesting', group, at: new Date().toISOString() } satisfies LedgerEntry);
     try {
-      const r = await ingestFile(sftp, from, f.name, group, cfg, ctx);
+      const r = await ingestFile(sftp, from, f, group, cfg, ctx);
       const prior = await ctx.state.get<{ ledgerKey: string }>(`sha:${r.sha256}`);
       if (prior && prior.ledgerKey !== ledgerKey) {
         entry = { status: 'duplicate', group, sha256: r.sha256, duplicateOf: prior.ledgerKey, at: new Date().toISOString() };
@@ -122,23 +137,44 @@ async function takeFile(sftp: SftpClient, instance: Instance, f: FileInfo, ctx: 
   return count;
 }
 
-async function ingestFile(sftp: SftpClient, from: string, name: string, group: string, cfg: SftpConfig, ctx: PollContext) {
+/**
+ * Streams the file into stored batches. Memory stays bounded by backpressure: `for await` pulls one
+ * batch at a time and stores it before asking for the next, so the splitter stops, the hashing
+ * stream fills (16 KiB) and the SFTP read stream stops issuing reads (256 KiB each).
+ */
+async function ingestFile(sftp: SftpClient, from: string, f: FileInfo, group: string, cfg: SftpConfig, ctx: PollContext) {
   const hash = createHash('sha256');
+  let bytes = 0;
   const src = sftp.createReadStream(from, { highWaterMark: 256 * 1024 });
   const hashing = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
+      bytes += chunk.length;
       done(null, chunk);
     },
   });
   src.on('error', (e) => hashing.destroy(e));
   ctx.signal.addEventListener('abort', () => hashing.destroy(ctx.signal.reason as Error), { once: true });
+  // A connection that drops while the file is open fails no pending read (measured: the poll hung
+  // with a killed server session); the client's close/end is what says so.
+  const lost = () => hashing.destroy(new PollFailure(`read ${from}: the connection to the server was lost after ${bytes} of ${f.size} bytes`, 'connection-lost'));
+  sftp.on('close', lost);
+  sftp.on('end', lost);
   src.pipe(hashing);
   let n = 0;
-  for await (const batch of splitterFor(cfg)(hashing, name)) {
-    n++;
-    await ctx.ingest({ key: `${group}:${n}`, body: batch.body, group, meta: batch.meta, contentType: cfg.format === 'x12' ? 'application/edi-x12' : undefined });
+  try {
+    for await (const batch of splitterFor(cfg)(hashing, f.name)) {
+      n++;
+      await ctx.ingest({ key: `${group}:${n}`, body: batch.body, group, meta: batch.meta, contentType: cfg.format === 'x12' ? 'application/edi-x12' : undefined });
+      await ctx.checkpoint('batch-stored');
+    }
+  } finally {
+    sftp.removeListener('close', lost);
+    sftp.removeListener('end', lost);
   }
+  // A read cut short (connection lost without an error) or a file that changed after the listing
+  // must never count as the whole file: its batches stay staged, and the next poll reads it again.
+  if (bytes !== f.size) throw new PollFailure(`read ${from}: got ${bytes} bytes of ${f.size}; the file will be read again`, 'connection-lost');
   return { sha256: hash.digest('hex'), messages: n };
 }
 
@@ -161,7 +197,18 @@ async function moveAway(sftp: SftpClient, cfg: SftpConfig, name: string, entry: 
 export async function writeAtomically(sftp: SftpClient, folder: string, name: string, content: string | Buffer) {
   const tmp = path.join(folder, `.${name}.part`);
   const final = path.join(folder, name);
-  await sftp.put(Buffer.isBuffer(content) ? content : Buffer.from(content), tmp);
+  const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  try {
+    await sftp.put(bytes, tmp);
+    // put() can report success for a write the server refused (ssh2's write stream closes before it
+    // errors; seen with a full disk: an empty file): the size on the server is what counts.
+    const { size } = await sftp.stat(tmp);
+    if (size !== bytes.length) throw new PollFailure(`write ${tmp}: the server kept ${size} of ${bytes.length} bytes (disk full or quota?)`, 'server-failure');
+  } catch (e) {
+    // A partial temp file would only take more of the space that is missing.
+    await sftp.delete(tmp, true).catch(() => undefined);
+    throw e;
+  }
   await sftp.posixRename(tmp, final);
 }
 

@@ -14,7 +14,10 @@ export function fingerprintOf(key: Buffer): string {
  * (PollFailure kind host-key-mismatch, immediate), never retried into a CONNECTOR_DOWN later.
  */
 export async function openSession(cfg: SftpConfig, secrets: SftpSecrets, signal?: AbortSignal): Promise<SftpClient> {
-  const client = new SftpClient(`hub-sftp`);
+  // The library's default callbacks for an unexpected error/end/close print to stdout, outside the
+  // hub's JSON logs; the running operation reports the problem itself (see ingestFile for reads).
+  const quiet = () => undefined;
+  const client = new SftpClient(`hub-sftp`, { error: quiet, end: quiet, close: quiet });
   // ssh2 emits 'error' on the client after connect (e.g. the connection drops mid-transfer); the
   // running operation rejects with it, so the event only needs a listener to not crash the process.
   client.on('error', () => undefined);
@@ -31,6 +34,10 @@ export async function openSession(cfg: SftpConfig, secrets: SftpSecrets, signal?
       passphrase: secrets.passphrase,
       readyTimeout: cfg.connectTimeoutSeconds * 1000,
       retries: 0,
+      // A server or network that goes silent (no FIN, no RST) ends the session after ~1 min instead
+      // of leaving a read waiting forever.
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
       hostVerifier: (key: Buffer) => {
         presented = fingerprintOf(key);
         return cfg.hostKeySha256.includes(presented);

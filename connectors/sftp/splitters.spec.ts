@@ -58,7 +58,27 @@ describe('SFTP file splitters', () => {
       { type: 'short-ship', file: 'f.csv', row: 3, order: '3', SKU: 'C', Note: 'q "d"' },
       { type: 'short-ship', file: 'f.csv', row: 4, order: '4', SKU: 'D', Note: 'y' },
     ]);
+    // One line per record (quoted line breaks aside): the record delimiters are not doubled.
+    expect(batches.map((b) => b.body.toString())).toEqual(['1,A,"two\r\nlines"\n2,B,x', '3,C,"q ""d"""\n4,D,y', '5,E']);
     expect(rows[2].findings[0]).toMatchObject({ code: 'INTEGRATION.MALFORMED_PAYLOAD', attributes: { badRecords: [{ row: 5, reason: expect.stringMatching(/Invalid Record Length/) }] } });
+  });
+
+  it('CSV and JSON lines: a batch also ends at batchBytes (wide records make smaller batches), never splitting a record', async () => {
+    const wide = 'x'.repeat(600);
+    const text = `Order No,Note\n${[1, 2, 3, 4, 5].map((n) => `${n},"${wide}\n${n}"`).join('\n')}\n6,${'y'.repeat(1500)}\n7,z\n`;
+    const c = cfg({ format: 'csv', batchRecords: 1000, batchBytes: 1024 });
+    const batches = await all(splitterFor(c)(chunked(Buffer.from(text), [100, 37, 999]), 'w.csv'));
+    // 1+1 records of ~610 bytes do not fit in 1024 bytes; the 1500-byte record is larger than the limit and goes alone.
+    expect(batches.map((b) => b.meta.firstRow)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(batches.every((b, i) => b.body.length <= 1024 || i === 5)).toBe(true);
+    const rows = batches.flatMap((b) => readRecords(b.body, c, b.meta, 'i').documents.map((d) => d.payload as Record<string, unknown>));
+    expect(rows.map((r) => [r.row, String(r.Note).length])).toEqual([[1, 602], [2, 602], [3, 602], [4, 602], [5, 602], [6, 1500], [7, 1]]);
+
+    const j = cfg({ format: 'jsonl', batchRecords: 1000, batchBytes: 1024 });
+    const lines = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, pad: 'p'.repeat(300) }));
+    const jb = await all(splitterFor(j)(chunked(Buffer.from(lines.join('\n'))), 'w.jsonl'));
+    expect(jb.map((b) => b.meta.firstLine)).toEqual(['1', '4']);
+    expect(jb.map((b) => b.body.toString())).toEqual([lines.slice(0, 3).join('\n'), lines.slice(3).join('\n')]);
   });
 
   it('JSON lines: batches of N lines; a bad line is reported with its line number', async () => {

@@ -19,9 +19,12 @@ declare module 'ssh2-sftp-client' {
     retries?: number;
     hostVerifier?: (key: Buffer) => boolean;
     algorithms?: Record<string, string[]>;
+    keepaliveInterval?: number;
+    keepaliveCountMax?: number;
   }
   export default class SftpClient {
-    constructor(name?: string);
+    /** `callbacks`: called on an error, end or close nobody asked for (defaults print to the console). */
+    constructor(name?: string, callbacks?: { error?: (e: Error) => void; end?: () => void; close?: () => void });
     connect(options: ConnectOptions): Promise<unknown>;
     list(path: string): Promise<FileInfo[]>;
     exists(path: string): Promise<false | 'd' | '-' | 'l'>;
@@ -35,5 +38,6 @@ declare module 'ssh2-sftp-client' {
     mkdir(path: string, recursive?: boolean): Promise<string>;
     end(): Promise<boolean>;
     on(event: string, cb: (...args: unknown[]) => void): void;
+    removeListener(event: string, cb: (...args: unknown[]) => void): void;
   }
 }

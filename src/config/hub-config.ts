@@ -50,6 +50,8 @@ const ENV_SCHEMA = z.object({
   HUB_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
+  HUB_PIPELINE_JOB_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+  HUB_PIPELINE_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
   HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
@@ -105,6 +107,10 @@ export type HubConfig = {
   maxFileBytes: number;
   workerConcurrency: number;
   ingestBatchMax: number;
+  /** Most raw bytes of messages in one pipeline job (a larger message goes alone); see src/ingestion/pipeline-jobs.ts. */
+  pipelineJobBytes: number;
+  /** Raw bytes of pipeline jobs one worker process holds at once (a larger job runs alone). */
+  pipelineInflightBytes: number;
   queueLockMs: number;
   pipelineAttempts: number;
   pipelineBackoffMs: number;
@@ -184,6 +190,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFileBytes: e.HUB_MAX_FILE_BYTES,
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
+    pipelineJobBytes: e.HUB_PIPELINE_JOB_BYTES,
+    pipelineInflightBytes: e.HUB_PIPELINE_INFLIGHT_BYTES,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,
     pipelineAttempts: e.HUB_PIPELINE_ATTEMPTS,
     pipelineBackoffMs: e.HUB_PIPELINE_BACKOFF_MS,

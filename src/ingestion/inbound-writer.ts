@@ -35,7 +35,8 @@ export class InboundWriter {
   constructor(
     private readonly ds: DataSource,
     private readonly maxBatch: number,
-    private readonly onCommitted: (ids: string[]) => void,
+    /** The newly stored messages of a commit, with their raw sizes (pipeline jobs are cut by bytes). */
+    private readonly onCommitted: (stored: { id: string; bytes: number }[]) => void,
   ) {}
 
   submit(msg: NewMessage): Promise<WriteResult> {
@@ -74,7 +75,7 @@ export class InboundWriter {
 
   private settle(batch: Pending[], results: WriteResult[]) {
     batch.forEach((p, i) => p.resolve(results[i]));
-    const fresh = results.filter((r) => !r.duplicate).map((r) => r.messageId);
+    const fresh = results.flatMap((r, i) => (r.duplicate ? [] : [{ id: r.messageId, bytes: batch[i].msg.raw.length }]));
     if (fresh.length) this.onCommitted(fresh);
   }
 

@@ -14,6 +14,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { QueueName, jobOptions } from '../queues/queue-policy.js';
 import { InboundWriter } from './inbound-writer.js';
+import { jobsBySize, type PipelineJobData, type SizedMessage } from './pipeline-jobs.js';
 import { returnedRows } from '../database/returning.js';
 
 export interface AcceptOutcome {
@@ -22,9 +23,7 @@ export interface AcceptOutcome {
   malformed?: PayloadProblem;
 }
 
-export interface PipelineJob {
-  messageIds: string[];
-}
+export type PipelineJob = PipelineJobData;
 
 /**
  * The accept path shared by every push connector: authenticate through the connector, persist
@@ -49,7 +48,9 @@ export class Ingestion implements OnModuleInit {
   }
 
   onModuleInit() {
-    this.writer = new InboundWriter(this.ds, this.cfg.ingestBatchMax, (ids) => void this.enqueue(ids));
+    this.writer = new InboundWriter(this.ds, this.cfg.ingestBatchMax, (committed) => {
+      for (const job of jobsBySize(committed, this.cfg.pipelineJobBytes, this.cfg.ingestBatchMax)) void this.enqueue(job);
+    });
   }
 
   /**
@@ -104,7 +105,7 @@ export class Ingestion implements OnModuleInit {
       ]);
       return 'replayed' as const;
     });
-    if (outcome === 'replayed') await this.enqueue([messageId], `r_${messageId}_${Date.now()}`);
+    if (outcome === 'replayed') await this.enqueue({ messageIds: [messageId] }, `r_${messageId}_${Date.now()}`);
     return outcome;
   }
 
@@ -115,29 +116,27 @@ export class Ingestion implements OnModuleInit {
   async sweep(staleAfterMs = 10 * 60_000): Promise<number> {
     const ids = await this.ds.transaction(async (m) => {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':hub-sweep')) AS locked`);
-      if (!locked) return [] as string[];
-      const rows = returnedRows<{ id: string }>(await m.query(
+      if (!locked) return [] as SizedMessage[];
+      const rows = returnedRows<{ id: string; bytes: number }>(await m.query(
         `UPDATE inbound_messages SET enqueued_at = now()
           WHERE id IN (SELECT id FROM inbound_messages
                         WHERE status = 'received' AND received_at < now() - interval '2 seconds'
                           AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1::float8 / 1000))
                         ORDER BY received_at LIMIT 1000)
-          RETURNING id`,
+          RETURNING id, size_bytes AS bytes`,
         [staleAfterMs],
       ));
-      return rows.map((r) => r.id);
+      return rows.map((r): SizedMessage => ({ id: r.id, bytes: Number(r.bytes) }));
     });
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      await this.enqueue(chunk, `s_${chunk[0]}_${Date.now()}`);
-    }
+    for (const job of jobsBySize(ids, this.cfg.pipelineJobBytes, 100)) await this.enqueue(job, `s_${job.messageIds[0]}_${Date.now()}`);
     if (ids.length) this.log.info({ count: ids.length }, 'swept stored messages back into the pipeline');
     return ids.length;
   }
 
-  private async enqueue(ids: string[], jobId = `b_${ids[0]}`): Promise<void> {
+  private async enqueue(job: PipelineJob, jobId = `b_${job.messageIds[0]}`): Promise<void> {
+    const ids = job.messageIds;
     try {
-      await this.queue.add('process', { messageIds: ids }, { ...jobOptions(QueueName.Pipeline, this.overrides), jobId });
+      await this.queue.add('process', job, { ...jobOptions(QueueName.Pipeline, this.overrides), jobId });
     } catch (e) {
       // Stored, not queued: clear enqueued_at so the sweeper picks these up once Redis is back.
       this.log.error({ err: (e as Error).message, count: ids.length }, 'could not enqueue stored messages; the sweeper will retry');

@@ -19,6 +19,12 @@ import { OutboundDocumentRecord } from './outbound-document.entity.js';
 import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
 
+/**
+ * Scooped messages bypass the worker's byte budget, so only small ones are scooped (webhook events
+ * are a few KB); a large file posted over HTTP waits for its own job.
+ */
+const SCOOP_MAX_BYTES = 64 * 1024;
+
 export interface BatchOutcome {
   processed: number;
   skipped: number;
@@ -49,6 +55,12 @@ export class Pipeline {
     private readonly enrichment: Enrichment,
   ) {}
 
+  /** Raw bytes of messages still to process (for jobs queued without their size). */
+  async rawBytes(messageIds: string[]): Promise<number> {
+    const [r] = await this.ds.query(`SELECT coalesce(sum(size_bytes), 0)::float8 AS bytes FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received'`, [messageIds]);
+    return Number(r?.bytes ?? 0);
+  }
+
   async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
     const started = performance.now();
     // Activations made in any process take effect from the next batch (one max(generation) query).
@@ -70,16 +82,20 @@ export class Pipeline {
             `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
                FROM inbound_messages
               WHERE status = 'received' AND attempts = 0 AND enqueued_at IS NOT NULL AND id <> ALL($1::uuid[])
-                AND meta->>'origin' IS DISTINCT FROM 'poll'
+                AND meta->>'origin' IS DISTINCT FROM 'poll' AND size_bytes <= $3
               ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [messageIds, room],
+            [messageIds, room, SCOOP_MAX_BYTES],
           )
         : [];
       const msgs = [...own, ...extra];
       const routed: RoutedException[] = [];
       const updates: { id: string; status: MessageStatus; count: number; docTypes: string[]; test: boolean; errors: MessageError[] }[] = [];
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
-      for (const msg of msgs) kept.push({ msg, it: await this.interpreter.interpret(m, msg) });
+      for (const msg of msgs) {
+        kept.push({ msg, it: await this.interpreter.interpret(m, msg) });
+        // The raw bytes are not needed after parsing: let them go before the next message is parsed.
+        msg.raw = null;
+      }
       // Enrichment for the whole batch at once: lookups run concurrently (and share one request per
       // key), so the transaction waits for the slowest lookup, not for the sum of them. They are
       // bounded by their timeouts and never throw, so the locks held here stay short.

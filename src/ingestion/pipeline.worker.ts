@@ -9,6 +9,7 @@ import { QUEUE_POLICY, QueueName, jitteredBackoff, jobOptions } from '../queues/
 import { redisConnection } from '../queues/redis-connection.js';
 import type { PipelineJob } from './ingestion.service.js';
 import { Pipeline } from './pipeline.service.js';
+import { ByteBudget } from './pipeline-jobs.js';
 
 /**
  * BullMQ worker for the pipeline queue (role `worker`). Built by hand rather than with
@@ -17,6 +18,7 @@ import { Pipeline } from './pipeline.service.js';
 @Injectable()
 export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
   private worker?: Worker<PipelineJob>;
+  private budget!: ByteBudget;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -31,6 +33,7 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit() {
+    this.budget = new ByteBudget(this.cfg.pipelineInflightBytes);
     const policy = QUEUE_POLICY[QueueName.Pipeline];
     this.worker = new Worker<PipelineJob>(QueueName.Pipeline, (job) => this.handle(job), {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
@@ -51,6 +54,9 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
 
   private async handle(job: Job<PipelineJob>) {
     const attempt = job.attemptsMade + 1;
+    // Raw bytes in flight in this process stay under HUB_PIPELINE_INFLIGHT_BYTES (see pipeline-jobs.ts);
+    // the job's lock is renewed while it waits here.
+    const done = await this.budget.take(job.data.bytes ?? (await this.pipeline.rawBytes(job.data.messageIds)));
     const started = Date.now();
     try {
       // Only a first attempt of an accept batch scoops other waiting messages; retries, splits,
@@ -79,6 +85,8 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
       this.log.warn({ job: job.id, attempt, final, err: err.message }, 'pipeline job failed');
       await this.pipeline.noteFailure(job.data.messageIds, err, attempt, final);
       throw err;
+    } finally {
+      done();
     }
   }
 

@@ -5,13 +5,14 @@ import { AuditTrail, type AuditEntry } from '../audit/audit-trail.service.js';
 import type { PendingOutbound, PollContext, PolledMessage, ResolvedInstance } from '../connectors/connector.js';
 import { returnedRows } from '../database/returning.js';
 import type { PollAlarms } from './poll-alarms.service.js';
+import type { SizedMessage } from './pipeline-jobs.js';
 
 export interface PollContextDeps {
   ds: DataSource;
   audit: AuditTrail;
   alarms: PollAlarms;
-  /** Hands committed message ids to the pipeline queue. */
-  enqueue(ids: string[]): Promise<void>;
+  /** Hands committed messages to the pipeline queue (cut into jobs by count and raw bytes). */
+  enqueue(messages: SizedMessage[]): Promise<void>;
   pause?: { checkpoint: string; ms: number };
   onPause?(name: string): void;
 }
@@ -64,28 +65,30 @@ export function pollContext(instance: ResolvedInstance, signal: AbortSignal, dep
       );
       if (rows.length) {
         ingested++;
-        if (!staged) await deps.enqueue([id]);
+        if (!staged) await deps.enqueue([{ id, bytes: msg.body.length }]);
         return { messageId: id, duplicate: false };
       }
       const prior: { id: string }[] = await ds.query(`SELECT id FROM inbound_messages WHERE connector_id = $1 AND sender_event_id = $2`, [cid, msg.key.slice(0, 256)]);
       return { messageId: prior[0]?.id ?? id, duplicate: true };
     },
     async releaseGroup(group, state) {
-      const ids = await ds.transaction(async (m) => {
-        const released = returnedRows<{ id: string }>(
+      const released = await ds.transaction(async (m) => {
+        const rows = returnedRows<{ id: string; bytes: number }>(
           await m.query(
             `UPDATE inbound_messages SET status = 'received', enqueued_at = now()
-              WHERE connector_id = $1 AND status = 'staged' AND meta->>'group' = $2 RETURNING id`,
+              WHERE connector_id = $1 AND status = 'staged' AND meta->>'group' = $2 RETURNING id, size_bytes AS bytes`,
             [cid, group],
           ),
-        ).map((r) => r.id);
-        const entries: AuditEntry[] = released.map((id) => ({ actor: { type: 'connector', id: cid }, entityType: 'message', entityId: id, action: 'message.released', after: { group } }));
+        ).map((r) => ({ id: r.id, bytes: Number(r.bytes) }));
+        // uuidv7 ids follow the order the messages were stored in: jobs then follow the file's order.
+        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const entries: AuditEntry[] = rows.map(({ id }) => ({ actor: { type: 'connector', id: cid }, entityType: 'message', entityId: id, action: 'message.released', after: { group } }));
         if (entries.length) await deps.audit.record(m, entries);
         await putState(m, state);
-        return released;
+        return rows;
       });
-      for (let i = 0; i < ids.length; i += 50) await deps.enqueue(ids.slice(i, i + 50));
-      return ids.length;
+      await deps.enqueue(released);
+      return released.length;
     },
     async discardGroup(group, state) {
       return ds.transaction(async (m) => {

@@ -16,6 +16,7 @@ import { QueueName, jobOptions } from '../queues/queue-policy.js';
 import type { PipelineJob } from './ingestion.service.js';
 import { PollAlarms } from './poll-alarms.service.js';
 import { pollContext } from './poll-context.js';
+import { jobsBySize, type SizedMessage } from './pipeline-jobs.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -111,7 +112,7 @@ export class PollScheduler implements OnApplicationBootstrap, OnApplicationShutd
       ds: this.ds,
       audit: this.audit,
       alarms: this.alarms,
-      enqueue: (ids) => this.enqueue(ids),
+      enqueue: (messages) => this.enqueue(messages),
       pause: this.cfg.testPollPause,
       onPause: (name) => this.log.warn({ connector: connectorId, checkpoint: name }, 'poll paused at test checkpoint'),
     }, notes);
@@ -193,9 +194,15 @@ export class PollScheduler implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  private async enqueue(ids: string[]): Promise<void> {
+  /** A file's record batches / interchanges as pipeline jobs of at most 50 messages and HUB_PIPELINE_JOB_BYTES. */
+  private async enqueue(messages: SizedMessage[]): Promise<void> {
+    for (const job of jobsBySize(messages, this.cfg.pipelineJobBytes, 50)) await this.enqueueJob(job);
+  }
+
+  private async enqueueJob(job: PipelineJob): Promise<void> {
+    const ids = job.messageIds;
     try {
-      await this.queue.add('process', { messageIds: ids }, { ...jobOptions(QueueName.Pipeline, { attempts: this.cfg.pipelineAttempts, backoffMs: this.cfg.pipelineBackoffMs }), jobId: `p_${ids[0]}` });
+      await this.queue.add('process', job, { ...jobOptions(QueueName.Pipeline, { attempts: this.cfg.pipelineAttempts, backoffMs: this.cfg.pipelineBackoffMs }), jobId: `p_${ids[0]}` });
     } catch (e) {
       // Stored, not queued: the sweeper re-enqueues received messages whose enqueued_at is cleared.
       this.log.error({ err: (e as Error).message, count: ids.length }, 'could not enqueue polled messages; the sweeper will retry');
