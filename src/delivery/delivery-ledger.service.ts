@@ -8,6 +8,15 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { returnedRows } from '../database/returning.js';
 import type { SendResult } from './webhook-sender.js';
 
+/** Per-case order: a delivery waits while an earlier one of its case for the same subscriber is pending. */
+const NO_EARLIER_IN_CASE = `NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
+                                AND p.status = 'pending' AND p.seq < d.seq)`;
+
+/** The leased rows (CTE `c`) with the subscription's endpoint and the Standard Webhooks body. */
+const CLAIMED_WITH_BODY = `SELECT c.id, c.subscription_id, c.case_id, c.attempts, c.manual, s.url, s.sealed_secrets, s.rate_per_second,
+                json_build_object('type', e.type, 'timestamp', e.occurred_at, 'eventId', e.tx || '-' || e.id, 'data', e.payload)::text AS body
+           FROM c JOIN subscriptions s ON s.id = c.subscription_id JOIN outbox_events e ON e.id = c.event_id`;
+
 /** A claimed delivery with what is needed to send it. */
 export interface ClaimedDelivery {
   id: string;
@@ -50,7 +59,7 @@ export class DeliveryLedger {
     return (await this.claimMany([id], leaseMs))[0] ?? null;
   }
 
-  /** `claim` for many deliveries in one statement (the relay's fresh ones); answers those it could lease. */
+  /** `claim` for many deliveries in one statement (a case's next delivery, a job's); answers those it could lease. */
   async claimMany(ids: string[], leaseMs: number): Promise<ClaimedDelivery[]> {
     if (!ids.length) return [];
     return returnedRows<ClaimedDelivery>(
@@ -60,19 +69,47 @@ export class DeliveryLedger {
             WHERE d.id = ANY($1::uuid[]) AND d.status = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
               AND (d.lease_until IS NULL OR d.lease_until < now())
               AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.active)
-              AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
-                                AND p.status = 'pending' AND p.seq < d.seq)
+              AND ${NO_EARLIER_IN_CASE}
            RETURNING d.id, d.subscription_id, d.case_id, d.attempts, d.manual, d.event_id)
-         SELECT c.id, c.subscription_id, c.case_id, c.attempts, c.manual, s.url, s.sealed_secrets, s.rate_per_second,
-                json_build_object('type', e.type, 'timestamp', e.occurred_at, 'eventId', e.tx || '-' || e.id, 'data', e.payload)::text AS body
-           FROM c JOIN subscriptions s ON s.id = c.subscription_id JOIN outbox_events e ON e.id = c.event_id`,
+         ${CLAIMED_WITH_BODY}`,
         [ids, leaseMs],
       ),
     );
   }
 
-  async release(id: string) {
-    await this.ds.query(`UPDATE deliveries SET lease_until = NULL WHERE id = $1`, [id]);
+  /**
+   * Leases up to `limit` deliveries never attempted yet, oldest first across active subscriptions
+   * (each subscription's own order from IDX_deliveries_fresh, so a paused subscription's backlog is
+   * never scanned). First attempts are taken from the table rather than queued: the row is durable
+   * already, a BullMQ job per delivery cost three Redis round trips, and a queue cannot hold work
+   * back while the senders are busy: a backlog then waits here, in order, instead of in Redis.
+   * SKIP LOCKED: several hub processes pump at once without waiting on each other's rows.
+   */
+  async claimFresh(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    if (limit <= 0) return [];
+    return returnedRows<ClaimedDelivery>(
+      await this.ds.query(
+        `WITH pick AS (
+           SELECT f.id FROM subscriptions s
+            CROSS JOIN LATERAL (
+              SELECT d.id, d.seq FROM deliveries d
+               WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.attempts = 0 AND NOT d.manual
+                 AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())
+                 AND ${NO_EARLIER_IN_CASE}
+               ORDER BY d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED) f
+            WHERE s.active ORDER BY f.seq LIMIT $1),
+         c AS (
+           UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2::float8 / 1000) FROM pick WHERE d.id = pick.id
+           RETURNING d.id, d.subscription_id, d.case_id, d.attempts, d.manual, d.event_id, d.seq)
+         ${CLAIMED_WITH_BODY} ORDER BY c.seq`,
+        [limit, leaseMs],
+      ),
+    );
+  }
+
+  /** A rate-limited delivery keeps its lease until its slot, so no sender takes it again before then. */
+  async holdUntilSlot(id: string, waitMs: number) {
+    await this.ds.query(`UPDATE deliveries SET lease_until = now() + make_interval(secs => $2::float8 / 1000) WHERE id = $1`, [id, waitMs]);
   }
 
   /**
@@ -188,11 +225,14 @@ export class DeliveryLedger {
     return row ?? null;
   }
 
-  /** Pending deliveries that are overdue and not leased: their job was lost (Redis down, flushed) or never made. */
+  /**
+   * Retries and replays that are overdue and not leased: their job was lost (Redis down, flushed) or
+   * never made. First attempts are not the sweeper's: the senders take them from the table (claimFresh).
+   */
   async overdue(graceMs: number, limit = 1000): Promise<{ id: string; attempts: number }[]> {
     return this.ds.query(
       `SELECT d.id, d.attempts FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id AND s.active
-        WHERE d.status = 'pending' AND d.next_attempt_at < now() - make_interval(secs => $1::float8 / 1000)
+        WHERE d.status = 'pending' AND (d.attempts > 0 OR d.manual) AND d.next_attempt_at < now() - make_interval(secs => $1::float8 / 1000)
           AND (d.lease_until IS NULL OR d.lease_until < now())
           AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.case_id = d.case_id
                             AND p.status = 'pending' AND p.seq < d.seq)

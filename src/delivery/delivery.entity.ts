@@ -12,6 +12,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 @Index('UQ_deliveries_event_subscription', ['eventId', 'subscriptionId'], { unique: true })
 @Index('IDX_deliveries_due', ['nextAttemptAt'], { where: `"status" = 'pending'` })
 @Index('IDX_deliveries_case_order', ['subscriptionId', 'caseId', 'seq'], { where: `"status" = 'pending'` })
+// First attempts, taken from the table in order by the senders (DeliveryLedger.claimFresh).
+@Index('IDX_deliveries_fresh', ['subscriptionId', 'seq'], { where: `"status" = 'pending' AND "attempts" = 0` })
 @Index('IDX_deliveries_subscription', ['subscriptionId', 'status', 'createdAt'])
 export class Delivery {
   @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })

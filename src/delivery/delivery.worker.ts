@@ -53,8 +53,12 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
   private redis?: Redis;
   private relayTimer?: NodeJS.Timeout;
   private stopped = false;
-  /** Deliveries this process is sending outside BullMQ (see dispatch). */
+  /** First attempts this process is sending outside BullMQ (see pump). */
   private direct = 0;
+  private pumping = false;
+  private pumpAgain = false;
+  /** The last claim was full: more first attempts are waiting in the table. */
+  private backlog = false;
 
   constructor(
     private readonly ledger: DeliveryLedger,
@@ -88,44 +92,70 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
         // Drain while batches come back full, then wait for the next interval.
         for (;;) {
           const r = await this.relay.run();
-          if (r.deliveries.length) await this.dispatch(r.deliveries);
+          if (r.deliveries.length) this.pump();
           if (r.events < 1000 || this.stopped) break;
         }
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'outbox relay failed; will retry');
       }
+      // Each tick also pumps: deliveries another process fanned out, a lease that ran out, a rate-limit slot.
+      this.pump();
       if (!this.stopped) this.relayTimer = setTimeout(tick, this.cfg.delivery.relayIntervalMs);
     };
     this.relayTimer = setTimeout(tick, 0);
   }
 
   /**
-   * Fresh deliveries go straight to this process's sender while it has room (up to the worker
-   * concurrency in flight): a BullMQ job per first attempt cost three Redis round trips for nothing,
-   * since the row is already durable. The rest, and every retry, go through the queue. A process that
-   * dies mid-send leaves the row pending under a lease; the sweeper re-queues it when the lease ends.
+   * First attempts go from the deliveries table straight to this process's sender, up to the worker
+   * concurrency in flight, taken in order by one statement per batch (DeliveryLedger.claimFresh). A
+   * backlog waits, durable and ordered, in the table; BullMQ carries only retries, replays and
+   * rate-limited sends, which need a delay. Queuing first attempts too cost three Redis round trips each
+   * and, once the senders fell behind, every overflowing delivery went the slow way, so a backlog fed
+   * itself. A process that dies mid-send leaves its rows leased; when the lease ends any sender takes
+   * them again. Re-entrant calls while a claim is running fold into one more round.
    */
-  private async dispatch(fresh: { id: string; attempts: number }[]) {
-    const room = this.stopped ? 0 : Math.max(0, this.cfg.delivery.concurrency - this.direct);
-    const mine = fresh.slice(0, room);
-    const queued = fresh.slice(room);
-    if (queued.length) await this.enqueue(queued);
-    if (!mine.length) return;
-    this.direct += mine.length;
-    let claimed: ClaimedDelivery[] = [];
-    try {
-      // One statement leases them all; those not leased (a case's later event, not due) follow their case or the sweeper.
-      claimed = await this.ledger.claimMany(mine.map((d) => d.id), this.leaseMs());
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message, n: mine.length }, 'fresh deliveries not claimed; the sweeper will queue them');
-    } finally {
-      this.direct -= mine.length - claimed.length;
+  private pump() {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
     }
-    for (const d of claimed) {
-      void this.attempt(d)
-        .catch((e) => this.log.warn({ delivery: d.id, err: (e as Error).message }, 'delivery failed before an outcome was recorded; the sweeper will retry it'))
-        .finally(() => this.direct--);
+    this.pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          const room = this.cfg.delivery.concurrency - this.direct;
+          if (this.stopped || room <= 0) break;
+          const claimed = await this.ledger.claimFresh(room, this.leaseMs());
+          // A full batch means more may be waiting: take them as sends finish.
+          this.backlog = claimed.length === room;
+          this.direct += claimed.length;
+          for (const d of claimed) {
+            void this.attempt(d)
+              .catch((e) => this.log.warn({ delivery: d.id, err: (e as Error).message }, 'delivery failed before an outcome was recorded; it is taken again when its lease ends'))
+              .finally(() => {
+                this.direct--;
+                // Refill in batches (a claim per finished send would cost a statement each), or at once when idle.
+                if (this.backlog && (this.direct <= this.cfg.delivery.concurrency / 2 || this.direct === 0)) this.pump();
+              });
+          }
+        } while (this.pumpAgain);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'fresh deliveries not claimed; the next relay tick tries again');
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+
+  /** A delivery that becomes free to go: a first attempt is the pump's, anything else the queue's. */
+  private release(next: { id: string; attempts: number }) {
+    if (next.attempts === 0) {
+      this.backlog = true;
+      this.pump();
+      return Promise.resolve();
     }
+    return this.enqueue([next]);
   }
 
   /** The outcome is recorded by now: a job that cannot be queued (Redis down) is the sweeper's to queue later. */
@@ -151,7 +181,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
   private async attempt(d: ClaimedDelivery) {
     const waitMs = d.rate_per_second ? await this.takeToken(d) : 0;
     if (waitMs > 0) {
-      await this.ledger.release(d.id);
+      await this.ledger.holdUntilSlot(d.id, waitMs);
       await this.queue.add([{ id: d.id, attempts: d.attempts, delayMs: waitMs + 5, tag: `_rl${Date.now()}` }]);
       return 'rate limited';
     }
@@ -160,7 +190,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     const result = await this.sender.send(d.url, d.id, secrets, Buffer.from(d.body));
     if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
       const done = await this.ledger.recordDelivered(d, result, startedAt);
-      if (done?.next) await this.enqueue([done.next]);
+      if (done?.next) await this.release(done.next);
       return 'delivered';
     }
     const out = await this.ledger.recordOutcome(d, result, startedAt);
@@ -172,7 +202,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     if (status === 'pending') return this.enqueue([{ id: d.id, attempts, delayMs: retryInMs }]);
     // This one is done: the next event of its case for this subscriber may go now.
     const next = await this.ledger.nextInCase(d);
-    if (next) await this.enqueue([next]);
+    if (next) await this.release(next);
   }
 
   /**

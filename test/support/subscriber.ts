@@ -14,6 +14,8 @@ export type Behaviour = (r: Received, n: number) => { status: number; headers?: 
 export class TestSubscriber {
   readonly received: Received[] = [];
   behaviour: Behaviour = () => ({ status: 200, body: 'ok' });
+  /** How long each answer takes (a slow endpoint). */
+  delayMs = 0;
   private server!: Server;
   url = '';
 
@@ -28,8 +30,12 @@ export class TestSubscriber {
         this.received.push(r);
         r.answered = a === 'hang' ? 'hang' : a.status;
         if (a === 'hang') return; // never answers: the hub's timeout must end it
-        res.writeHead(a.status, a.headers ?? {});
-        res.end(a.body ?? '');
+        const answer = () => {
+          res.writeHead(a.status, a.headers ?? {});
+          res.end(a.body ?? '');
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     this.server.keepAliveTimeout = 1000;
