@@ -11,6 +11,7 @@ import { PollingConnectors1795796000000 } from './1795796000000-PollingConnector
 import { Reporting1795797000000 } from './1795797000000-Reporting.js';
 import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
 import { ReportingCoarseRollups1795799000000 } from './1795799000000-ReportingCoarseRollups.js';
+import { DocumentMatchLines1795811051101 } from './1795811051101-DocumentMatchLines.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   Reporting1795797000000,
   AuditSeals1795798000000,
   ReportingCoarseRollups1795799000000,
+  DocumentMatchLines1795811051101,
 ];
