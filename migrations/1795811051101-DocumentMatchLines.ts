@@ -6,7 +6,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 // src/matching/matched-lines.ts at the time of writing (the same rows for the same payload; the
 // content hash is computed the same way, by PostgreSQL).
 const LINE_FIELDS = ['lineNumber', 'sku', 'vendorPart', 'buyerPart', 'upc', 'gtin', 'ean', 'poNumber', 'quantityOrdered', 'quantityShipped', 'quantityInvoiced', 'unitPrice'];
-const compactLine = `jsonb_strip_nulls(jsonb_build_object(${LINE_FIELDS.map((f) => `'${f}', e.l->'${f}'`).join(', ')}))`;
+/** The document's lines that belong to PO `p.po`: all of them, except on a ship notice naming several POs. */
+const LINES = `jsonb_array_elements(CASE WHEN d.type = 'po_acknowledgment' THEN '[]'::jsonb ELSE d.all_lines END) WITH ORDINALITY AS e(l, o)`;
+const OF_PO = `jsonb_typeof(e.l) = 'object' AND (d.type <> 'ship_notice'
+     OR CASE WHEN jsonb_typeof(e.l->'poNumber') = 'string' THEN e.l->>'poNumber' = p.po ELSE d.single_po END)`;
+const FIELDS = `unnest(ARRAY[${LINE_FIELDS.map((f) => `'${f}'`).join(', ')}]) AS f(f)`;
+/** KeptLines: { count, values: { field: [value or null per line] } } with the fields some line carries. */
+const keptLines = `(SELECT jsonb_build_object('count', (SELECT count(*) FROM ${LINES} WHERE ${OF_PO}),
+     'values', COALESCE(jsonb_object_agg(c.f, c.col) FILTER (WHERE c.present), '{}'::jsonb))
+   FROM (SELECT f.f, jsonb_agg(COALESCE(e.l->f.f, 'null'::jsonb) ORDER BY e.o) AS col, bool_or(COALESCE(jsonb_typeof(e.l->f.f), 'null') <> 'null') AS present
+           FROM ${LINES} CROSS JOIN ${FIELDS} WHERE ${OF_PO} GROUP BY f.f) c)`;
 
 export class DocumentMatchLines1795811051101 implements MigrationInterface {
   name = 'DocumentMatchLines1795811051101';
@@ -25,20 +34,15 @@ export class DocumentMatchLines1795811051101 implements MigrationInterface {
                CASE WHEN jsonb_typeof(d.payload->'poNumbers') = 'array' THEN d.payload->'poNumbers' ELSE '[]'::jsonb END AS header_pos,
                CASE WHEN jsonb_typeof(d.payload->'documentDate') = 'string' THEN d.payload->>'documentDate' END AS doc_date,
                CASE WHEN jsonb_typeof(d.payload->'dates') = 'object' THEN d.payload->'dates' END AS doc_dates,
-               CASE WHEN jsonb_typeof(d.payload->'currency') = 'string' THEN d.payload->>'currency' END AS doc_currency
+               CASE WHEN jsonb_typeof(d.payload->'currency') = 'string' THEN d.payload->>'currency' END AS doc_currency,
+               -- a ship notice's line without a PO number belongs to the notice's only PO
+               (SELECT count(*) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.payload->'poNumbers') = 'array' THEN d.payload->'poNumbers' ELSE '[]'::jsonb END) h
+                 WHERE jsonb_typeof(h) = 'string' AND h #>> '{}' <> '') <= 1 AS single_po
           FROM "business_documents" d
          WHERE d.type IN ('purchase_order', 'ship_notice', 'invoice', 'po_acknowledgment') AND d.partner IS NOT NULL
            AND (d.payload->'duplicate') IS DISTINCT FROM 'true'::jsonb
       ), kept AS (
-        SELECT d.*, p.po,
-               CASE WHEN d.type = 'po_acknowledgment' THEN '[]'::jsonb ELSE (
-                 SELECT COALESCE(jsonb_agg(${compactLine} ORDER BY e.o), '[]'::jsonb)
-                   FROM jsonb_array_elements(d.all_lines) WITH ORDINALITY AS e(l, o)
-                  WHERE d.type <> 'ship_notice'
-                     -- a ship notice's line belongs to the PO it names, or to the only PO of the notice
-                     OR CASE WHEN jsonb_typeof(e.l->'poNumber') = 'string' THEN e.l->>'poNumber' = p.po
-                             ELSE (SELECT count(*) FROM jsonb_array_elements(d.header_pos) h WHERE jsonb_typeof(h) = 'string' AND h #>> '{}' <> '') <= 1 END
-               ) END AS kept_lines
+        SELECT d.*, p.po, ${keptLines} AS kept_lines
           FROM docs d
          CROSS JOIN LATERAL (
                SELECT d.po_number WHERE d.po_number <> ''

@@ -7,7 +7,7 @@ import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResu
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding } from './match-cases.js';
 import { MatchLedger, type MatchedDocumentHead, type ResultRow, type SubjectRef } from './match-ledger.service.js';
-import { matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
+import { keptLinesToMatchLines, matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
 
@@ -107,7 +107,7 @@ export class DocumentMatching {
     const staleInvoices = invoices.filter((inv) => stale.has(invoiceKey(s, inv.invoice_number ?? inv.id)));
     const docs = [...(po ? [po] : []), ...(stale.has(`${s.key}|asn`) || staleInvoices.length ? asns : []), ...staleInvoices];
     const lines = await this.ledger.linesOf(m, s.poNumber, docs.map((d) => d.id));
-    const outcome = matchDocuments(s.poNumber, docs.map((d) => toMatchDocument(d, s.poNumber, lines.get(d.id) ?? [])), tol);
+    const outcome = matchDocuments(s.poNumber, docs.map((d) => toMatchDocument(d, s.poNumber, keptLinesToMatchLines(lines.get(d.id) ?? { count: 0, values: {} }))), tol);
     const results = [
       ...(outcome.asn ? [this.asnSubject(s, outcome.asn, tol)] : []),
       ...outcome.invoices.map((inv) => this.invoiceSubject(s, inv, tol)),

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { MatchLine } from './document-match.js';
-import type { MatchedLinesRow } from './matched-lines.js';
+import type { KeptLines, MatchedLinesRow } from './matched-lines.js';
 
 /** One partner's PO in one world (test or production). */
 export interface SubjectRef {
@@ -88,8 +87,8 @@ export class MatchLedger {
   }
 
   /** The matched lines of these documents for this PO. */
-  async linesOf(m: EntityManager, poNumber: string, documentIds: string[]): Promise<Map<string, MatchLine[]>> {
-    const rows: { document_id: string; lines: MatchLine[] }[] = await m.query(
+  async linesOf(m: EntityManager, poNumber: string, documentIds: string[]): Promise<Map<string, KeptLines>> {
+    const rows: { document_id: string; lines: KeptLines }[] = await m.query(
       `SELECT document_id, lines FROM document_match_lines WHERE document_id = ANY($1::uuid[]) AND po_number = $2`,
       [documentIds, poNumber],
     );

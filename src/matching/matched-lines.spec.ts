@@ -1,5 +1,5 @@
 import { matchDocuments, type MatchDocument } from './document-match.js';
-import { matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
+import { keepLines, keptLinesToMatchLines, matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { DEFAULT_MATCHING_POLICY } from './matching-policy.js';
 
 const at = new Date('2026-11-27T12:00:00Z');
@@ -10,7 +10,7 @@ const stored = (type: string, payload: Record<string, unknown>, cols: Partial<St
 const asMatchDocument = (r: MatchedLinesRow): MatchDocument => ({
   id: r.documentId, messageId: r.messageId, receivedAt: r.receivedAt, type: r.type as MatchDocument['type'], poNumbers: [r.poNumber],
   shipmentId: r.shipmentId ?? undefined, invoiceNumber: r.invoiceNumber ?? undefined, documentDate: r.documentDate ?? undefined,
-  dates: r.dates ?? undefined, currency: r.currency ?? undefined, lines: r.lines,
+  dates: r.dates ?? undefined, currency: r.currency ?? undefined, lines: keptLinesToMatchLines(r.lines),
 });
 
 describe('matchedLinesRows: what matching keeps of a stored document', () => {
@@ -25,7 +25,11 @@ describe('matchedLinesRows: what matching keeps of a stored document', () => {
     expect(more).toEqual([]);
     expect(row).toMatchObject({ documentId: 'doc-purchase_order', poNumber: 'PO-1', partner: 'acme-supply', type: 'purchase_order', documentDate: '2026-11-20',
       currency: 'USD', dates: { cancelAfter: '2026-12-31' }, requestedDelivery: '2026-12-05' });
-    expect(row.lines).toEqual([{ lineNumber: '1', vendorPart: 'A', quantityOrdered: 10, unitPrice: 2.5 }, { lineNumber: '2', sku: 'B', quantityOrdered: 4, unitPrice: 1 }]);
+    // Column by column, only the fields some line carries; back to lines as the matcher reads them.
+    expect(row.lines).toEqual({ count: 2, values: { lineNumber: ['1', '2'], sku: [null, 'B'], vendorPart: ['A', null], quantityOrdered: [10, 4], unitPrice: [2.5, 1] } });
+    expect(keptLinesToMatchLines(row.lines)).toEqual([{ lineNumber: '1', vendorPart: 'A', quantityOrdered: 10, unitPrice: 2.5 }, { lineNumber: '2', sku: 'B', quantityOrdered: 4, unitPrice: 1 }]);
+    // Lines without any matched field still count (an invoice line the matcher cannot place is "not on PO").
+    expect(keptLinesToMatchLines(keepLines([{ description: 'freight' }, { sku: 'A', quantityInvoiced: 0 }]))).toEqual([{}, { sku: 'A', quantityInvoiced: 0 }]);
   });
 
   it('a ship notice for several POs gives one row per PO with that PO\'s lines', () => {
@@ -33,13 +37,13 @@ describe('matchedLinesRows: what matching keeps of a stored document', () => {
       shipmentId: 'SH-1', poNumbers: ['PO-1', 'PO-2'],
       lines: [{ vendorPart: 'A', poNumber: 'PO-1', quantityShipped: 5 }, { vendorPart: 'B', poNumber: 'PO-2', quantityShipped: 7 }, { vendorPart: 'C', quantityShipped: 1 }],
     }, { shipmentId: 'SH-1' }));
-    expect(rows.map((r) => [r.poNumber, r.lines])).toEqual([
+    expect(rows.map((r) => [r.poNumber, keptLinesToMatchLines(r.lines)])).toEqual([
       ['PO-1', [{ vendorPart: 'A', poNumber: 'PO-1', quantityShipped: 5 }]],
       ['PO-2', [{ vendorPart: 'B', poNumber: 'PO-2', quantityShipped: 7 }]],
     ]);
     // One PO: lines without a PO number belong to it.
     const single = matchedLinesRows(stored('ship_notice', { poNumbers: ['PO-1'], lines: [{ vendorPart: 'A', quantityShipped: 5 }] }, { poNumber: 'PO-1' }));
-    expect(single.map((r) => [r.poNumber, r.lines.length])).toEqual([['PO-1', 1]]);
+    expect(single.map((r) => [r.poNumber, r.lines.count])).toEqual([['PO-1', 1]]);
   });
 
   it('nothing for duplicates the connector flagged, other document types, or documents without partner or PO; no lines for an 855', () => {
@@ -47,7 +51,7 @@ describe('matchedLinesRows: what matching keeps of a stored document', () => {
     expect(matchedLinesRows(stored('shipment_status', { lines: [] }, { poNumber: 'PO-1' }))).toEqual([]);
     expect(matchedLinesRows(stored('invoice', { lines: [{ sku: 'A' }] }, { poNumber: 'PO-1', partner: null }))).toEqual([]);
     expect(matchedLinesRows(stored('invoice', { lines: [{ sku: 'A' }] }))).toEqual([]);
-    expect(matchedLinesRows(stored('po_acknowledgment', { lines: [{ sku: 'A', quantityOrdered: 1 }] }, { poNumber: 'PO-1' })).map((r) => r.lines)).toEqual([[]]);
+    expect(matchedLinesRows(stored('po_acknowledgment', { lines: [{ sku: 'A', quantityOrdered: 1 }] }, { poNumber: 'PO-1' })).map((r) => r.lines)).toEqual([{ count: 0, values: {} }]);
   });
 
   it('matching the kept rows finds what matching the whole documents finds', () => {

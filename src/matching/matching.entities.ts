@@ -96,9 +96,9 @@ export class DocumentMatchLinesRecord {
   @Column('varchar', { name: 'requested_delivery', length: 32, nullable: true })
   requestedDelivery!: string | null;
 
-  /** Only the line fields the matcher reads (`MATCH_LINE_FIELDS`); empty for PO acknowledgments. */
+  /** Only the line fields the matcher reads (`MATCH_LINE_FIELDS`), column by column (`KeptLines`); no lines for PO acknowledgments. */
   @Column('jsonb')
-  lines!: Record<string, string | number>[];
+  lines!: { count: number; values: Record<string, (string | number | null)[]> };
 
   /** md5 of document date, dates, currency and lines, computed by PostgreSQL on insert. */
   @Column('varchar', { name: 'content_hash', length: 32 })

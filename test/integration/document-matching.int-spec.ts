@@ -224,7 +224,7 @@ describe('document matching through the pipeline', () => {
       expect(await step(po('PO-700', [['SKU-A', 100, 10], ['SKU-B', 50, 4]]), 'wait=10&direction=outbound')).toMatchObject({ reads: [] });
       const { rows: kept } = await world.db.query(`SELECT l.type, l.lines, l.content_hash, d.id = l.document_id AS same_document FROM document_match_lines l JOIN business_documents d ON d.id = l.document_id WHERE l.po_number = 'PO-700'`);
       expect(kept).toEqual([{ type: 'purchase_order', same_document: true, content_hash: expect.stringMatching(/^[0-9a-f]{32}$/),
-        lines: [{ lineNumber: '1', vendorPart: 'SKU-A', quantityOrdered: 100, unitPrice: 10 }, { lineNumber: '2', vendorPart: 'SKU-B', quantityOrdered: 50, unitPrice: 4 }] }]);
+        lines: { count: 2, values: { lineNumber: ['1', '2'], vendorPart: ['SKU-A', 'SKU-B'], quantityOrdered: [100, 50], unitPrice: [10, 4] } } }]);
 
       expect((await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).reads).toEqual(['purchase_order:PO-700', 'ship_notice:SH-70']);
       // The same ship notice sent again (new interchange, same content) and an 855 change nothing: not matched again.
