@@ -6,7 +6,7 @@ import type { AfterCommit } from '../cases/exception-recording.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding } from './match-cases.js';
-import { MatchLedger, type MatchedDocumentHead, type ResultRow, type SubjectRef } from './match-ledger.service.js';
+import { MatchLedger, type LastResult, type MatchedDocumentHead, type ResultRow, type SubjectRef } from './match-ledger.service.js';
 import { keptLinesToMatchLines, matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -56,7 +56,6 @@ export class DocumentMatching {
     const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [] };
     const rows = stored.flatMap(matchedLinesRows);
     if (!rows.length) return result;
-    await this.ledger.recordLines(m, rows);
     const subjects = new Map<string, Subject>();
     for (const r of rows.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.documentId < b.documentId ? -1 : 1))) {
       const key = `${r.partner}|${r.testMode ? 'test' : 'prod'}|${r.poNumber}`;
@@ -64,10 +63,11 @@ export class DocumentMatching {
       subjects.set(key, { key, partner: r.partner, testMode: r.testMode, poNumber: r.poNumber, trigger: r, types: new Set([...(seen?.types ?? []), r.type]) });
     }
     const ordered = [...subjects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await this.ledger.lockSubjects(m, ordered.map((s) => s.key));
+    await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
     const findings: MatchFinding[] = [];
     for (const s of ordered) {
-      const heads: Head[] = (await this.ledger.documentsOf(m, s)).map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
+      const state = await this.ledger.subjectState(m, s);
+      const heads: Head[] = state.documents.map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
       const tol = tolerancesFor(this.policy.current(), s.partner);
       if (s.types.has('purchase_order')) await this.expected.plan(m, s, heads.filter((d) => d.type === 'purchase_order'), tol);
       if (s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice')) {
@@ -75,7 +75,7 @@ export class DocumentMatching {
         result.resolved += settled.resolved;
         result.after.push(...settled.after);
       }
-      const matched = await this.matchSubject(m, s, heads, tol, findings, result);
+      const matched = await this.matchSubject(m, s, heads, state.results, tol, findings, result);
       if (!matched) result.unchanged++;
     }
     result.subjects = ordered.length;
@@ -90,7 +90,9 @@ export class DocumentMatching {
    * and their content hashes give each result's inputs digest; only results whose digest moved are
    * computed again, and only their documents' lines are read. Returns false when nothing had changed.
    */
-  private async matchSubject(m: EntityManager, s: Subject, heads: Head[], tol: Tolerances, findings: MatchFinding[], result: MatchRunResult): Promise<boolean> {
+  private async matchSubject(
+    m: EntityManager, s: Subject, heads: Head[], prior: Map<string, LastResult>, tol: Tolerances, findings: MatchFinding[], result: MatchRunResult,
+  ): Promise<boolean> {
     const po = newestBy(heads.filter((d) => d.type === 'purchase_order'), () => 'po')[0] ?? null;
     const asns = newestBy(heads.filter((d) => d.type === 'ship_notice'), (d) => d.shipment_id ?? d.id);
     const invoices = newestBy(heads.filter((d) => d.type === 'invoice'), (d) => d.invoice_number ?? d.id);
@@ -100,7 +102,6 @@ export class DocumentMatching {
     if (asns.length) wanted.set(`${s.key}|asn`, digest([...base, ...asnInputs]));
     // An invoice is matched against the PO and (3-way) what every current ship notice shipped.
     for (const inv of invoices) wanted.set(invoiceKey(s, inv.invoice_number ?? inv.id), digest([...base, ...asnInputs, inv.content_hash]));
-    const prior = await this.ledger.lastResults(m, [...wanted.keys()]);
     const stale = new Set([...wanted].filter(([key, d]) => prior.get(key)?.inputs_digest !== d).map(([key]) => key));
     if (!stale.size) return false;
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
+import { returnedRows } from '../database/returning.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
 import type { ExpectedKind } from './matching.entities.js';
@@ -54,29 +55,38 @@ export class ExpectedDocuments {
     if (tol.ackWindowHours !== null) rows.push({ kind: 'po_ack', dueAt: new Date(new Date(po.received_at).getTime() + tol.ackWindowHours * 3_600_000) });
     const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
-    for (const r of rows) {
-      await m.query(
-        `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $9, now())
-         ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
-        [uuidv7(), s.partner, s.poNumber, s.testMode, r.kind, r.dueAt, po.connector_id, po.message_id, `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`],
-      );
-    }
+    if (!rows.length) return;
+    await m.query(
+      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
+       SELECT u.id, $1, $2, $3, u.kind, 'waiting', u.due_at, $4, $5, u.correlation_key, now()
+         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[]) AS u(id, kind, due_at, correlation_key)
+       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
+      [
+        s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
+        rows.map(() => uuidv7()), rows.map((r) => r.kind), rows.map((r) => r.dueAt), rows.map((r) => `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`),
+      ],
+    );
   }
 
   /** Fulfils the subject's timers whose document is now stored; clears the case of one that had already fired. */
   async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
-    const open: { id: string; kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = await m.query(
-      `SELECT id, kind, status, correlation_key, due_at FROM expected_documents
-        WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND status IN ('waiting', 'raised') FOR UPDATE`,
-      [s.partner, s.poNumber, s.testMode],
+    const kinds = (Object.keys(EXPECTATIONS) as ExpectedKind[]).filter((k) => presentTypes.has(EXPECTATIONS[k].fulfilledBy));
+    if (!kinds.length) return { resolved: 0, after: [] };
+    // One statement: the open timers whose document is there are fulfilled, with the status they had (raised: clear the case).
+    const fulfilled: { kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = returnedRows(
+      await m.query(
+        `WITH open AS (
+           SELECT id, status FROM expected_documents
+            WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND kind = ANY($4::varchar[]) AND status IN ('waiting', 'raised') FOR UPDATE)
+         UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
+          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at`,
+        [s.partner, s.poNumber, s.testMode, kinds],
+      ),
     );
     let resolved = 0;
     const after: AfterCommit[] = [];
-    for (const e of open) {
+    for (const e of fulfilled) {
       const exp = EXPECTATIONS[e.kind];
-      if (!presentTypes.has(exp.fulfilledBy)) continue;
-      await m.query(`UPDATE expected_documents SET status = 'fulfilled', settled_at = now() WHERE id = $1`, [e.id]);
       if (e.status === 'raised') {
         const note = `cleared: the ${exp.what} arrived after its due time ${new Date(e.due_at).toISOString()} (message ${trigger.message_id})`;
         const cleared = await this.cases.clear(m, e.correlation_key, s.testMode, 'SUPPLIER_ERROR', note, { clearedBy: { documentId: trigger.id, messageId: trigger.message_id, type: trigger.type } });

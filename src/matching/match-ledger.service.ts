@@ -48,42 +48,51 @@ export interface ResultRow {
  */
 @Injectable()
 export class MatchLedger {
-  /** Keeps the matched lines of documents just stored; a document already kept (a re-run) is left as it is. */
-  async recordLines(m: EntityManager, rows: MatchedLinesRow[]): Promise<void> {
-    if (!rows.length) return;
+  /**
+   * Keeps the matched lines of documents just stored (a document already kept, on a re-run, is left as
+   * it is) and takes one lock per partner + PO, in one round trip. Locks are taken in hash order (no
+   * deadlock between workers); whoever stores the PO and whoever stores its ship notice serialize here,
+   * and the second one's next statement sees the first's commit.
+   */
+  async keepLinesAndLock(m: EntityManager, rows: MatchedLinesRow[], subjectKeys: string[]): Promise<void> {
     // PostgreSQL hashes the normalised jsonb, so the same content hashes the same however it was written (here or by the backfill).
     await m.query(
-      `INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
+      `WITH locked AS (
+         SELECT count(pg_advisory_xact_lock(h)) AS n
+           FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) s)
+       INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
                                          received_at, document_date, dates, currency, requested_delivery, lines, content_hash)
        SELECT r."documentId", r."poNumber", r.partner, r."testMode", r.type, r."messageId", r."connectorId", r."shipmentId", r."invoiceNumber",
               r."receivedAt", r."documentDate", r.dates, r.currency, r."requestedDelivery", r.lines,
               md5(jsonb_build_array(r."documentDate", r.dates, r.currency, r.lines)::text)
-         FROM jsonb_to_recordset($1::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
+         FROM locked, jsonb_to_recordset($1::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
               "connectorId" varchar, "shipmentId" varchar, "invoiceNumber" varchar, "receivedAt" timestamptz, "documentDate" varchar, dates jsonb,
               currency varchar, "requestedDelivery" varchar, lines jsonb)
        ON CONFLICT (document_id, po_number) DO NOTHING`,
-      [JSON.stringify(rows)],
+      [JSON.stringify(rows), subjectKeys],
     );
   }
 
   /**
-   * One lock per partner + PO, in hash order (no deadlock between workers). Whoever stores the PO and
-   * whoever stores its ship notice serialize here; the second one's reads see the first's commit.
+   * Every kept document of the subject (without lines) and the last results of its ship notices and
+   * invoices (any that may be wanted: a superset of the current ones), in one round trip.
    */
-  async lockSubjects(m: EntityManager, keys: string[]): Promise<void> {
-    await m.query(
-      `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
-      [keys],
+  async subjectState(m: EntityManager, s: SubjectRef): Promise<{ documents: MatchedDocumentHead[]; results: Map<string, LastResult> }> {
+    const rows: (MatchedDocumentHead & { results: [string, string, boolean, string | null][] })[] = await m.query(
+      `WITH heads AS (
+         SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash
+           FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3)
+       SELECT h.*, (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.subject_key, r.fingerprint, r.has_findings, r.inputs_digest)), '[]'::jsonb)
+                      FROM document_matches r
+                     WHERE r.subject_key IN (SELECT $4::text || '|asn' UNION SELECT $4::text || '|invoice:' || COALESCE(i.invoice_number, i.document_id::text) FROM heads i WHERE i.type = 'invoice')
+                   ) AS results
+         FROM heads h`,
+      [s.partner, s.poNumber, s.testMode, s.key],
     );
-  }
-
-  /** Every kept document of the subject, without lines. */
-  documentsOf(m: EntityManager, s: SubjectRef): Promise<MatchedDocumentHead[]> {
-    return m.query(
-      `SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash
-         FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3`,
-      [s.partner, s.poNumber, s.testMode],
+    const results = new Map<string, LastResult>(
+      (rows[0]?.results ?? []).map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
     );
+    return { documents: rows.map(({ results: _, ...head }) => head), results };
   }
 
   /** The matched lines of these documents for this PO. */
@@ -93,15 +102,6 @@ export class MatchLedger {
       [documentIds, poNumber],
     );
     return new Map(rows.map((r) => [r.document_id, r.lines]));
-  }
-
-  async lastResults(m: EntityManager, subjectKeys: string[]): Promise<Map<string, LastResult>> {
-    if (!subjectKeys.length) return new Map();
-    const rows: LastResult[] = await m.query(
-      `SELECT subject_key, fingerprint, has_findings, inputs_digest FROM document_matches WHERE subject_key = ANY($1::varchar[])`,
-      [subjectKeys],
-    );
-    return new Map(rows.map((r) => [r.subject_key, r]));
   }
 
   async saveResults(m: EntityManager, s: SubjectRef, rows: ResultRow[]): Promise<void> {

@@ -51,7 +51,7 @@ describe('document_match_lines: backfill of documents stored before the migratio
         );
       }
       const all = () => ds.query(`SELECT * FROM document_match_lines ORDER BY document_id, po_number`);
-      await new MatchLedger().recordLines(ds.manager, DOCUMENTS.flatMap(matchedLinesRows));
+      await new MatchLedger().keepLinesAndLock(ds.manager, DOCUMENTS.flatMap(matchedLinesRows), []);
       const written = await all();
       // PO, ship notice SH-1 for PO-1 and PO-2, SH-2 (test), invoice, 855: nothing for the duplicate, the partnerless invoice or the 214.
       expect(written).toHaveLength(6);
