@@ -2,11 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
-import { returnedRows } from '../database/returning.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
+import { MatchLedger } from './match-ledger.service.js';
 import type { ExpectedKind } from './matching.entities.js';
 import type { Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -44,6 +43,7 @@ export class ExpectedDocuments {
     private readonly cases: MatchCases,
     private readonly policy: MatchingPolicyStore,
     private readonly recording: ExceptionRecording,
+    private readonly ledger: MatchLedger,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -56,33 +56,14 @@ export class ExpectedDocuments {
     const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
     if (!rows.length) return;
-    await m.query(
-      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
-       SELECT u.id, $1, $2, $3, u.kind, 'waiting', u.due_at, $4, $5, u.correlation_key, now()
-         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[]) AS u(id, kind, due_at, correlation_key)
-       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
-      [
-        s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
-        rows.map(() => uuidv7()), rows.map((r) => r.kind), rows.map((r) => r.dueAt), rows.map((r) => `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`),
-      ],
-    );
+    await this.ledger.planTimers(m, s, po, rows.map((r) => ({ ...r, correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}` })));
   }
 
   /** Fulfils the subject's timers whose document is now stored; clears the case of one that had already fired. */
   async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
     const kinds = (Object.keys(EXPECTATIONS) as ExpectedKind[]).filter((k) => presentTypes.has(EXPECTATIONS[k].fulfilledBy));
     if (!kinds.length) return { resolved: 0, after: [] };
-    // One statement: the open timers whose document is there are fulfilled, with the status they had (raised: clear the case).
-    const fulfilled: { kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = returnedRows(
-      await m.query(
-        `WITH open AS (
-           SELECT id, status FROM expected_documents
-            WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND kind = ANY($4::varchar[]) AND status IN ('waiting', 'raised') FOR UPDATE)
-         UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
-          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at`,
-        [s.partner, s.poNumber, s.testMode, kinds],
-      ),
-    );
+    const fulfilled = await this.ledger.fulfilTimers(m, s, kinds);
     let resolved = 0;
     const after: AfterCommit[] = [];
     for (const e of fulfilled) {
@@ -103,12 +84,7 @@ export class ExpectedDocuments {
   async fireDue(now = new Date(), limit = 500): Promise<number> {
     let after: AfterCommit | undefined;
     const raised = await this.ds.transaction(async (m) => {
-      const due: { id: string; partner: string; po_number: string; test_mode: boolean; kind: ExpectedKind; due_at: Date; connector_id: string; message_id: string; correlation_key: string }[] =
-        await m.query(
-          `SELECT id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key FROM expected_documents
-            WHERE status = 'waiting' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [now, limit],
-        );
+      const due = await this.ledger.dueTimers(m, now, limit);
       if (!due.length) return 0;
       const version = this.policy.current().version;
       const r = await this.cases.raise(
@@ -125,7 +101,7 @@ export class ExpectedDocuments {
           },
         })),
       );
-      await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [due.map((e) => e.id), now]);
+      await this.ledger.markTimersRaised(m, due.map((e) => e.id), now);
       this.log.info({ raised: r.raised }, 'expected documents overdue');
       after = r.after;
       return r.raised;

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { returnedRows } from '../database/returning.js';
 import type { KeptLines, MatchedLinesRow } from './matched-lines.js';
+import type { ExpectedKind } from './matching.entities.js';
 
 /** One partner's PO in one world (test or production). */
 export interface SubjectRef {
@@ -42,9 +45,22 @@ export interface ResultRow {
   inputsDigest: string;
 }
 
+export interface DueTimer {
+  id: string;
+  partner: string;
+  po_number: string;
+  test_mode: boolean;
+  kind: ExpectedKind;
+  due_at: Date;
+  connector_id: string;
+  message_id: string;
+  correlation_key: string;
+}
+
 /**
  * The matching tables, inside the caller's transaction: the matched lines kept with each document
- * (`document_match_lines`) and the last result per subject (`document_matches`).
+ * (`document_match_lines`), the last result per subject (`document_matches`) and the expected-document
+ * timers (`expected_documents`).
  */
 @Injectable()
 export class MatchLedger {
@@ -119,5 +135,47 @@ export class MatchLedger {
         rows.map((r) => r.correlationKey), rows.map((r) => r.inputsDigest),
       ],
     );
+  }
+
+  /** New timers of a subject's purchase order; a timer already there keeps its due time. */
+  async planTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, po: { connector_id: string; message_id: string },
+    timers: { kind: ExpectedKind; dueAt: Date; correlationKey: string }[]): Promise<void> {
+    await m.query(
+      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
+       SELECT u.id, $1, $2, $3, u.kind, 'waiting', u.due_at, $4, $5, u.correlation_key, now()
+         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[]) AS u(id, kind, due_at, correlation_key)
+       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
+      [
+        s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
+        timers.map(() => uuidv7()), timers.map((t) => t.kind), timers.map((t) => t.dueAt), timers.map((t) => t.correlationKey),
+      ],
+    );
+  }
+
+  /** Fulfils the subject's open timers of these kinds, in one statement; each with the status it had (raised: its case is to be cleared). */
+  async fulfilTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, kinds: ExpectedKind[]) {
+    return returnedRows<{ kind: ExpectedKind; status: 'waiting' | 'raised'; correlation_key: string; due_at: Date }>(
+      await m.query(
+        `WITH open AS (
+           SELECT id, status FROM expected_documents
+            WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND kind = ANY($4::varchar[]) AND status IN ('waiting', 'raised') FOR UPDATE)
+         UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
+          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at`,
+        [s.partner, s.poNumber, s.testMode, kinds],
+      ),
+    );
+  }
+
+  /** Waiting timers due at `now`, oldest first, locked; timers another process holds are skipped. */
+  dueTimers(m: EntityManager, now: Date, limit: number): Promise<DueTimer[]> {
+    return m.query(
+      `SELECT id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key FROM expected_documents
+        WHERE status = 'waiting' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    );
+  }
+
+  async markTimersRaised(m: EntityManager, ids: string[], at: Date): Promise<void> {
+    await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [ids, at]);
   }
 }
