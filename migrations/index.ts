@@ -12,6 +12,7 @@ import { Reporting1795797000000 } from './1795797000000-Reporting.js';
 import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
 import { ReportingCoarseRollups1795799000000 } from './1795799000000-ReportingCoarseRollups.js';
 import { DeliveryFreshQueue1795801000000 } from './1795801000000-DeliveryFreshQueue.js';
+import { DocumentMatchLines1795811051101 } from './1795811051101-DocumentMatchLines.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AuditSeals1795798000000,
   ReportingCoarseRollups1795799000000,
   DeliveryFreshQueue1795801000000,
+  DocumentMatchLines1795811051101,
 ];

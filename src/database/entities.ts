@@ -17,7 +17,7 @@ import { BusinessDocumentRecord } from '../documents/business-document.entity.js
 import { OutboundDocumentRecord } from '../ingestion/outbound-document.entity.js';
 import { InboundMessage } from '../ingestion/inbound-message.entity.js';
 import { TriageItem } from '../triage/triage-item.entity.js';
-import { DocumentMatchRecord, ExpectedDocumentRecord } from '../matching/matching.entities.js';
+import { DocumentMatchLinesRecord, DocumentMatchRecord, ExpectedDocumentRecord } from '../matching/matching.entities.js';
 
 /** Every entity, for the one DataSource the app, the CLI and the tests share. */
 export const ENTITIES = [
@@ -40,6 +40,7 @@ export const ENTITIES = [
   CaseTaskRecord,
   CaseActionRecord,
   DocumentMatchRecord,
+  DocumentMatchLinesRecord,
   ExpectedDocumentRecord,
   Subscription,
   Delivery,

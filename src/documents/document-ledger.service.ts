@@ -30,7 +30,8 @@ export interface RelatedDocument {
 export class DocumentLedger {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  async record(m: EntityManager, items: { messageId: string; connectorId: string; receivedAt: Date; mappingId: string | null; docs: ParsedDocument[] }[]): Promise<number> {
+  /** Stores the documents; returns those actually written (a document of a message already stored is left as it was). */
+  async record(m: EntityManager, items: { messageId: string; connectorId: string; receivedAt: Date; mappingId: string | null; docs: ParsedDocument[] }[]): Promise<BusinessDocumentRecord[]> {
     const rows = items.flatMap((it) =>
       it.docs.map((d, ordinal) => ({
         id: uuidv7(),
@@ -49,17 +50,20 @@ export class DocumentLedger {
         payload: d.payload as Record<string, unknown>,
       })),
     );
+    const written = new Set<string>();
     for (let i = 0; i < rows.length; i += 500) {
-      await m
+      const res = await m
         .createQueryBuilder()
         .insert()
         .into(BusinessDocumentRecord)
         .values(rows.slice(i, i + 500) as QueryDeepPartialEntity<BusinessDocumentRecord>[])
         .orIgnore()
+        .returning(['id'])
         .updateEntity(false)
         .execute();
+      for (const r of res.raw as { id: string }[]) written.add(r.id);
     }
-    return rows.length;
+    return rows.filter((r) => written.has(r.id)) as BusinessDocumentRecord[];
   }
 
   /** Earlier documents that share a PO, depositor order or shipment with this one (for cross-document mappings). */

@@ -122,14 +122,14 @@ export class MessageInterpreter {
       const mapping = mappingFor(doc.documentType)!;
       used.add(`${mapping.manifest.id}@${mapping.manifest.version}`);
       try {
-        const related = doc.store ? await this.documents.relatedTo(m, instance.id, doc.store, doc.testMode ?? false) : [];
-        const drafts = await runMapping(mapping, doc.payload, {
-          type: doc.documentType,
-          connectorId: instance.id,
-          system: instance.config.system,
-          testMode: doc.testMode ?? false,
-          related,
-        });
+        // Related documents are read only when the mapping looks at them (runMapping).
+        const store = doc.store;
+        const drafts = await runMapping(
+          mapping,
+          doc.payload,
+          { type: doc.documentType, connectorId: instance.id, system: instance.config.system, testMode: doc.testMode ?? false, related: [] },
+          store ? () => this.documents.relatedTo(m, instance.id, store, doc.testMode ?? false) : undefined,
+        );
         for (const draft of drafts) {
           const out = completeDraft(draft, c);
           exceptions.push(out.exception);

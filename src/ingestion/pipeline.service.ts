@@ -6,6 +6,7 @@ import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.
 import { ExceptionRecording, type AfterCommit, type RoutedException } from '../cases/exception-recording.service.js';
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { Enrichment } from '../enrichment/enrichment.service.js';
+import type { BusinessDocumentRecord } from '../documents/business-document.entity.js';
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { DocumentMatching } from '../matching/document-matching.service.js';
@@ -123,7 +124,7 @@ export class Pipeline {
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
       const { intake, after } = await this.recording.record(m, routed);
       committed.push(after);
-      await this.keepDocumentsAndAcks(m, kept);
+      const stored = await this.keepDocumentsAndAcks(m, kept);
       if (updates.length) {
         await m.query(
           `UPDATE inbound_messages AS im
@@ -143,7 +144,7 @@ export class Pipeline {
         );
       }
       // Matching (src/matching): after documents and message status are written, under a per-PO lock.
-      const matched = await this.matching.afterDocumentsStored(m, kept.filter((k) => k.it.documents.length).map((k) => k.msg.id));
+      const matched = await this.matching.afterDocumentsStored(m, stored);
       committed.push(...matched.after);
       const entries: AuditEntry[] = updates.map((u) => ({
         actor: SYSTEM_ACTOR,
@@ -176,11 +177,12 @@ export class Pipeline {
     return outcome;
   }
 
-  /** Business documents and acknowledgments commit with the message's exceptions, or not at all. */
-  private async keepDocumentsAndAcks(m: EntityManager, kept: { msg: LockedMessage; it: Interpretation }[]) {
+  /** Business documents and acknowledgments commit with the message's exceptions, or not at all. Returns the documents stored (for matching). */
+  private async keepDocumentsAndAcks(m: EntityManager, kept: { msg: LockedMessage; it: Interpretation }[]): Promise<BusinessDocumentRecord[]> {
     const withDocs = kept.filter((k) => k.it.documents.length);
+    let stored: BusinessDocumentRecord[] = [];
     if (withDocs.length) {
-      await this.documents.record(
+      stored = await this.documents.record(
         m,
         withDocs.map(({ msg, it }) => ({ messageId: msg.id, connectorId: msg.connector_id, receivedAt: new Date(msg.received_at), mappingId: it.mappingId, docs: it.documents })),
       );
@@ -198,6 +200,7 @@ export class Pipeline {
       })),
     );
     if (acks.length) await m.createQueryBuilder().insert().into(OutboundDocumentRecord).values(acks).updateEntity(false).execute();
+    return stored;
   }
 
   /** Records a failed attempt (outside the rolled-back transaction); the last one moves the messages to dead. */

@@ -24,3 +24,25 @@ describe('runaway mappings are stopped', () => {
     expect(out.map((o) => (o[0] as { references: { order: string } }).references.order)).toEqual(['SO-1', 'SO-2', 'SO-3']);
   });
 });
+
+describe('related documents are read only when the mapping looks at them', () => {
+  const related = [{ type: 'warehouse_shipping_order', payload: { quantity: 7 } }];
+  const run = async (src: string) => {
+    let loads = 0;
+    const out = await runMapping(mapping(src), { quantity: 5 }, { type: 't' }, async () => {
+      loads++;
+      return related;
+    });
+    return { out, loads };
+  };
+
+  it('a mapping that never reads $document.related maps without loading them', async () => {
+    expect(await run('{ "code": "X", "title": $document.type & " " & $string(quantity) }')).toEqual({ out: [{ code: 'X', title: 't 5' }], loads: 0 });
+  });
+
+  it('a mapping that reads them (directly, through an error on the empty first run, or by serialising $document) gets them loaded', async () => {
+    expect(await run('{ "ordered": $document.related[type = "warehouse_shipping_order"][0].payload.quantity }')).toEqual({ out: [{ ordered: 7 }], loads: 1 });
+    expect(await run('$count($document.related) = 0 ? $error("needs the order") : { "n": $count($document.related) }')).toEqual({ out: [{ n: 1 }], loads: 1 });
+    expect((await run('{ "doc": $string($document) }')).out).toEqual([{ doc: JSON.stringify({ type: 't', related }) }]);
+  });
+});

@@ -125,12 +125,37 @@ export async function loadMapping(dir: string): Promise<LoadedMapping> {
  * Runs a mapping on one document. Returns the drafts (an array; empty means "no exception").
  * An expression error, a result of undefined (no rule for this document) or a runaway
  * evaluation (time or depth) is a MappingFailure.
+ *
+ * With `loadRelated`, `$document.related` is read only if the mapping looks at it: the first run sees
+ * a getter that notes the access (and answers []); if it was touched, that run's result or error is
+ * dropped and the mapping runs again with the related documents loaded. Most documents are mapped
+ * without reading the stored documents they share a PO with (up to 20 whole payloads).
  */
 export async function runMapping(
   m: LoadedMapping,
   input: unknown,
   context: Record<string, unknown>,
+  loadRelated?: () => Promise<unknown[]>,
 ): Promise<unknown[]> {
+  if (!loadRelated) return evaluateMapping(m, input, context);
+  let touched = false;
+  const lazy = Object.defineProperty({ ...context }, 'related', {
+    enumerable: true,
+    get: () => {
+      touched = true;
+      return [];
+    },
+  });
+  try {
+    const out = await evaluateMapping(m, input, lazy);
+    if (!touched) return out;
+  } catch (e) {
+    if (!touched) throw e;
+  }
+  return evaluateMapping(m, input, { ...context, related: await loadRelated() });
+}
+
+async function evaluateMapping(m: LoadedMapping, input: unknown, context: Record<string, unknown>): Promise<unknown[]> {
   const timebox: Timebox = { deadline: Date.now() + m.manifest.timeoutMs, timeoutMs: m.manifest.timeoutMs, steps: 0, depth: 0 };
   const bindings = { document: context, lookups: m.lookups, [TIMEBOX]: timebox };
   let out: unknown;

@@ -19,7 +19,6 @@ export interface MatchLine {
   quantityShipped?: number;
   quantityInvoiced?: number;
   unitPrice?: number;
-  uom?: string;
 }
 
 export interface MatchDocument {
@@ -90,8 +89,8 @@ export function quantityAllowance(expected: number, t: Tolerances): number {
 }
 
 /** Newest wins: a replacement document (same shipment id / invoice number) supersedes the earlier one. */
-function newestBy(docs: MatchDocument[], key: (d: MatchDocument) => string): MatchDocument[] {
-  const byKey = new Map<string, MatchDocument>();
+export function newestBy<D extends { id: string; receivedAt: Date }>(docs: D[], key: (d: D) => string): D[] {
+  const byKey = new Map<string, D>();
   for (const d of [...docs].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : 1))) byKey.set(key(d), d);
   return [...byKey.values()];
 }

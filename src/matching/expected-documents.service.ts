@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
+import { MatchLedger } from './match-ledger.service.js';
 import type { ExpectedKind } from './matching.entities.js';
 import type { Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -43,6 +43,7 @@ export class ExpectedDocuments {
     private readonly cases: MatchCases,
     private readonly policy: MatchingPolicyStore,
     private readonly recording: ExceptionRecording,
+    private readonly ledger: MatchLedger,
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -54,29 +55,19 @@ export class ExpectedDocuments {
     if (tol.ackWindowHours !== null) rows.push({ kind: 'po_ack', dueAt: new Date(new Date(po.received_at).getTime() + tol.ackWindowHours * 3_600_000) });
     const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
-    for (const r of rows) {
-      await m.query(
-        `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $9, now())
-         ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
-        [uuidv7(), s.partner, s.poNumber, s.testMode, r.kind, r.dueAt, po.connector_id, po.message_id, `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`],
-      );
-    }
+    if (!rows.length) return;
+    await this.ledger.planTimers(m, s, po, rows.map((r) => ({ ...r, correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}` })));
   }
 
   /** Fulfils the subject's timers whose document is now stored; clears the case of one that had already fired. */
   async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
-    const open: { id: string; kind: ExpectedKind; status: string; correlation_key: string; due_at: Date }[] = await m.query(
-      `SELECT id, kind, status, correlation_key, due_at FROM expected_documents
-        WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND status IN ('waiting', 'raised') FOR UPDATE`,
-      [s.partner, s.poNumber, s.testMode],
-    );
+    const kinds = (Object.keys(EXPECTATIONS) as ExpectedKind[]).filter((k) => presentTypes.has(EXPECTATIONS[k].fulfilledBy));
+    if (!kinds.length) return { resolved: 0, after: [] };
+    const fulfilled = await this.ledger.fulfilTimers(m, s, kinds);
     let resolved = 0;
     const after: AfterCommit[] = [];
-    for (const e of open) {
+    for (const e of fulfilled) {
       const exp = EXPECTATIONS[e.kind];
-      if (!presentTypes.has(exp.fulfilledBy)) continue;
-      await m.query(`UPDATE expected_documents SET status = 'fulfilled', settled_at = now() WHERE id = $1`, [e.id]);
       if (e.status === 'raised') {
         const note = `cleared: the ${exp.what} arrived after its due time ${new Date(e.due_at).toISOString()} (message ${trigger.message_id})`;
         const cleared = await this.cases.clear(m, e.correlation_key, s.testMode, 'SUPPLIER_ERROR', note, { clearedBy: { documentId: trigger.id, messageId: trigger.message_id, type: trigger.type } });
@@ -93,12 +84,7 @@ export class ExpectedDocuments {
   async fireDue(now = new Date(), limit = 500): Promise<number> {
     let after: AfterCommit | undefined;
     const raised = await this.ds.transaction(async (m) => {
-      const due: { id: string; partner: string; po_number: string; test_mode: boolean; kind: ExpectedKind; due_at: Date; connector_id: string; message_id: string; correlation_key: string }[] =
-        await m.query(
-          `SELECT id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key FROM expected_documents
-            WHERE status = 'waiting' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [now, limit],
-        );
+      const due = await this.ledger.dueTimers(m, now, limit);
       if (!due.length) return 0;
       const version = this.policy.current().version;
       const r = await this.cases.raise(
@@ -115,7 +101,7 @@ export class ExpectedDocuments {
           },
         })),
       );
-      await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [due.map((e) => e.id), now]);
+      await this.ledger.markTimersRaised(m, due.map((e) => e.id), now);
       this.log.info({ raised: r.raised }, 'expected documents overdue');
       after = r.after;
       return r.raised;

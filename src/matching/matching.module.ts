@@ -8,6 +8,7 @@ import { RoutingModule } from '../routing/routing.module.js';
 import { DocumentMatching } from './document-matching.service.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases } from './match-cases.js';
+import { MatchLedger } from './match-ledger.service.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
 
 /** Scheduler role: checks expected-document due times every HUB_WATCH_INTERVAL_MS. */
@@ -33,7 +34,7 @@ class ExpectedDocumentSchedule implements OnApplicationBootstrap, OnApplicationS
 /** Document matching (PO ↔ ship notice ↔ invoice) and expected documents; policy from HUB_POLICIES_DIR/matching/. */
 @Module({
   imports: [CasesModule, RoutingModule, ConnectorsModule],
-  providers: [MatchingPolicyStore, MatchCases, DocumentMatching, ExpectedDocuments, ExpectedDocumentSchedule],
+  providers: [MatchingPolicyStore, MatchCases, MatchLedger, DocumentMatching, ExpectedDocuments, ExpectedDocumentSchedule],
   exports: [DocumentMatching, ExpectedDocuments],
 })
 export class MatchingModule implements OnModuleInit {

@@ -1,5 +1,7 @@
 import type { RunningHub } from '../../src/hub.js';
+import { DocumentMatching } from '../../src/matching/document-matching.service.js';
 import { ExpectedDocuments } from '../../src/matching/expected-documents.service.js';
+import { MatchLedger } from '../../src/matching/match-ledger.service.js';
 import { ADMIN_KEY, api, newWorld, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { fixture, interchange } from '../support/x12-fixtures.js';
 
@@ -188,5 +190,67 @@ describe('document matching through the pipeline', () => {
     await post(hub, fixture('stedi-demos-bootstrap-archived/inbound.edi'), 'wait=10', 'stedi-in');
     const { rows: after } = await world.db.query(`SELECT status FROM expected_documents WHERE po_number = '365465413' AND kind = 'po_ack'`);
     expect(after).toEqual([{ status: 'fulfilled' }]);
+  });
+
+  it('keeps the matched lines with each document and matches again only what changed', async () => {
+    const ledger = hub.app.get(MatchLedger);
+    const matching = hub.app.get(DocumentMatching);
+    // Which documents' lines each run reads (by type + reference), and how many subjects it found unchanged.
+    const reads: string[][] = [];
+    let unchanged = 0;
+    const linesOf = ledger.linesOf.bind(ledger);
+    const after = matching.afterDocumentsStored.bind(matching);
+    ledger.linesOf = async (m, poNumber, ids) => {
+      // In the pipeline's transaction: the batch's own rows are not committed yet.
+      const rows: { type: string; ref: string }[] = await m.query(
+        `SELECT type, coalesce(invoice_number, shipment_id, po_number) AS ref FROM document_match_lines WHERE document_id = ANY($1::uuid[]) AND po_number = $2`, [ids, poNumber]);
+      reads.push(rows.map((r) => `${r.type}:${r.ref}`).sort());
+      return linesOf(m, poNumber, ids);
+    };
+    matching.afterDocumentsStored = async (m, docs) => {
+      const r = await after(m, docs);
+      unchanged += r.unchanged;
+      return r;
+    };
+    const step = async (body: string, query?: string) => {
+      reads.length = 0;
+      unchanged = 0;
+      const r = await post(hub, body, query);
+      expect(r.status).toBeLessThan(300);
+      return { reads: reads.flat(), unchanged, messageId: r.body.messageId as string };
+    };
+    try {
+      // The PO alone: its lines are kept (only the fields matching reads), nothing to match yet.
+      expect(await step(po('PO-700', [['SKU-A', 100, 10], ['SKU-B', 50, 4]]), 'wait=10&direction=outbound')).toMatchObject({ reads: [] });
+      const { rows: kept } = await world.db.query(`SELECT l.type, l.lines, l.content_hash, d.id = l.document_id AS same_document FROM document_match_lines l JOIN business_documents d ON d.id = l.document_id WHERE l.po_number = 'PO-700'`);
+      expect(kept).toEqual([{ type: 'purchase_order', same_document: true, content_hash: expect.stringMatching(/^[0-9a-f]{32}$/),
+        lines: { count: 2, values: { lineNumber: ['1', '2'], vendorPart: ['SKU-A', 'SKU-B'], quantityOrdered: [100, 50], unitPrice: [10, 4] } } }]);
+
+      expect((await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).reads).toEqual(['purchase_order:PO-700', 'ship_notice:SH-70']);
+      // The same ship notice sent again (new interchange, same content) and an 855 change nothing: not matched again.
+      expect(await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).toMatchObject({ reads: [], unchanged: 1 });
+      expect(await step(ack855('PO-700'))).toMatchObject({ reads: [], unchanged: 1 });
+
+      // Invoices: each new one is matched against the PO and what shipped; earlier invoices are not read again.
+      expect((await step(invoice('INV-71', 'PO-700', [['SKU-A', 100, 10]]))).reads).toEqual(['invoice:INV-71', 'purchase_order:PO-700', 'ship_notice:SH-70']);
+      expect((await step(invoice('INV-72', 'PO-700', [['SKU-B', 50, 4]]))).reads).toEqual(['invoice:INV-72', 'purchase_order:PO-700', 'ship_notice:SH-70']);
+      expect(await caseOf('invoice-match:acme-supply:PO-700:INV-72')).toBeUndefined();
+      const { rows: digests } = await world.db.query(`SELECT subject_key, inputs_digest FROM document_matches WHERE po_number = 'PO-700' ORDER BY subject_key`);
+      expect(digests.map((d) => d.subject_key)).toEqual(['acme-supply|prod|PO-700|asn', 'acme-supply|prod|PO-700|invoice:INV-71', 'acme-supply|prod|PO-700|invoice:INV-72']);
+      expect(digests.every((d) => /^[0-9a-f]{64}$/.test(d.inputs_digest))).toBe(true);
+
+      // A replacement ship notice that changes what shipped: the ship notices and every invoice (3-way) are matched again.
+      const changed = await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 40]]));
+      expect(changed.reads).toEqual(['invoice:INV-71', 'invoice:INV-72', 'purchase_order:PO-700', 'ship_notice:SH-70']);
+      expect(await caseOf('asn-match:acme-supply:PO-700')).toMatchObject({ status: 'open', amountAtRisk: '40.00' });
+      const billed = await detail((await caseOf('invoice-match:acme-supply:PO-700:INV-72')).id);
+      expect(billed.exceptions[0]).toMatchObject({ messageId: changed.messageId, attributes: { mode: '3-way', findings: [
+        expect.objectContaining({ kind: 'quantity_vs_shipped', sku: 'SKU-B', expected: 40, actual: 50 }), expect.objectContaining({ kind: 'total_amount' }),
+      ] } });
+      expect(await caseOf('invoice-match:acme-supply:PO-700:INV-71')).toBeUndefined();
+    } finally {
+      ledger.linesOf = linesOf;
+      matching.afterDocumentsStored = after;
+    }
   });
 });
