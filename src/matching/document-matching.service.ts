@@ -77,12 +77,19 @@ export class DocumentMatching {
       }
       const matched = await this.matchSubject(m, s, heads, state.results, tol, findings, result);
       if (!matched) result.unchanged++;
+      // A file of ship notices for unknown POs raises thousands: record them as they come, so the
+      // exceptions, cases and events of the whole file are never held in memory at once.
+      if (findings.length >= RAISE_CHUNK) await this.raise(m, findings.splice(0), result);
     }
     result.subjects = ordered.length;
-    const raised = await this.cases.raise(m, findings);
-    result.raised = raised.raised;
-    if (raised.after) result.after.push(raised.after);
+    await this.raise(m, findings, result);
     return result;
+  }
+
+  private async raise(m: EntityManager, findings: MatchFinding[], result: MatchRunResult) {
+    const raised = await this.cases.raise(m, findings);
+    result.raised += raised.raised;
+    if (raised.after) result.after.push(raised.after);
   }
 
   /**
@@ -180,6 +187,9 @@ function countKinds(findings: { kind: string }[]): string {
   for (const f of findings) n.set(f.kind, (n.get(f.kind) ?? 0) + 1);
   return [...n].map(([k, c]) => `${c} ${k.replace(/_/g, ' ')}`).join(', ');
 }
+
+/** Findings recorded per batch within the transaction (bounds memory on very large documents). */
+const RAISE_CHUNK = 250;
 
 const invoiceKey = (s: SubjectRef, invoiceNumber: string) => `${s.key}|invoice:${invoiceNumber}`;
 

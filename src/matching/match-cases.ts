@@ -36,16 +36,25 @@ export class MatchCases {
 
   async raise(m: EntityManager, findings: MatchFinding[]): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
-    const raised: RaisedException[] = [];
-    for (const f of findings) {
-      // The message's ordinal range is extended here, after the pipeline wrote its own count.
+    // The message's ordinal range is extended here, after the pipeline wrote its own count: one
+    // statement per message for all its findings (a large ship-notice file raises thousands).
+    const counts = new Map<string, number>();
+    for (const f of findings) counts.set(f.messageId, (counts.get(f.messageId) ?? 0) + 1);
+    const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
+    for (const [messageId, n] of counts) {
       const [msg] = returnedRows<{ ordinal: number; connector_type: string; sender_event_id: string | null }>(
         await m.query(
-          `UPDATE inbound_messages SET exception_count = exception_count + 1 WHERE id = $1
-            RETURNING exception_count - 1 AS ordinal, connector_type, sender_event_id`,
-          [f.messageId],
+          `UPDATE inbound_messages SET exception_count = exception_count + $2 WHERE id = $1
+            RETURNING exception_count - $2 AS ordinal, connector_type, sender_event_id`,
+          [messageId, n],
         ),
       );
+      if (msg) next.set(messageId, msg);
+    }
+    const raised: RaisedException[] = [];
+    // In the order found: of two findings with one correlation key, the first opens the case.
+    for (const f of findings) {
+      const msg = next.get(f.messageId);
       if (!msg) continue;
       const instance = await this.instances.resolve(f.connectorId);
       const done = completeDraft(f.draft, {
@@ -53,7 +62,7 @@ export class MatchCases {
         messageId: f.messageId, documentType: f.documentType, testMode: f.testMode, senderEventId: msg.sender_event_id ?? undefined,
         receivedAt: f.occurredAt, mapping: { id: 'document-matching', version: f.policyVersion },
       });
-      raised.push({ messageId: f.messageId, ordinal: msg.ordinal, exception: done.exception });
+      raised.push({ messageId: f.messageId, ordinal: msg.ordinal++, exception: done.exception });
     }
     const { routed, intake, after } = await this.recording.raise(
       m,

@@ -253,4 +253,23 @@ describe('document matching through the pipeline', () => {
       matching.afterDocumentsStored = after;
     }
   });
+
+  it('records the findings of a large file in chunks, each with its own ordinal on the message', async () => {
+    // 300 ship notices for POs nobody sent: one PROCUREMENT.ASN_MISMATCH each (more than one chunk).
+    const sets = Array.from({ length: 300 }, (_, i) => ({
+      id: '856', control: String(1000 + i),
+      body: [`BSN*00*SH-BULK-${i}*20261127*1200`, 'DTM*011*20261127', 'HL*1**S', 'HL*2*1*O', `PRF*PO-BULK-${i}`, 'HL*3*2*I', 'LIN**VP*BULK-1', 'SN1**1*EA', 'CTT*1'],
+    }));
+    const r = await post(hub, interchange({ from: 'ACMESUPPLY', to: 'ACMEHOME', isa13: isa++, functionalId: 'SH', sets }), 'wait=30');
+    expect([200, 202]).toContain(r.status);
+    await waitFor(async () => (await world.db.query(`SELECT 1 FROM inbound_messages WHERE id = $1 AND status = 'routed'`, [r.body.messageId])).rowCount === 1, 60000, 'bulk file routed');
+    const { rows } = await world.db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT ordinal)::int AS ordinals, min(ordinal)::int AS lo, max(ordinal)::int AS hi, count(DISTINCT case_id)::int AS cases
+         FROM exceptions WHERE message_id = $1 AND code = 'PROCUREMENT.ASN_MISMATCH'`,
+      [r.body.messageId],
+    );
+    expect(rows[0]).toEqual({ n: 300, ordinals: 300, lo: 0, hi: 299, cases: 300 });
+    const { rows: msg } = await world.db.query(`SELECT exception_count, status FROM inbound_messages WHERE id = $1`, [r.body.messageId]);
+    expect(msg[0]).toEqual({ exception_count: 300, status: 'routed' });
+  });
 });
