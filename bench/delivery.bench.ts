@@ -13,7 +13,7 @@ import os from 'node:os';
 import { Agent, request } from 'undici';
 import pg from 'pg';
 import { sign, signingKey } from '../connectors/wms-webhook/standard-webhooks.js';
-import { cleanup, freePort, newWorld, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
+import { cleanup, freePort, newWorld, productionNodeFlags, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
 import { fmt, summary, table } from './lib/stats.js';
 
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -130,7 +130,7 @@ async function main() {
 
     const { rows } = await db.query(`SELECT status, count(*)::int AS n FROM deliveries GROUP BY 1`);
     console.log(`\nWebhook delivery benchmark · ${new Date().toISOString()} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · node ${process.version}`);
-    console.log(`hub: one process, all roles, HUB_DELIVERY_CONCURRENCY=${CONCURRENCY}; subscriber and writer in the bench process\n`);
+    console.log(`hub: one process, all roles, HUB_DELIVERY_CONCURRENCY=${CONCURRENCY}, node flags: ${process.env.BENCH_HUB_NODE_ARGS ?? productionNodeFlags()}; subscriber and writer in the bench process\n`);
     console.log(
       table(
         ['phase', 'events', 'delivered', 'deliveries/s', 'lag p50 ms', 'lag p99 ms', 'lag max ms'],

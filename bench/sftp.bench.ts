@@ -4,7 +4,7 @@ import { parse } from 'csv-parse';
 import pg from 'pg';
 import SftpClient from 'ssh2-sftp-client';
 import { generate856 } from './lib/x12-generate.js';
-import { ROOT, cleanup, freePort, newWorld, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
+import { cleanup, freePort, newWorld, productionNodeFlags, sleep, spawnHub, stopHub, waitReady } from './lib/hub-process.js';
 import { peakRssMiB } from './lib/procfs.js';
 import { prng } from './lib/prng.js';
 import { startSshd } from './lib/sshd.js';
@@ -26,7 +26,7 @@ const X12_DRAIN_S = arg('x12-drain-timeout', DRAIN_S);
 const MB = 1e6;
 // The hub runs with the Node flags it is started with in production (scripts/start-hub.sh, e.g.
 // --heap-growing-percent); BENCH_HUB_NODE_ARGS replaces them ("" for plain node).
-const HUB_FLAGS = (process.env.BENCH_HUB_NODE_ARGS ??= /HUB_NODE_FLAGS-"([^"]*)"/.exec(readFileSync(path.join(ROOT, 'scripts/start-hub.sh'), 'utf8'))?.[1] ?? '');
+const HUB_FLAGS = process.env.BENCH_HUB_NODE_ARGS ?? productionNodeFlags();
 
 function writeCsv(file: string, mb: number): number {
   const rand = prng(7);

@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import { bareLoop, type BareResult } from './lib/bare-loop.js';
 import { drive, type Phase } from './lib/drive.js';
 import { buildEvents, type BenchEvent } from './lib/events.js';
-import { CONNECTOR_ID, ROOT, cleanup, freePort, newWorld, spawnHub, stopHub, waitReady, waitWorkers, type HubProcess, type World } from './lib/hub-process.js';
+import { CONNECTOR_ID, ROOT, cleanup, freePort, newWorld, productionNodeFlags, spawnHub, stopHub, waitReady, waitWorkers, type HubProcess, type World } from './lib/hub-process.js';
 import { coresOf, localPortsTo, machineCores, peakRssMiB, pidsByComm, postgresAuxPids, sampleCpu } from './lib/procfs.js';
 import { report, type Checks, type Options } from './lib/report.js';
 import { stageTotals } from './lib/stats.js';
@@ -172,7 +172,7 @@ async function main() {
 
   const warmN = Math.round(o.rate * o.warmupSeconds);
   const n = Math.round(o.rate * o.seconds);
-  console.error(`bench ${world.tag}: ${o.mode} mode, warm-up ${warmN} + ${n} events at ${o.rate}/s, ${o.concurrency} connections`);
+  console.error(`bench ${world.tag}: ${o.mode} mode, warm-up ${warmN} + ${n} events at ${o.rate}/s, ${o.concurrency} connections, hub node flags: ${process.env.BENCH_HUB_NODE_ARGS ?? productionNodeFlags()}`);
   const events = buildEvents(warmN + n, world.tag, o.seed, path.join(ROOT, 'samples/wms'));
   const eventIndex = new Map(events.map((e, i) => [e.id, i]));
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 2, options: `-c search_path=${world.tag}` });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,12 +84,18 @@ export interface HubProcess {
 
 /**
  * Starts `node dist/src/main.js start`. The caller's HUB_* settings pass through; the world's win.
- * BENCH_HUB_NODE_ARGS adds node flags for the hub only. (For --cpu-prof also preload a module that
+ * The hub runs with the Node flags production starts it with (scripts/start-hub.sh's HUB_NODE_FLAGS
+ * default); BENCH_HUB_NODE_ARGS replaces them ("" for plain node). (For --cpu-prof also preload a module that
  * exits normally on the second SIGTERM: Nest re-raises SIGTERM after closing, and a process killed by a
  * signal writes no profile.)
  */
+/** The flags scripts/start-hub.sh gives node unless HUB_NODE_FLAGS is set. */
+export function productionNodeFlags(): string {
+  return /HUB_NODE_FLAGS-"([^"]*)"/.exec(readFileSync(path.join(ROOT, 'scripts/start-hub.sh'), 'utf8'))?.[1] ?? '';
+}
+
 export function spawnHub(world: World, name: string, extra: Record<string, string>): HubProcess {
-  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? productionNodeFlags()).split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/src/main.js'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, ...world.env, ...extra },
