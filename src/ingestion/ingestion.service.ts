@@ -111,7 +111,9 @@ export class Ingestion implements OnModuleInit {
 
   /**
    * Re-enqueues messages that were stored but never reached the queue (Redis down at accept)
-   * or whose job vanished. One process sweeps at a time (advisory lock).
+   * or whose job vanished. One process sweeps at a time (advisory lock). Rows a pipeline
+   * transaction holds are being processed: skipped, not waited for (waiting on them while holding
+   * others deadlocked with the pipeline's own row locks during a 1 GB file's drain).
    */
   async sweep(staleAfterMs = 10 * 60_000): Promise<number> {
     const ids = await this.ds.transaction(async (m) => {
@@ -122,7 +124,7 @@ export class Ingestion implements OnModuleInit {
           WHERE id IN (SELECT id FROM inbound_messages
                         WHERE status = 'received' AND received_at < now() - interval '2 seconds'
                           AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $1::float8 / 1000))
-                        ORDER BY received_at LIMIT 1000)
+                        ORDER BY received_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
           RETURNING id, size_bytes AS bytes`,
         [staleAfterMs],
       ));
