@@ -178,9 +178,9 @@ export function newLine(): LineCore {
 
 /**
  * Segments every line loop may carry: descriptions (PID05 free form, G69), references, dates,
- * unit price (CTP03) and N1 loops. Returns the index of the next segment to read.
+ * unit price (CTP03) and N1 loops (ending before `limit`). Returns the index of the next segment to read.
  */
-export function readLineSegment(line: LineCore, segs: Segment[], i: number): number {
+export function readLineSegment(line: LineCore, segs: readonly Segment[], i: number, limit = segs.length): number {
   const s = segs[i];
   switch (s.tag) {
     case 'PID':
@@ -204,7 +204,7 @@ export function readLineSegment(line: LineCore, segs: Segment[], i: number): num
       line.unitPrice ??= decimalAt(s, 3);
       break;
     case 'N1': {
-      const { party, end } = readParty(segs, i);
+      const { party, end } = readParty(segs, i, limit);
       (line.parties ??= []).push(party);
       return end;
     }
@@ -269,12 +269,12 @@ export function businessFields(d: Draft) {
   };
 }
 
-/** Header segments every set may carry (N1 loops, REF/N9/L11, DTM/G62, CUR). Returns the next index. */
-export function readCommonHeader(d: Draft, segs: Segment[], i: number): number {
+/** Header segments every set may carry (N1 loops, REF/N9/L11, DTM/G62, CUR), before `limit`. Returns the next index. */
+export function readCommonHeader(d: Draft, segs: readonly Segment[], i: number, limit = segs.length): number {
   const s = segs[i];
   switch (s.tag) {
     case 'N1': {
-      const { party, end } = readParty(segs, i);
+      const { party, end } = readParty(segs, i, limit);
       d.parties.push(party);
       return end;
     }
