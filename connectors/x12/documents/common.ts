@@ -148,17 +148,31 @@ const NUMERIC_IDS = new Set<ProductField>(['upc', 'upcCase', 'ean', 'gtin']);
 
 export type ProductIds = Partial<Record<ProductField, string>> & { extra: Extra };
 
+/** 6 to 14 digits: the shape of a UPC, EAN or GTIN (a check digit is not required of partners). */
+function gtinLike(v: string): boolean {
+  if (v.length < 6 || v.length > 14) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 export function applyProductId(target: ProductIds, tag: string, qualifier: string | undefined, value: string | undefined): void {
   const field = qualifier ? PRODUCT_FIELDS[qualifier] : undefined;
   const v = key(value);
   if (field && v && target[field] === v) return;
-  if (field && v && target[field] === undefined && (!NUMERIC_IDS.has(field) || /^\d{6,14}$/.test(v))) target[field] = v;
+  if (field && v && target[field] === undefined && (!NUMERIC_IDS.has(field) || gtinLike(v))) target[field] = v;
   else addExtra(target.extra, `${tag}.${qualifier ?? ''}`, value);
 }
 
 /** Qualifier/ID pairs of `seg` starting at element `from` (qualifier at odd offsets from there). */
 export function applyProductPairs(target: ProductIds, seg: Segment, from: number, to = seg.elements.length - 1): void {
-  for (let i = from; i < to; i += 2) if (el(seg, i) || el(seg, i + 1)) applyProductId(target, seg.tag, codeAt(seg, i), el(seg, i + 1));
+  for (let i = from; i < to; i += 2) {
+    const qualifier = el(seg, i);
+    const id = el(seg, i + 1);
+    if (qualifier || id) applyProductId(target, seg.tag, code(qualifier), id);
+  }
 }
 
 /**

@@ -1,31 +1,43 @@
 import type { Segment } from '../tokenizer.js';
 import type { DocumentOf, HlNode } from '../../../src/canonical/business-documents.js';
 import {
-  addExtra, applyProductPairs, businessFields, cttTotals, newDraft, newLine, present, readCommonHeader, readLineSegment,
+  addExtra, applyProductPairs, businessFields, cttTotals, newDraft, present, readCommonHeader, readLineSegment,
   setKey, x12Source, type Draft, type EnvelopeInput, type SetInput,
 } from './common.js';
 import { readParty } from './parties.js';
 import { applyTd1, applyTd3, applyTd5 } from './transport.js';
-import { codeAt, decimalAt, isoDateAt, isoTimeAt, keyAt, text, uomAt } from './values.js';
+import { codeAt, decimalAt, isoDateAt, isoTimeAt, keyAt, text, uomAt, upper } from './values.js';
 
 type ShipNotice = DocumentOf<'ship_notice'>;
 type ShipLine = ShipNotice['lines'][number];
 type Carrier = NonNullable<ShipNotice['carrier']>;
 type Totals = NonNullable<ShipNotice['totals']>;
 
-const KINDS: Record<string, HlNode['kind']> = { S: 'shipment', O: 'order', T: 'tare', P: 'pack', Q: 'subpack', I: 'item' };
+/** HL03 level codes with a name. A switch: looking a fresh string up in an object costs more, millions of times. */
+function kindOf(level: string | undefined): HlNode['kind'] {
+  switch (level) {
+    case 'S':
+      return 'shipment';
+    case 'O':
+      return 'order';
+    case 'T':
+      return 'tare';
+    case 'P':
+      return 'pack';
+    case 'Q':
+      return 'subpack';
+    case 'I':
+      return 'item';
+    default:
+      return 'other';
+  }
+}
 /** Deeper trees are not real ASNs; capping keeps validation and storage from recursing without bound. */
 const MAX_DEPTH = 32;
 
 const isPack = (a: HlNode) => (a.kind === 'pack' || a.kind === 'subpack') && !!a.marks?.length;
 const isTare = (a: HlNode) => a.kind === 'tare' && !!a.marks?.length;
 
-/** One HL and the segments after it, up to the next HL or the summary: segs[from..to). */
-interface Level {
-  node: HlNode;
-  from: number;
-  to: number;
-}
 
 /** MAN marks: 01/02 qualifier and number (GM = SSCC-18, UC, CP carrier package ID, ...), 04/05 a second one. */
 function addMarks(node: HlNode, s: Segment): void {
@@ -55,15 +67,24 @@ function readLevel(node: HlNode, segs: readonly Segment[], i: number, limit: num
   return i + 1;
 }
 
+/**
+ * newLine() with the 856 fields, in one literal so that every field is stored in the object itself (adding
+ * four fields to newLine()'s object cost a second allocation per line). The type check catches a field added
+ * to LineCore and not here. hl is set once the tree is linked.
+ */
+function newShipLine(): ShipLine {
+  return {
+    lineNumber: undefined, sku: undefined, buyerPart: undefined, vendorPart: undefined, upc: undefined, upcCase: undefined, ean: undefined,
+    gtin: undefined, lot: undefined, description: undefined, poNumber: undefined, quantityOrdered: undefined, quantityAcknowledged: undefined,
+    quantityShipped: undefined, quantityInvoiced: undefined, quantityAdjusted: undefined, uom: undefined, unitPrice: undefined,
+    priceBasis: undefined, status: undefined, reasonCode: undefined, dates: {}, parties: undefined, extra: {},
+    quantityShippedToDate: undefined, hl: undefined as unknown as ShipLine['hl'], packMark: undefined, tareMark: undefined,
+  };
+}
+
 /** Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status). */
 function readItem(segs: readonly Segment[], from: number, to: number): ShipLine {
-  // The 856 fields are added one by one (V8 caches the transitions; Object.assign here took a slow path).
-  // hl is set by buildShipNotice once the tree is linked; it is named here so every line has one shape.
-  const line = newLine() as ShipLine;
-  line.quantityShippedToDate = undefined;
-  line.hl = undefined as unknown as ShipLine['hl'];
-  line.packMark = undefined;
-  line.tareMark = undefined;
+  const line = newShipLine();
   for (let i = from; i < to; ) {
     const s = segs[i];
     if (s.tag === 'LIN') {
@@ -178,7 +199,10 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   let to = segs.length;
   if (to > from && segs[to - 1].tag === 'SE') to--;
   const header: Segment[] = [];
-  const levels: Level[] = [];
+  // Level k is nodes[k] (its HL) and the segments after it up to the next HL or the summary: segs[starts[k]..ends[k]).
+  const nodes: HlNode[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   let summary = to;
   for (let i = from; i < to; i++) {
     const s = segs[i];
@@ -188,12 +212,14 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
       break;
     }
     if (s.tag === 'HL') {
-      if (levels.length) levels[levels.length - 1].to = i;
-      const level = codeAt(s, 3)?.toUpperCase();
-      levels.push({ node: { id: keyAt(s, 1), parentId: keyAt(s, 2), level, kind: (level && KINDS[level]) || 'other', children: [] }, from: i + 1, to });
-    } else if (!levels.length) header.push(s);
+      if (nodes.length) ends.push(i);
+      const code = codeAt(s, 3);
+      const level = code && upper(code);
+      nodes.push({ id: keyAt(s, 1), parentId: keyAt(s, 2), level, kind: kindOf(level), children: [] });
+      starts.push(i + 1);
+    } else if (!nodes.length) header.push(s);
   }
-  if (levels.length) levels[levels.length - 1].to = summary;
+  if (nodes.length) ends.push(summary);
   const bsn = header.find((s) => s.tag === 'BSN');
   setKey(d, 'shipmentId', keyAt(bsn, 2), 'BSN.02');
   const rest = header.filter((s) => s !== bsn);
@@ -201,8 +227,10 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
 
   const lines: ShipLine[] = [];
   const lineNodes: number[] = [];
-  for (let k = 0; k < levels.length; k++) {
-    const { node, from: a, to: b } = levels[k];
+  for (let k = 0; k < nodes.length; k++) {
+    const node = nodes[k];
+    const a = starts[k];
+    const b = ends[k];
     if (node.kind === 'shipment') readShipment(d, carrier, totals, segs, a, b);
     else if (holdsItem(segs, a, b)) {
       node.lineIndex = lines.length;
@@ -211,7 +239,6 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
       for (let i = a; i < b; i++) if (segs[i].tag === 'MAN') addMarks(node, segs[i]);
     } else for (let i = a; i < b; ) i = readLevel(node, segs, i, b);
   }
-  const nodes = levels.map((l) => l.node);
   const { roots, parent } = linkTree(nodes);
   // One walk up per line; the first match on the way up wins (own node, parent, grandparent, ...).
   for (let index = 0; index < lineNodes.length; index++) {
