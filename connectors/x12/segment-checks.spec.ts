@@ -67,7 +67,8 @@ describe('segment checks: values against their reference definitions', () => {
   it.each(['R', 'N0', 'N2', 'DT', 'TM', 'AN', 'ID'] as ElementType[])('%s: the same code for every short string', (type) => {
     const rules = [rule({ type, min: 1, max: 3 }), rule({ type, min: 2, max: 8 }), rule({ type, min: 8, max: 8, codes: new Set(['20240229', '1.5']) })];
     let compared = 0;
-    for (const v of strings('019-.E A>\u0001', 5)) {
+    // Decimals need five characters for every shape ("-1.E9"); four cover the other types.
+    for (const v of strings('019-.E A>\u0001', type === 'R' ? 5 : 4)) {
       for (const r of rules) {
         for (const legacy of [false, true]) {
           const got = checkSegment(segment(['ZZ', v]), r, { delimiters: D, legacyDates: legacy })[0]?.code;
@@ -77,7 +78,7 @@ describe('segment checks: values against their reference definitions', () => {
         }
       }
     }
-    expect(compared).toBeGreaterThan(100_000);
+    expect(compared).toBeGreaterThan(50_000);
   });
 
   it('dates: every day code of the years where calendars go wrong, in both lengths', () => {

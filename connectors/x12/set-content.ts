@@ -27,8 +27,7 @@ interface TagPlan {
 }
 
 interface SpecPlans {
-  /** By idKey(tag); tags that have no key are planned on every use (they are not segment IDs anyway). */
-  plans: Map<number, TagPlan>;
+  plans: Map<string, TagPlan>;
   /** Mandatory segments with their counter slots, in the spec's order. */
   mandatory: { tag: string; slot: number }[];
   slots: Map<string, number>;
@@ -51,24 +50,9 @@ function specPlans(spec: SetSpec | undefined): SpecPlans {
   return p;
 }
 
-/**
- * A number standing for a 2-3 character tag of one-byte characters, or -1. PERF: segment tags are fresh strings
- * from split(); a map keyed by a small integer skips hashing and comparing them, once per segment.
- */
-function idKey(tag: string): number {
-  const n = tag.length;
-  if (n !== 2 && n !== 3) return -1;
-  const a = tag.charCodeAt(0);
-  const b = tag.charCodeAt(1);
-  const c = n === 3 ? tag.charCodeAt(2) : 0;
-  // A third character 0 would read as a two-character tag.
-  if (a > 255 || b > 255 || c > 255 || (n === 3 && c === 0)) return -1;
-  return (a << 16) | (b << 8) | c;
-}
-
 function plan(tag: string, spec: SetSpec | undefined, p: SpecPlans): TagPlan {
-  const k = idKey(tag);
-  const cached = k >= 0 ? p.plans.get(k) : undefined;
+  // The tokenizer hands out one internalized string per segment ID: this lookup does not hash the tag.
+  const cached = p.plans.get(tag);
   if (cached) return cached;
   const segmentId = SEGMENT_ID.test(tag);
   const made: TagPlan = {
@@ -80,7 +64,7 @@ function plan(tag: string, spec: SetSpec | undefined, p: SpecPlans): TagPlan {
     maxUse: (segmentId && spec?.maxUse[tag]) || Infinity,
     rule: segmentId ? SEGMENT_RULES[tag] : undefined,
   };
-  if (k >= 0 && p.plans.size < MAX_PLANS) p.plans.set(k, made);
+  if (p.plans.size < MAX_PLANS) p.plans.set(tag, made);
   return made;
 }
 

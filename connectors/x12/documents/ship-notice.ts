@@ -262,7 +262,8 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   }
   for (const n of nodes) if (n.poNumber) setKey(d, 'poNumber', n.poNumber, 'PRF.01');
   for (const l of lines) if (l.poNumber) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
-  if (d.poNumbers.length > 1) delete d.keys.poNumber;
+  // Several orders: no single PO for the document. (Assigned, not deleted: delete makes the object slow.)
+  if (d.poNumbers.length > 1) d.keys.poNumber = undefined;
   Object.assign(totals, cttTotals(summary < to ? segs[summary] : undefined));
   return {
     type: 'ship_notice',

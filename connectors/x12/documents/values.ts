@@ -71,7 +71,7 @@ export function components(seg: Segment | undefined, n: number): string[] {
 
 /** Free text (names, descriptions): the whole element, trimmed, trailing stray separators removed. */
 export function text(seg: Segment | undefined, n: number): string | undefined {
-  let v = raw(seg, n).trim();
+  let v = trimmed(raw(seg, n));
   const c = seg?.delimiters.component;
   while (c && v.endsWith(c)) v = v.slice(0, -c.length).trimEnd();
   return v ? v.slice(0, 1000) : undefined;
