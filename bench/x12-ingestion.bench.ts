@@ -20,8 +20,9 @@ import { generate856 } from './lib/x12-generate.js';
  *
  * Every measurement runs in a fresh child (`--worker <mode> <file>`) so that its peak RSS (VmHWM) is its
  * own and one mode's garbage cannot slow the next. Timings start after module loading, at the first read.
- * Our modes run with the Node flags the hub runs with in production (scripts/start-hub.sh, HUB_NODE_FLAGS);
- * the baselines (bare split, node-x12) run on plain node, as anyone would run them.
+ * Our modes run with the Node flags the hub runs with in production (scripts/start-hub.sh's default;
+ * BENCH_HUB_NODE_ARGS replaces them, as for the benchmarks that spawn a hub); the baselines (bare split,
+ * node-x12) run on plain node, as anyone would run them.
  */
 type Mode = 'ours' | 'walk' | 'tokenize' | 'split' | 'nodex12';
 
@@ -63,11 +64,12 @@ function codeFingerprint(): string {
 }
 
 /**
- * The production hub's Node flags: HUB_NODE_FLAGS when set (even empty), else the default written in
- * scripts/start-hub.sh, read from the script itself so that the two cannot drift apart.
+ * The production hub's Node flags: the default written in scripts/start-hub.sh, read from the script itself
+ * so that the two cannot drift apart, or BENCH_HUB_NODE_ARGS when set ("" for plain node). Not
+ * bench/lib/hub-process.ts's productionNodeFlags(): importing that module loads pg, ioredis and BullMQ.
  */
 function hubNodeFlags(): string[] {
-  let flags = process.env.HUB_NODE_FLAGS;
+  let flags = process.env.BENCH_HUB_NODE_ARGS;
   if (flags === undefined) {
     const script = readFileSync(path.resolve(path.dirname(SELF), '../../scripts/start-hub.sh'), 'utf8');
     const m = /\$\{HUB_NODE_FLAGS-"([^"]*)"\}/.exec(script);
