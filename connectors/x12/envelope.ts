@@ -204,6 +204,7 @@ export class EnvelopeWalker {
 
   private openGroup(gs: Segment, ic: X12Interchange): void {
     const e = gs.elements;
+    const ledger = new SetLedger(this.options.keepSegments === true);
     const group: X12Group = {
       functionalId: e[1] ?? '',
       senderCode: e[2] ?? '',
@@ -222,7 +223,6 @@ export class EnvelopeWalker {
       findings: [],
       header: gs,
     };
-    const ledger = new SetLedger(this.options.keepSegments === true);
     ic.groups.push(group);
     this.group = group;
     this.ledger = ledger;
