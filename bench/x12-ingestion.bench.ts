@@ -20,6 +20,9 @@ import { generate856 } from './lib/x12-generate.js';
  *
  * Every measurement runs in a fresh child (`--worker <mode> <file>`) so that its peak RSS (VmHWM) is its
  * own and one mode's garbage cannot slow the next. Timings start after module loading, at the first read.
+ * Our modes run with the Node flags the hub runs with in production (scripts/start-hub.sh's default;
+ * BENCH_HUB_NODE_ARGS replaces them, as for the benchmarks that spawn a hub); the baselines (bare split,
+ * node-x12) run on plain node, as anyone would run them.
  */
 type Mode = 'ours' | 'walk' | 'tokenize' | 'split' | 'nodex12';
 
@@ -58,6 +61,22 @@ function codeFingerprint(): string {
     for (const f of files) h.update(f).update(readFileSync(path.join(root, dir, f)));
   }
   return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * The production hub's Node flags: the default written in scripts/start-hub.sh, read from the script itself
+ * so that the two cannot drift apart, or BENCH_HUB_NODE_ARGS when set ("" for plain node). Not
+ * bench/lib/hub-process.ts's productionNodeFlags(): importing that module loads pg, ioredis and BullMQ.
+ */
+function hubNodeFlags(): string[] {
+  let flags = process.env.BENCH_HUB_NODE_ARGS;
+  if (flags === undefined) {
+    const script = readFileSync(path.resolve(path.dirname(SELF), '../../scripts/start-hub.sh'), 'utf8');
+    const m = /\$\{HUB_NODE_FLAGS-"([^"]*)"\}/.exec(script);
+    if (!m) throw new Error('scripts/start-hub.sh: no ${HUB_NODE_FLAGS-"..."} default found; the bench cannot run with the production flags');
+    flags = m[1];
+  }
+  return flags.split(/\s+/).filter(Boolean);
 }
 
 const peakRssMiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
@@ -171,7 +190,8 @@ async function worker(mode: Mode, file: string): Promise<void> {
 
 /** Runs one measurement in a fresh node; a timeout or crash becomes a result with `error`, not a failed bench. */
 function measure(mode: Mode, file: string, timeoutS: number, heapMiB?: number): Promise<WorkerResult> {
-  const args = [...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []), SELF, '--worker', mode, file];
+  const hub = mode === 'ours' || mode === 'walk' || mode === 'tokenize' ? hubNodeFlags() : [];
+  const args = [...hub, ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []), SELF, '--worker', mode, file];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -239,7 +259,7 @@ async function main(): Promise<void> {
     console.error(`generated ${name}: ${(g.bytes / 1e6).toFixed(1)} MB, ${g.sets} sets, ${g.segments} segments, ${g.items} items in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     return g;
   };
-  console.error(`x12 bench: ${JSON.stringify(o)} in ${dir}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.error(`x12 bench: ${JSON.stringify(o)} in ${dir}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; our modes run with the hub's node flags [${hubNodeFlags().join(' ')}]`);
   const primary = gen(`856-${o.mb}mb.x12`, o.mb);
   // node-x12 sizes; the main file is reused (not regenerated, ours not re-run) when a size equals --mb.
   const small = o.x12Mb.map((mb) => (mb === o.mb ? primary : gen(`856-${mb}mb.x12`, mb)));
@@ -283,6 +303,8 @@ async function main(): Promise<void> {
     }),
     vsSplit: { sizeMB: o.mb, ...ratio(oursMain, splitMain), goal: 0.5, met: oursMain.mibs / splitMain.mibs >= 0.5 },
     stream: stream && { sizeMB: o.streamMb, peakRssMB: (stream.r.peakRssMiB * MIB) / 1e6, goalMB: 300, met: (stream.r.peakRssMiB * MIB) / 1e6 < 300 },
+    // Flat memory: the streamed file's peak RSS against the main file's (our worst run of each).
+    flat: stream && { fromMB: o.mb, toMB: o.streamMb, peakRssMiB: [oursMain.r.peakRssMiB, stream.r.peakRssMiB], growthMiB: stream.r.peakRssMiB - oursMain.r.peakRssMiB },
   };
   const checks = {
     zeroFindings: rows.every((x) => (x.r.findings ?? 0) === 0),
@@ -293,6 +315,7 @@ async function main(): Promise<void> {
   };
 
   console.log(`\nX12 ingestion (issue 3), node ${process.version}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load ${os.loadavg().map(f1).join(' ')}`);
+  console.log(`our modes ran with the hub's node flags: [${hubNodeFlags().join(' ')}]; the baselines with none (node-x12: its heap limit only)`);
   const head = ['MiB', 'MiB/s', 'MiB/cpu-s', 'runs MiB/s', 'sets/s', 'segments', 'sets', 'peak RSS MiB', 'load'];
   const widths = [7, 7, 9, 18, 8, 9, 7, 12, 5];
   console.log(`${'case / mode'.padEnd(28)} ${head.map((h, i) => h.padStart(widths[i])).join(' ')}`);
@@ -305,8 +328,9 @@ async function main(): Promise<void> {
   const vs = goals.vsSplit;
   console.log(`ours ÷ bare split at ${vs.sizeMB} MB: ${vs.wall.toFixed(2)} wall, ${vs.cpu.toFixed(2)} CPU (goal ≥ 0.5): ${verdict(vs.met)}`);
   if (goals.stream) console.log(`${o.streamMb} MB streamed: peak RSS ${f1(goals.stream.peakRssMB)} MB (goal < 300 MB): ${verdict(goals.stream.met)}`);
+  if (goals.flat) console.log(`memory: peak RSS ${f1(goals.flat.peakRssMiB[0])} MiB at ${o.mb} MB, ${f1(goals.flat.peakRssMiB[1])} MiB at ${o.streamMb} MB (${goals.flat.growthMiB >= 0 ? '+' : ''}${f1(goals.flat.growthMiB)} MiB)`);
   console.log(`checks: ${JSON.stringify(checks)}${checks.sameCodeThroughout ? '' : '  WARNING: dist/ was rebuilt during the run; rows may mix code versions'}`);
-  const json = { bench: 'x12-ingestion', date: new Date().toISOString(), code: fingerprint, node: process.version, cpus: os.cpus().length, options: o, goals, checks, rows: rows.map((x) => ({ label: x.label, mibs: x.mibs, cpuMibs: x.cpuMibs, setsPerS: x.setsPerS, runs: x.all, ...x.r })) };
+  const json = { bench: 'x12-ingestion', date: new Date().toISOString(), code: fingerprint, node: process.version, hubNodeFlags: hubNodeFlags(), cpus: os.cpus().length, options: o, goals, checks, rows: rows.map((x) => ({ label: x.label, mibs: x.mibs, cpuMibs: x.cpuMibs, setsPerS: x.setsPerS, runs: x.all, ...x.r })) };
   console.log(JSON.stringify(json));
   if (f.has('keep')) console.error(`files kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { X12FunctionalGroup, X12Interchange as NxInterchange, X12Segment, X12SerializationOptions } from 'node-x12';
 import type { X12Finding, X12Group, X12Interchange, X12TransactionSet } from './model.js';
-import { isSupportedSet, isValidDate, isValidTime } from './set-specs.js';
+import { isValidDate, isValidTime } from './segment-checks.js';
+import { isSupportedSet } from './set-specs.js';
 import type { GroupAckCode, SetAckCode, Ta1AckCode, Ta1NoteCode } from './x12-codes.js';
 
 /**
@@ -219,15 +220,17 @@ function buildGroupAck(kind: '997' | '999', group: X12Group, ic: X12Interchange,
 
   const version = kind === '999' && /^.{1,12}$/.test(group.version) && clean(group.version, d) === group.version ? [group.version] : [];
   add('AK1', [group.functionalId, group.controlNumber, ...version]);
-  const verdicts = group.sets.map((s) => verdict(s, o));
-  group.sets.forEach((set, i) => {
+  // Read once: after a streaming walk the records are rebuilt on every read (see X12Group.sets).
+  const sets = group.sets;
+  const verdicts = sets.map((s) => verdict(s, o));
+  sets.forEach((set, i) => {
     if (!identifiable(set, d)) return;
     const ref = kind === '999' && set.implementationRef && clean(set.implementationRef, d) === set.implementationRef ? [set.implementationRef] : [];
     add('AK2', [set.id, set.controlNumber, ...ref]);
     segmentNotes(set, kind, env, add, kind === '999' ? o.businessUnit?.(set) : undefined);
     add(kind === '997' ? 'AK5' : 'IK5', [verdicts[i].code, ...verdicts[i].codes]);
   });
-  const received = group.sets.length;
+  const received = sets.length;
   const ge01 = group.trailer?.elements[1] ?? '';
   const included = /^\d{1,6}$/.test(ge01) ? Number(ge01) : received;
   const groupCodes = [...new Set(group.findings.filter((f) => f.level === 'group').map((f) => f.code))].slice(0, MAX_CODES);

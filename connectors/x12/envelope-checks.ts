@@ -1,5 +1,6 @@
 import type { X12Finding, X12Group, X12Interchange, X12Position, X12TransactionSet } from './model.js';
-import { checkSegment, ENVELOPE_RULES, isValidDate, isValidTime } from './set-specs.js';
+import { checkSegment, isValidDate, isValidTime } from './segment-checks.js';
+import { ENVELOPE_RULES } from './set-specs.js';
 import type { Segment } from './tokenizer.js';
 import { describeCode } from './x12-codes.js';
 import type { CodeByLevel, Ta1NoteCode } from './x12-codes.js';
@@ -101,8 +102,8 @@ export function checkGs(gs: Segment, group: X12Group, ic: X12Interchange): void 
 export function checkGe(ge: Segment, group: X12Group): X12Finding[] {
   const out: X12Finding[] = [];
   const [count, control] = [ge.elements[1] ?? '', ge.elements[2] ?? ''];
-  if (!/^\d{1,6}$/.test(count) || Number(count) !== group.sets.length) {
-    out.push(finding('group', '5', `GE01 "${count}" but the group has ${group.sets.length} transaction set(s)`, ge, { element: 1 }));
+  if (!/^\d{1,6}$/.test(count) || Number(count) !== group.setCount) {
+    out.push(finding('group', '5', `GE01 "${count}" but the group has ${group.setCount} transaction set(s)`, ge, { element: 1 }));
   }
   if (!sameControl(group.controlNumber, control)) {
     out.push(finding('group', '4', `GE02 "${control}" does not match GS06 "${group.controlNumber}"`, ge, { element: 2 }));
@@ -130,7 +131,7 @@ export function checkIea(iea: Segment, ic: X12Interchange): X12Finding[] {
 }
 
 /** ST01/ST02/ST03 syntax and ST02 uniqueness within the group. */
-export function checkSt(st: Segment, set: X12TransactionSet, group: X12Group, seenIds: ReadonlySet<string>): X12Finding[] {
+export function checkSt(st: Segment, set: X12TransactionSet, group: X12Group, seenIds: { has(controlNumber: string): boolean }): X12Finding[] {
   const out: X12Finding[] = [];
   const d = st.delimiters;
   // eslint-disable-next-line no-control-regex

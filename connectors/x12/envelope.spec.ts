@@ -193,6 +193,8 @@ describe('EnvelopeWalker: group (AK9) and set (AK5)', () => {
     ['SE02 differs from ST02', { sets: [[...po().slice(0, -1), 'SE*5*0002']] }, ['AK5 3']],
     ['SE01 miscounts ST..SE', { sets: [[...po().slice(0, -1), 'SE*4*0001']] }, ['AK5 4']],
     ['ST01 is not a set identifier', { sets: [po().map((s) => s.replace('ST*850', 'ST*85'))] }, ['AK5 6']],
+    // An ST01 naming an Object.prototype member once looked up a "spec" there and crashed the walker.
+    ['ST01 is an Object.prototype member', { sets: [po().map((s) => s.replace('ST*850', 'ST*constructor'))] }, ['AK5 6']],
     ['ST02 is too short', { sets: [po('001')] }, ['AK5 7']],
     ['ST02 repeats in the group', { sets: [po(), po()], ge: 'GE*2*1' }, ['AK5 23']],
     ['ST03 is too long', { sets: [po().map((s) => s.replace('ST*850*0001', `ST*850*0001*${'X'.repeat(36)}`))] }, ['AK5 19']],
@@ -205,6 +207,22 @@ describe('EnvelopeWalker: group (AK9) and set (AK5)', () => {
     const [first, second] = ic.groups[0].sets;
     expect(first.findings.map((f) => f.code)).toEqual(['2']);
     expect(second.accepted).toBe(true);
+  });
+
+  it('a streamed group keeps clean consecutive sets as runs and gives them back in order with the rest', () => {
+    const clean = Array.from({ length: 50 }, (_, i) => po(String(i + 1).padStart(4, '0')));
+    const sets = [...clean.slice(0, 20), po('0020'), po('0099', ['BEG*00*SA*PO123**20241305']), ...clean.slice(20)];
+    const text = message({ sets, ge: `GE*${sets.length}*1` });
+    const streamed: [string, boolean, string[]][][] = [];
+    const walker = new EnvelopeWalker({ onGroupEnd: (g) => streamed.push(g.sets.map((s) => [s.controlNumber, s.accepted, s.findings.map((f) => f.code)])) });
+    const tokenizer = new X12Tokenizer((s) => walker.push(s));
+    tokenizer.write(text);
+    tokenizer.end();
+    walker.end();
+    const whole = walk(text)[0].groups[0].sets.map((s) => [s.controlNumber, s.accepted, s.findings.map((f) => f.code)]);
+    expect(streamed).toEqual([whole]);
+    expect(whole.slice(19, 23)).toEqual([['0020', true, []], ['0020', false, ['23']], ['0099', false, ['8', '8']], ['0021', true, []]]);
+    expect(codes(text)).toEqual(['AK3 8', 'AK4 8', 'AK5 23']);
   });
 
   it('reads YYMMDD dates in groups of releases before 004010', () => {

@@ -13,8 +13,9 @@ import {
   trimPad,
 } from './envelope-checks.js';
 import type { X12Finding, X12Group, X12Interchange, X12TransactionSet } from './model.js';
-import { checkSegment, SEGMENT_ID, SEGMENT_RULES, SET_SPECS } from './set-specs.js';
-import type { SetSpec } from './set-specs.js';
+import { OpenSet } from './set-content.js';
+import { SetLedger } from './set-ledger.js';
+import { SEGMENT_ID, SET_SPECS } from './set-specs.js';
 import { X12Tokenizer } from './tokenizer.js';
 import type { Segment } from './tokenizer.js';
 import type { Ta1NoteCode } from './x12-codes.js';
@@ -35,17 +36,11 @@ export interface EnvelopeHandlers {
 }
 
 export interface EnvelopeWalkerOptions {
-  /** Keep each set's segments after onSet. walk() does; streaming callers should not, to stay in flat memory. */
+  /**
+   * Keep each set's segments after onSet, and every set's record in its group. walk() does; streaming callers
+   * should not, to stay in flat memory (a group then keeps clean sets as runs, see SetLedger).
+   */
   keepSegments?: boolean;
-}
-
-interface OpenSet {
-  set: X12TransactionSet;
-  /** Segments so far, ST included: the X12 position of the last segment seen. */
-  count: number;
-  seen: Map<string, number>;
-  spec?: SetSpec;
-  legacyDates: boolean;
 }
 
 export class EnvelopeWalker {
@@ -54,7 +49,9 @@ export class EnvelopeWalker {
   private ic?: X12Interchange;
   private group?: X12Group;
   private open?: OpenSet;
-  private setIds = new Set<string>();
+  /** The open group's sets (GE01, ST02 repeats, the 997), and whether its GS08 release uses YYMMDD dates. */
+  private ledger = new SetLedger();
+  private groupLegacyDates = false;
   private ended?: X12Interchange;
   /** Sender/ISA13 pairs seen in this stream: a repeat is a duplicate interchange (TA1 025). */
   private seenIsa = new Set<string>();
@@ -142,7 +139,7 @@ export class EnvelopeWalker {
         this.closeSet(undefined, seg);
         return this.inGroup(seg, this.group!);
       default:
-        return this.setSegment(seg, o);
+        return o.segment(seg, this.ic!.ta1);
     }
   }
 
@@ -207,6 +204,7 @@ export class EnvelopeWalker {
 
   private openGroup(gs: Segment, ic: X12Interchange): void {
     const e = gs.elements;
+    const ledger = new SetLedger(this.options.keepSegments === true);
     const group: X12Group = {
       functionalId: e[1] ?? '',
       senderCode: e[2] ?? '',
@@ -216,13 +214,19 @@ export class EnvelopeWalker {
       controlNumber: e[6] ?? '',
       agency: e[7] ?? '',
       version: e[8] ?? '',
-      sets: [],
+      get sets() {
+        return ledger.list();
+      },
+      get setCount() {
+        return ledger.count;
+      },
       findings: [],
       header: gs,
     };
     ic.groups.push(group);
     this.group = group;
-    this.setIds = new Set();
+    this.ledger = ledger;
+    this.groupLegacyDates = legacyDates(group.version);
     checkGs(gs, group, ic);
   }
 
@@ -241,40 +245,10 @@ export class EnvelopeWalker {
   private openSet(st: Segment, group: X12Group): void {
     const e = st.elements;
     const set: X12TransactionSet = { id: e[1] ?? '', controlNumber: e[2] ?? '', implementationRef: e[3] || undefined, segments: [st], findings: [], accepted: false };
-    group.sets.push(set);
-    this.open = { set, count: 1, seen: new Map(), spec: SET_SPECS[set.id], legacyDates: legacyDates(group.version) };
-    add(set.findings, ...checkSt(st, set, group, this.setIds));
-    this.setIds.add(set.controlNumber);
-  }
-
-  /** One segment inside ST..SE: segment ID, placement and use counts, then the element rules. */
-  private setSegment(seg: Segment, o: OpenSet): void {
-    const setPosition = ++o.count;
-    const f = o.set.findings;
-    o.set.segments.push(seg);
-    if (!SEGMENT_ID.test(seg.tag)) return add(f, finding('segment', '1', `"${seg.tag}" is not a segment ID`, seg, { setPosition }));
-    if (seg.tag === 'TA1' || seg.tag === 'ISB' || seg.tag === 'ISE') {
-      if (seg.tag === 'TA1') this.ic!.ta1.push(seg);
-      return add(f, finding('segment', '2', `${seg.tag} is an interchange-level segment, not part of a transaction set`, seg, { setPosition }));
-    }
-    const spec = o.spec;
-    // Unsupported sets are acknowledged as such (AK5 1) by the ack builder; their content is not judged here.
-    if (!spec) return;
-    const uses = (o.seen.get(seg.tag) ?? 0) + 1;
-    o.seen.set(seg.tag, uses);
-    if (spec.closed && !spec.closed.has(seg.tag)) return add(f, finding('segment', '2', `${seg.tag} is not used in a ${o.set.id}`, seg, { setPosition }));
-    if (setPosition === 2 && seg.tag !== spec.begin) add(f, finding('segment', '2', `${seg.tag} before ${spec.begin}, which must follow ST`, seg, { setPosition }));
-    else if (setPosition !== 2 && seg.tag === spec.begin) add(f, finding('segment', '7', `${spec.begin} at position ${setPosition}, not right after ST`, seg, { setPosition }));
-    if (uses > (spec.maxUse[seg.tag] ?? Infinity)) add(f, finding('segment', '5', `${seg.tag} used ${uses} times, at most ${spec.maxUse[seg.tag]}`, seg, { setPosition }));
-    const rule = SEGMENT_RULES[seg.tag];
-    const problems = rule ? checkSegment(seg, rule, { delimiters: seg.delimiters, legacyDates: o.legacyDates }) : [];
-    if (problems.length === 0) return;
-    // The segment carries AK3 8; each element problem becomes an AK4 under it.
-    add(f, finding('segment', '8', `${seg.tag} has ${problems.length} data element error(s)`, seg, { setPosition }));
-    for (const p of problems) {
-      const el = finding('element', p.code, p.message, seg, { setPosition, element: p.element, component: p.component });
-      add(f, { ...el, elementRef: p.ref, badValue: p.value });
-    }
+    // hasOwn: an ST01 such as "constructor" must not find Object.prototype's members.
+    const spec = Object.hasOwn(SET_SPECS, set.id) ? SET_SPECS[set.id] : undefined;
+    this.open = new OpenSet(set, spec, { delimiters: st.delimiters, legacyDates: this.groupLegacyDates });
+    add(set.findings, ...checkSt(st, set, group, this.ledger));
   }
 
   private closeSet(se?: Segment, at?: Segment, where = `the ${at?.tag} at segment ${(at?.index ?? 0) + 1}`): void {
@@ -288,14 +262,9 @@ export class EnvelopeWalker {
     } else {
       add(set.findings, finding('set', '2', `no SE for ST02 "${set.controlNumber}" before ${where}`, end));
     }
-    for (const tag of o.spec?.mandatory ?? []) {
-      if (o.seen.has(tag)) continue;
-      // AK3 names the missing segment; its position is where it was due (right after ST for the beginning segment).
-      const setPosition = tag === o.spec!.begin ? 2 : o.count;
-      const missing = finding('segment', '3', `mandatory ${tag} is missing`, end, { setPosition });
-      add(set.findings, { ...missing, position: { ...missing.position, tag } });
-    }
+    o.checkMandatory(end);
     set.accepted = set.findings.length === 0;
+    this.ledger.add(set);
     this.handlers.onSet?.(set, this.group!, this.ic!);
     if (!this.options.keepSegments) set.segments = [];
   }

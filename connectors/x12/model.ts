@@ -62,7 +62,13 @@ export interface X12Group {
   agency: string;
   /** GS08 version/release, e.g. '004010'. */
   version: string;
-  sets: X12TransactionSet[];
+  /**
+   * The group's sets in order. After a streaming walk (keepSegments false) sets come back without segments,
+   * and clean ones are rebuilt from compact runs on each read: read it once per use.
+   */
+  readonly sets: readonly X12TransactionSet[];
+  /** Number of sets so far, without rebuilding `sets` (GE01). */
+  readonly setCount: number;
   findings: X12Finding[];
   header: Segment;
   trailer?: Segment;

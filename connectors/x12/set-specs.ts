@@ -1,6 +1,4 @@
-import type { Delimiters, Segment } from './tokenizer.js';
 import { ELEMENT_ERROR_CODES, GROUP_ERROR_CODES, SEGMENT_ERROR_CODES, SET_ERROR_CODES, TA1_NOTE_CODES } from './x12-codes.js';
-import type { ElementErrorCode } from './x12-codes.js';
 
 /**
  * Data-style rules for the transaction sets the hub supports, written once for 004010 and 005010: where
@@ -36,6 +34,14 @@ export interface SegmentRule {
   maxElements?: number;
   /** X12 syntax notes: P paired, R at least one, C if first then all, E at most one, L if first then one more. */
   notes: readonly string[];
+  /** The same notes with their element positions read once (checked on every segment). */
+  syntax: readonly SyntaxNote[];
+}
+
+export interface SyntaxNote {
+  note: string;
+  kind: 'P' | 'R' | 'C' | 'E' | 'L';
+  positions: readonly number[];
 }
 
 export interface SetSpec {
@@ -50,6 +56,8 @@ export interface SetSpec {
 }
 
 const SPEC = /^([MOX]) (ID|AN|N0|N2|R|DT|TM) (\d+)\/(\d+) (\S+)(?: =(\S+))?(?: \*(\d+))?$/;
+/** The type names as literals: a regex capture is a fresh string, and the checks compare types millions of times. */
+const TYPES: Readonly<Record<string, ElementType>> = { ID: 'ID', AN: 'AN', N0: 'N0', N2: 'N2', R: 'R', DT: 'DT', TM: 'TM' };
 
 function el(spec: string): ElementRule {
   const m = SPEC.exec(spec);
@@ -57,7 +65,7 @@ function el(spec: string): ElementRule {
   if (!m) throw new Error(`set-specs: bad element spec "${spec}"`);
   return {
     ref: m[5] === '-' ? undefined : m[5],
-    type: m[2] as ElementType,
+    type: TYPES[m[2]],
     min: Number(m[3]),
     max: Number(m[4]),
     mandatory: m[1] === 'M',
@@ -71,8 +79,13 @@ function comp(req: 'M' | 'O', components: string[], repeat = 1): ElementRule {
   return { type: 'AN', min: 1, max: 999, mandatory: req === 'M', repeat, components: parts };
 }
 
+function note(text: string): SyntaxNote {
+  if (!/^[PRCEL](\d\d){2,}$/.test(text)) throw new Error(`set-specs: bad syntax note "${text}"`);
+  return { note: text, kind: text[0] as SyntaxNote['kind'], positions: (text.slice(1).match(/\d\d/g) ?? []).map(Number) };
+}
+
 function seg(elements: (string | ElementRule | null)[], notes: string[] = [], maxElements?: number): SegmentRule {
-  return { elements: elements.map((e) => (e === null ? undefined : typeof e === 'string' ? el(e) : e)), notes, maxElements };
+  return { elements: elements.map((e) => (e === null ? undefined : typeof e === 'string' ? el(e) : e)), notes, syntax: notes.map(note), maxElements };
 }
 
 const codes = (table: object) => Object.keys(table).join(',');
@@ -161,153 +174,3 @@ export function isSupportedSet(id: string): boolean {
 
 /** X12 segment IDs are two or three upper-case letters/digits starting with a letter. */
 export const SEGMENT_ID = /^[A-Z][A-Z0-9]{1,2}$/;
-
-export interface ElementProblem {
-  element: number;
-  component?: number;
-  code: ElementErrorCode;
-  ref?: string;
-  /** The bad data, when there is any (not for a missing element). */
-  value?: string;
-  message: string;
-}
-
-export interface CheckContext {
-  delimiters: Delimiters;
-  /** Releases before 004010 carry YYMMDD dates where later ones carry CCYYMMDD. */
-  legacyDates: boolean;
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/;
-const NUMERIC = /^-?\d+$/;
-const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(E-?\d+)?$/;
-
-export function isValidDate(v: string): boolean {
-  if (!/^(\d{6}|\d{8})$/.test(v)) return false;
-  const year = v.length === 8 ? Number(v.slice(0, 4)) : 2000 + Number(v.slice(0, 2));
-  const month = Number(v.slice(-4, -2));
-  const day = Number(v.slice(-2));
-  const d = new Date(Date.UTC(year, month - 1, day));
-  return month >= 1 && month <= 12 && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
-}
-
-export function isValidTime(v: string): boolean {
-  const m = /^(\d\d)(\d\d)(?:(\d\d)(\d{1,2})?)?$/.exec(v);
-  return !!m && Number(m[1]) < 24 && Number(m[2]) < 60 && (m[3] === undefined || Number(m[3]) < 60);
-}
-
-/** The problem with one simple value (present, non-repeated, non-composite), if any. */
-function checkValue(v: string, r: ElementRule, ctx: CheckContext): ElementErrorCode | undefined {
-  // PERF: one pass over the characters instead of a regex plus includes() per value.
-  const comp = ctx.delimiters.component;
-  const cc = comp.length === 1 ? comp.charCodeAt(0) : -1;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || c === cc) return '6';
-  }
-  if (cc < 0 && v.includes(comp)) return '6';
-  let len = v.length;
-  let min = r.min;
-  let max = r.max;
-  if (r.type === 'DT' && max === 8 && ctx.legacyDates) min = max = 6;
-  if (r.type === 'N0' || r.type === 'N2' || r.type === 'R') {
-    if (!(r.type === 'R' ? DECIMAL : NUMERIC).test(v)) return '6';
-    // Digits only: no sign, decimal point or exponent (the regex above guarantees the shape). PERF: no replace().
-    if (v.charCodeAt(0) === 45) len--;
-    if (v.includes('.')) len--;
-    const e = v.indexOf('E');
-    if (e >= 0) len -= v.length - e;
-  }
-  if (r.type === 'DT' && !isValidDate(v)) return '8';
-  if (r.type === 'TM' && !isValidTime(v)) return '9';
-  if (len < min) return '4';
-  if (len > max) return '5';
-  if (r.codes && !r.codes.has(v)) return '7';
-  return undefined;
-}
-
-const name = (tag: string, pos: number, comp?: number) => `${tag}${String(pos).padStart(2, '0')}${comp ? `-${comp}` : ''}`;
-
-function problem(tag: string, element: number, code: ElementErrorCode, r: ElementRule | undefined, value?: string, component?: number): ElementProblem {
-  const shown = value === undefined ? '' : ` ("${value.length > 40 ? `${value.slice(0, 40)}…` : value}")`;
-  return {
-    element,
-    component,
-    code,
-    ref: r?.ref,
-    value: value?.slice(0, 99),
-    message: `${name(tag, element, component)}${shown}: ${ELEMENT_ERROR_CODES[code].toLowerCase()}`,
-  };
-}
-
-function checkElement(tag: string, pos: number, raw: string, r: ElementRule, ctx: CheckContext, out: ElementProblem[]): void {
-  if (raw === '') {
-    if (r.mandatory) out.push(problem(tag, pos, '1', r));
-    return;
-  }
-  const rep = ctx.delimiters.repetition;
-  // PERF: the common case (one simple value) allocates nothing.
-  if (!r.components && !(rep && raw.includes(rep))) {
-    const code = checkValue(raw, r, ctx);
-    if (code) out.push(problem(tag, pos, code, r, raw));
-    return;
-  }
-  const values = rep && raw.includes(rep) ? raw.split(rep) : [raw];
-  if (values.length > r.repeat) {
-    out.push(problem(tag, pos, '12', r, raw));
-    return;
-  }
-  for (const v of values) {
-    if (!r.components) {
-      const code = checkValue(v, r, ctx);
-      if (code) out.push(problem(tag, pos, code, r, v));
-      continue;
-    }
-    const parts = v.split(ctx.delimiters.component);
-    if (parts.length > r.components.length) out.push(problem(tag, pos, '13', r, v));
-    r.components.forEach((c, i) => {
-      const p = parts[i] ?? '';
-      const code = p === '' ? (c.mandatory ? '1' : undefined) : checkValue(p, c, { ...ctx, delimiters: { ...ctx.delimiters, component: '\u0000' } });
-      if (code) out.push(problem(tag, pos, code, c, p || undefined, i + 1));
-    });
-  }
-}
-
-const NOTE_POSITIONS = new Map<string, number[]>();
-
-function checkNote(tag: string, note: string, els: string[], rule: SegmentRule, out: ElementProblem[]): void {
-  const kind = note[0];
-  // PERF: a note's positions never change; parse them once.
-  let pos = NOTE_POSITIONS.get(note);
-  if (!pos) NOTE_POSITIONS.set(note, (pos = (note.slice(1).match(/\d\d/g) ?? []).map(Number)));
-  const has = (p: number) => (els[p] ?? '') !== '';
-  const first = pos.find((p) => !has(p));
-  const missing = (p: number | undefined) => p !== undefined && out.push({ ...problem(tag, p, '2', rule.elements[p - 1]), message: `${name(tag, p)}: required by syntax note ${note}` });
-  if (kind === 'P' && pos.some(has) && first !== undefined) missing(first);
-  else if (kind === 'R' && !pos.some(has)) missing(pos[0]);
-  else if (kind === 'C' && has(pos[0])) missing(pos.slice(1).find((p) => !has(p)));
-  else if (kind === 'L' && has(pos[0]) && !pos.slice(1).some(has)) missing(pos[1]);
-  else if (kind === 'E') {
-    const present = pos.filter(has);
-    if (present.length > 1) out.push({ ...problem(tag, present[1], '10', rule.elements[present[1] - 1], els[present[1]]), message: `${name(tag, present[1])}: excluded by syntax note ${note}` });
-  }
-}
-
-/** Checks one segment against its rule; returns the element problems (AK4/IK4), in element order per check. */
-export function checkSegment(segment: Segment, rule: SegmentRule, ctx: CheckContext): ElementProblem[] {
-  const out: ElementProblem[] = [];
-  const els = segment.elements;
-  let last = els.length - 1;
-  // Trailing empty elements are tolerated (common in real files, e.g. "AT7*XB*NS***20191103*1534*").
-  while (last > 0 && els[last] === '') last--;
-  if (rule.maxElements !== undefined && last > rule.maxElements) {
-    out.push(problem(segment.tag, rule.maxElements + 1, '3', undefined, els[rule.maxElements + 1]));
-  }
-  for (let i = 0; i < rule.elements.length; i++) {
-    const r = rule.elements[i];
-    if (r) checkElement(segment.tag, i + 1, els[i + 1] ?? '', r, ctx, out);
-  }
-  for (const note of rule.notes) checkNote(segment.tag, note, els, rule, out);
-  return out;
-}

@@ -42,6 +42,31 @@ const NEWLINE = /[\r\n]/g;
 const LEADING_LAYOUT = /^[\s\u00a0\ufeff]+/;
 const LETTER = /[A-Za-z0-9]/;
 
+const isIdChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+/** Segment IDs seen so far, by their character codes; bounded, since a garbage file can invent IDs without end. */
+const TAGS = new Map<number, string>();
+const MAX_TAGS = 4096;
+
+/**
+ * The segment ID of a segment's first element. A file repeats a few dozen IDs millions of times and the walker
+ * and document builders compare each segment's tag with literals many times over. Each well-formed ID (2-3 of
+ * A-Z, 0-9) is therefore kept once, as an internalized string (a property name, like the literals it is
+ * compared with), so those comparisons are decided by identity instead of by reading characters.
+ */
+function tagOf(raw: string): string {
+  const n = raw.length;
+  if ((n === 2 || n === 3) && isIdChar(raw.charCodeAt(0)) && isIdChar(raw.charCodeAt(1)) && (n === 2 || isIdChar(raw.charCodeAt(2)))) {
+    const k = (raw.charCodeAt(0) << 16) | (raw.charCodeAt(1) << 8) | (n === 3 ? raw.charCodeAt(2) : 0);
+    let tag = TAGS.get(k);
+    if (tag === undefined) {
+      tag = Object.keys({ [raw]: 0 })[0];
+      if (TAGS.size < MAX_TAGS) TAGS.set(k, tag);
+    }
+    return tag;
+  }
+  return raw.trim();
+}
+
 /** Length of the leading layout; printable ASCII first (every real segment) skips the regex. */
 function leadingLayout(s: string): number {
   const c = s.charCodeAt(0);
@@ -136,7 +161,7 @@ export class X12Tokenizer {
     // With a line-feed terminator, CRLF files leave a CR at the end of each segment.
     if (d.segment === '\n' && text.endsWith('\r')) text = text.slice(0, -1);
     const elements = text.split(d.element);
-    const seg: Segment = { tag: elements[0].trim(), elements, index: this.index++, offset, delimiters: d };
+    const seg: Segment = { tag: tagOf(elements[0]), elements, index: this.index++, offset, delimiters: d };
     if (unterminated) seg.unterminated = true;
     this.onSegment(seg);
   }

@@ -148,17 +148,31 @@ const NUMERIC_IDS = new Set<ProductField>(['upc', 'upcCase', 'ean', 'gtin']);
 
 export type ProductIds = Partial<Record<ProductField, string>> & { extra: Extra };
 
+/** 6 to 14 digits: the shape of a UPC, EAN or GTIN (a check digit is not required of partners). */
+function gtinLike(v: string): boolean {
+  if (v.length < 6 || v.length > 14) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 export function applyProductId(target: ProductIds, tag: string, qualifier: string | undefined, value: string | undefined): void {
   const field = qualifier ? PRODUCT_FIELDS[qualifier] : undefined;
   const v = key(value);
   if (field && v && target[field] === v) return;
-  if (field && v && target[field] === undefined && (!NUMERIC_IDS.has(field) || /^\d{6,14}$/.test(v))) target[field] = v;
+  if (field && v && target[field] === undefined && (!NUMERIC_IDS.has(field) || gtinLike(v))) target[field] = v;
   else addExtra(target.extra, `${tag}.${qualifier ?? ''}`, value);
 }
 
 /** Qualifier/ID pairs of `seg` starting at element `from` (qualifier at odd offsets from there). */
 export function applyProductPairs(target: ProductIds, seg: Segment, from: number, to = seg.elements.length - 1): void {
-  for (let i = from; i < to; i += 2) if (el(seg, i) || el(seg, i + 1)) applyProductId(target, seg.tag, codeAt(seg, i), el(seg, i + 1));
+  for (let i = from; i < to; i += 2) {
+    const qualifier = el(seg, i);
+    const id = el(seg, i + 1);
+    if (qualifier || id) applyProductId(target, seg.tag, code(qualifier), id);
+  }
 }
 
 /**
@@ -178,9 +192,9 @@ export function newLine(): LineCore {
 
 /**
  * Segments every line loop may carry: descriptions (PID05 free form, G69), references, dates,
- * unit price (CTP03) and N1 loops. Returns the index of the next segment to read.
+ * unit price (CTP03) and N1 loops (ending before `limit`). Returns the index of the next segment to read.
  */
-export function readLineSegment(line: LineCore, segs: Segment[], i: number): number {
+export function readLineSegment(line: LineCore, segs: readonly Segment[], i: number, limit = segs.length): number {
   const s = segs[i];
   switch (s.tag) {
     case 'PID':
@@ -204,7 +218,7 @@ export function readLineSegment(line: LineCore, segs: Segment[], i: number): num
       line.unitPrice ??= decimalAt(s, 3);
       break;
     case 'N1': {
-      const { party, end } = readParty(segs, i);
+      const { party, end } = readParty(segs, i, limit);
       (line.parties ??= []).push(party);
       return end;
     }
@@ -269,12 +283,12 @@ export function businessFields(d: Draft) {
   };
 }
 
-/** Header segments every set may carry (N1 loops, REF/N9/L11, DTM/G62, CUR). Returns the next index. */
-export function readCommonHeader(d: Draft, segs: Segment[], i: number): number {
+/** Header segments every set may carry (N1 loops, REF/N9/L11, DTM/G62, CUR), before `limit`. Returns the next index. */
+export function readCommonHeader(d: Draft, segs: readonly Segment[], i: number, limit = segs.length): number {
   const s = segs[i];
   switch (s.tag) {
     case 'N1': {
-      const { party, end } = readParty(segs, i);
+      const { party, end } = readParty(segs, i, limit);
       d.parties.push(party);
       return end;
     }

@@ -10,13 +10,13 @@ const ROLE_BY_CODE: Record<string, Party['role']> = {
 };
 const PARTY_LOOP = new Set(['N2', 'N3', 'N4', 'PER', 'G61', 'REF']);
 
-/** An N1 loop from `start`: the N1 and the N2/N3/N4/PER/G61/REF that follow it. */
-export function readParty(segs: Segment[], start: number): { party: Party; end: number } {
+/** An N1 loop from `start`: the N1 and the N2/N3/N4/PER/G61/REF that follow it, before `limit`. */
+export function readParty(segs: readonly Segment[], start: number, limit = segs.length): { party: Party; end: number } {
   const n1 = segs[start];
   const role = codeAt(n1, 1)?.toUpperCase();
   const party: Party = { role: (role && ROLE_BY_CODE[role]) || 'other', code: role, name: text(n1, 2), idQualifier: codeAt(n1, 3), id: keyAt(n1, 4), extra: {} };
   let i = start + 1;
-  for (; i < segs.length && PARTY_LOOP.has(segs[i].tag); i++) {
+  for (; i < limit && PARTY_LOOP.has(segs[i].tag); i++) {
     const s = segs[i];
     if (s.tag === 'N2') (party.names ??= []).push(...[text(s, 1), text(s, 2)].filter((v): v is string => !!v));
     else if (s.tag === 'N3' || s.tag === 'N4') {
