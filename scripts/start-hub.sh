@@ -13,4 +13,6 @@
 # chunks), and a message that really needs more memory still gets it instead of killing the process,
 # as --max-old-space-size would. These are V8 options, so they are given here, not in NODE_OPTIONS
 # (Node refuses them there).
-exec node ${HUB_NODE_FLAGS-"--heap-growing-percent=30 --max-semi-space-size=4"} "$(dirname "$0")/../dist/src/main.js" "$@"
+# Unquoted on purpose: the flags are split into separate arguments.
+flags=${HUB_NODE_FLAGS-"--heap-growing-percent=30 --max-semi-space-size=4"}
+exec node $flags "$(dirname "$0")/../dist/src/main.js" "$@"

@@ -67,4 +67,17 @@ describe('startup and configuration errors', () => {
     expect(second.stdout).toMatch(/up to date/);
     return world.db.query(`DROP SCHEMA "${schema}" CASCADE`);
   });
+
+  it('scripts/start-hub.sh starts node with its default flags (each passed as its own argument)', () => {
+    // A broken connector file fails after node has accepted the flags and loaded the hub: the same one line.
+    const env = { PATH: process.env.PATH ?? '', ...world.env, HUB_CONNECTORS_DIR: 'test/fixtures/broken-connectors' };
+    delete (env as Record<string, string | undefined>).HUB_NODE_FLAGS;
+    const r = spawnSync('sh', ['scripts/start-hub.sh', 'start'], { env, encoding: 'utf8', timeout: 30000 });
+    expect(r.stderr).not.toMatch(/bad option/);
+    expect(r.stderr.trim()).toMatch(/^exception-hub: .*NO_SUCH_SECRET_VAR is not set/);
+    expect(r.status).not.toBe(0);
+    // And HUB_NODE_FLAGS replaces them: a flag node refuses shows it was used.
+    const bad = spawnSync('sh', ['scripts/start-hub.sh', 'start'], { env: { ...env, HUB_NODE_FLAGS: '--no-such-node-flag' }, encoding: 'utf8', timeout: 30000 });
+    expect(bad.stderr).toMatch(/bad option: --no-such-node-flag/);
+  });
 });
