@@ -8,6 +8,8 @@ describe('startup and configuration errors', () => {
     world = newWorld();
   });
   afterAll(async () => {
+    // The "schema behind" case leaves its empty schema behind.
+    await world.db.query(`DROP SCHEMA IF EXISTS "${world.schema}_empty" CASCADE`);
     await world.drop();
   });
 
