@@ -135,8 +135,8 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
               .catch((e) => this.log.warn({ delivery: d.id, err: (e as Error).message }, 'delivery failed before an outcome was recorded; it is taken again when its lease ends'))
               .finally(() => {
                 this.direct--;
-                // Refill in batches (a claim per finished send would cost a statement each), or at once when idle.
-                if (this.backlog && (this.direct <= this.cfg.delivery.concurrency / 2 || this.direct === 0)) this.pump();
+                // Refill once half the slots are free: a claim per finished send would cost a statement each.
+                if (this.backlog && this.direct <= this.cfg.delivery.concurrency / 2) this.pump();
               });
           }
         } while (this.pumpAgain);
