@@ -67,9 +67,11 @@ describe('multi-process durability', () => {
   });
 
   it('loses and duplicates nothing when a worker is SIGKILLed mid-run and restarted', async () => {
-    world = newWorld({ HUB_QUEUE_LOCK_MS: '2000' });
+    // Small batches in every process (the worker scoops up to HUB_INGEST_BATCH_MAX waiting messages
+    // per transaction; with the default it could take all 300 in one and finish before the kill).
+    world = newWorld({ HUB_QUEUE_LOCK_MS: '2000', HUB_INGEST_BATCH_MAX: '5' });
     const port = await freePort();
-    const apiProc = spawnHub(world, { HUB_ROLES: 'api,scheduler', PORT: String(port), HUB_INGEST_BATCH_MAX: '5' });
+    const apiProc = spawnHub(world, { HUB_ROLES: 'api,scheduler', PORT: String(port) });
     procs.push(apiProc);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health/ready`);
