@@ -50,6 +50,7 @@ const ENV_SCHEMA = z.object({
   HUB_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
+  HUB_PIPELINE_SCOOP_ROUNDS: z.coerce.number().int().min(1).max(16).default(2),
   HUB_PIPELINE_JOB_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(1024 * 1024),
   HUB_PIPELINE_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
   HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -107,6 +108,8 @@ export type HubConfig = {
   maxFileBytes: number;
   workerConcurrency: number;
   ingestBatchMax: number;
+  /** Scooping pipeline transactions one worker process runs at once (src/ingestion/scoop-rounds.ts). */
+  pipelineScoopRounds: number;
   /** Most raw bytes of messages in one pipeline job (a larger message goes alone); see src/ingestion/pipeline-jobs.ts. */
   pipelineJobBytes: number;
   /** Raw bytes of pipeline jobs one worker process holds at once (a larger job runs alone). */
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFileBytes: e.HUB_MAX_FILE_BYTES,
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
+    pipelineScoopRounds: e.HUB_PIPELINE_SCOOP_ROUNDS,
     pipelineJobBytes: e.HUB_PIPELINE_JOB_BYTES,
     pipelineInflightBytes: e.HUB_PIPELINE_INFLIGHT_BYTES,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,

@@ -19,6 +19,7 @@ import { MessageInterpreter, type Interpretation, type LockedMessage } from './m
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
 import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
+import { TurnTaking } from './turn-taking.js';
 
 /**
  * Scooped messages bypass the worker's byte budget, so only small ones are scooped (webhook events
@@ -62,7 +63,17 @@ export class Pipeline {
     return Number(r?.bytes ?? 0);
   }
 
-  async process(messageIds: string[], opts: { scoop?: boolean } = {}): Promise<BatchOutcome> {
+  /** Ids of these messages still waiting to be processed (no lock: a cheap check before any transaction). */
+  async waiting(messageIds: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received'`, [messageIds]);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * `scoop`: also take other waiting first-attempt messages (ScoopRounds); `interpreted` is called once
+   * the batch is mapped and routed, before its writes and locks.
+   */
+  async process(messageIds: string[], opts: { scoop?: boolean; interpreted?: () => void } = {}): Promise<BatchOutcome> {
     const started = performance.now();
     // Activations made in any process take effect from the next batch (one max(generation) query).
     await this.artifacts.sync();
@@ -92,7 +103,9 @@ export class Pipeline {
       const routed: RoutedException[] = [];
       const updates: { id: string; status: MessageStatus; count: number; docTypes: string[]; test: boolean; errors: MessageError[] }[] = [];
       const kept: { msg: LockedMessage; it: Interpretation }[] = [];
+      const turns = new TurnTaking();
       for (const msg of msgs) {
+        await turns.pause();
         kept.push({ msg, it: await this.interpreter.interpret(m, msg) });
         // The raw bytes are not needed after parsing: let them go before the next message is parsed.
         msg.raw = null;
@@ -103,6 +116,7 @@ export class Pipeline {
       const enriched = await this.enrichment.enrich(kept.flatMap((k) => k.it.exceptions));
       for (const k of kept) k.it.exceptions = enriched.splice(0, k.it.exceptions.length);
       for (const { msg, it } of kept) {
+        await turns.pause();
         const t = performance.now();
         const mine: RoutedException[] = [];
         for (const [i, exception] of it.exceptions.entries()) {
@@ -120,6 +134,7 @@ export class Pipeline {
           errors: it.errors,
         });
       }
+      opts.interpreted?.();
       const tPersist = performance.now();
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
       const { intake, after } = await this.recording.record(m, routed);

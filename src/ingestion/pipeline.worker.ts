@@ -10,6 +10,10 @@ import { redisConnection } from '../queues/redis-connection.js';
 import type { PipelineJob } from './ingestion.service.js';
 import { Pipeline } from './pipeline.service.js';
 import { ByteBudget } from './pipeline-jobs.js';
+import { ScoopRounds } from './scoop-rounds.js';
+
+/** Rounds a job waits for before it processes what is left of its own messages by itself. */
+const ROUNDS_PER_JOB = 3;
 
 /**
  * BullMQ worker for the pipeline queue (role `worker`). Built by hand rather than with
@@ -19,6 +23,7 @@ import { ByteBudget } from './pipeline-jobs.js';
 export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
   private worker?: Worker<PipelineJob>;
   private budget!: ByteBudget;
+  private rounds!: ScoopRounds;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -34,6 +39,11 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit() {
     this.budget = new ByteBudget(this.cfg.pipelineInflightBytes);
+    this.rounds = new ScoopRounds(
+      this.cfg.pipelineScoopRounds,
+      (interpreted) => this.pipeline.process([], { scoop: true, interpreted }),
+      (e) => this.log.warn({ err: (e as Error).message }, 'scooping round failed; its jobs process their own messages'),
+    );
     const policy = QUEUE_POLICY[QueueName.Pipeline];
     this.worker = new Worker<PipelineJob>(QueueName.Pipeline, (job) => this.handle(job), {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
@@ -59,10 +69,19 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
     const done = await this.budget.take(job.data.bytes ?? (await this.pipeline.rawBytes(job.data.messageIds)));
     const started = Date.now();
     try {
-      // Only a first attempt of an accept batch scoops other waiting messages; retries, splits,
+      // A first attempt of an accept batch is served by scooping rounds (ScoopRounds), which take its
+      // messages with every other waiting one; whatever is still waiting afterwards (a full round,
+      // rows another process holds, a failed round) is processed here, narrowly. Retries, splits,
       // replays and sweeps stay narrow so a failing message cannot drag others along.
-      const scoop = job.attemptsMade === 0 && String(job.id).startsWith('b_');
-      const out = await this.pipeline.process(job.data.messageIds, { scoop });
+      let ids = job.data.messageIds;
+      if (job.attemptsMade === 0 && String(job.id).startsWith('b_')) {
+        for (let round = 0; round < ROUNDS_PER_JOB; round++) {
+          ids = await this.pipeline.waiting(ids);
+          if (ids.length === 0) return { processed: 0, skipped: job.data.messageIds.length, exceptions: 0, casesOpened: 0 };
+          if (await this.rounds.cover()) break;
+        }
+      }
+      const out = await this.pipeline.process(ids);
       this.log.debug({ job: job.id, attempt, ...out, ms: Date.now() - started }, 'pipeline batch done');
       return out;
     } catch (e) {
