@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
-import { CaseRecord } from '../cases/case.entity.js';
+import type { AuditEntry } from '../audit/audit-trail.service.js';
 import { CONNECTOR_TYPES } from '../connectors/connector-catalog.js';
 import type { ActionOutcome } from '../connectors/connector.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import { HttpParams, NotifyParams } from '../routing/rule-outputs.js';
 import type { CaseActionRecord } from './case-action.entity.js';
+import { notifiedRecords, type ActionCase } from './action-records.js';
 
 export interface ActionRun {
   outcome: ActionOutcome;
-  /** Effects written in the same transaction that marks the action done (so they happen once). */
-  inTransaction?: (m: EntityManager) => Promise<void>;
+  /** Audit entries and events written in the same transaction that marks the action done (so they happen once). */
+  effects?: (kase: ActionCase | null) => { audit: AuditEntry[]; events: NewEvent[] };
 }
 
 /**
@@ -22,11 +21,7 @@ export interface ActionRun {
  */
 @Injectable()
 export class ActionRunner {
-  constructor(
-    private readonly instances: ConnectorInstances,
-    private readonly audit: AuditTrail,
-    private readonly events: EventFeed,
-  ) {}
+  constructor(private readonly instances: ConnectorInstances) {}
 
   async run(a: CaseActionRecord): Promise<ActionRun> {
     if (a.action === 'notify') return this.notify(a);
@@ -36,17 +31,7 @@ export class ActionRunner {
 
   private notify(a: CaseActionRecord): ActionRun {
     const p = NotifyParams.parse(a.params);
-    return {
-      outcome: { status: 'done', summary: `notified ${p.team}` },
-      inTransaction: async (m) => {
-        const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
-        const payload = { caseId: a.caseId, team: p.team, message: p.message, rule: a.ruleId, policy: kase?.routing?.policy ?? null, title: kase?.title ?? null, severity: kase?.severity ?? null };
-        await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: 'case.notified', after: payload }]);
-        await this.events.append(m, [
-          { type: 'case.notified', caseId: a.caseId, entityType: 'case', entityId: a.caseId, facets: { team: p.team, code: kase?.code, severity: kase?.severity, site: kase?.site, businessUnit: kase?.businessUnit }, payload },
-        ]);
-      },
-    };
+    return { outcome: { status: 'done', summary: `notified ${p.team}` }, effects: (kase) => notifiedRecords(a, p, kase) };
   }
 
   private async http(a: CaseActionRecord): Promise<ActionOutcome> {

@@ -44,7 +44,7 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
     const { outcome } = run;
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const settled = outcome.status === 'done' || outcome.retryable === false || last;
-    await this.actions.finish(a, outcome, settled, run.inTransaction);
+    await this.actions.finish(a, outcome, settled, run.effects);
     if (!settled) {
       this.log.warn({ action: a.action, case: a.caseId, attempt: a.attempts, err: outcome.summary }, 'case action failed; will retry');
       throw new Error(outcome.summary);

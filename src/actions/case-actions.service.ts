@@ -5,17 +5,43 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { AuditTrail, SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
-import { CaseRecord } from '../cases/case.entity.js';
+import { AuditTrail, type AuditEntry } from '../audit/audit-trail.service.js';
 import type { ActionOutcome } from '../connectors/connector.js';
 import { returnedRows } from '../database/returning.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
+import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName } from '../queues/queue-policy.js';
-import type { ActionSpec } from '../routing/rule-outputs.js';
+import { NotifyParams, type ActionSpec } from '../routing/rule-outputs.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { fillParams } from './action-params.js';
-import { CaseActionRecord } from './case-action.entity.js';
+import { CaseActionRecord, type ActionStatus } from './case-action.entity.js';
+import { notifiedRecords, settledRecords, type ActionCase } from './action-records.js';
+import type { ActionRun } from './action-runner.js';
+
+export type { ActionCase };
+
+/** Planned with a new case: jobs to enqueue after commit, and the records of actions already done. */
+export interface PlannedActions {
+  enqueue: string[];
+  audit: AuditEntry[];
+  events: NewEvent[];
+}
+
+interface ActionRow {
+  id: string;
+  case_id: string;
+  rule_id: string;
+  action: string;
+  params: Record<string, unknown>;
+  idempotency_key: string;
+  status: ActionStatus;
+  attempts: number;
+  result: Record<string, unknown> | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
 
 export interface ActionJob {
   actionId: string;
@@ -38,15 +64,41 @@ export class CaseActions {
   /**
    * Records a rule's actions for a case in the caller's transaction, params filled from the opening
    * exception; returns the ids to enqueue after commit. `on: resolve` actions wait as `on-resolve`.
+   * A `notify` action touches nothing outside the hub (an audit entry and an outbox event), so it is
+   * done right here, in the transaction that opens the case, instead of costing a job and a
+   * transaction of its own; its records are returned for the caller to write after the case's own.
    */
-  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException): Promise<string[]> {
-    if (!specs.length) return [];
-    const rows = specs.map((a) => ({
-      id: uuidv7(), caseId, ruleId, action: a.action, params: fillParams(a.params, opener), idempotencyKey: idempotencyKey(caseId, a.action, ruleId),
-      status: a.on === 'resolve' ? ('on-resolve' as const) : ('pending' as const), attempts: 0, result: null, lastError: null, createdAt: now, updatedAt: now, completedAt: null,
-    }));
-    const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(rows as never[]).orIgnore().returning(['id', 'status']).execute();
-    return (res.raw as { id: string; status: string }[]).filter((r) => r.status === 'pending').map((r) => r.id);
+  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException, kase?: ActionCase): Promise<PlannedActions> {
+    const out: PlannedActions = { enqueue: [], audit: [], events: [] };
+    if (!specs.length) return out;
+    const rows = specs.map((a) => {
+      const params = fillParams(a.params, opener);
+      const row = {
+        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, a.action, ruleId),
+        status: a.on === 'resolve' ? ('on-resolve' as ActionStatus) : ('pending' as ActionStatus), attempts: 0,
+        result: null as Record<string, unknown> | null, lastError: null, createdAt: now, updatedAt: now, completedAt: null as Date | null,
+      };
+      const notice = row.status === 'pending' && a.action === 'notify' && kase ? NotifyParams.safeParse(params) : null;
+      if (notice?.success) {
+        Object.assign(row, { status: 'done', attempts: 1, completedAt: now, result: { summary: `notified ${notice.data.team}`, response: null, attempt: 1 } });
+        return { row, notice: notice.data };
+      }
+      return { row, notice: null };
+    });
+    const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(rows.map((r) => r.row) as never[]).orIgnore().returning(['id', 'status']).execute();
+    // A row already there (same idempotency key) was not inserted: its effects were recorded with it.
+    const inserted = new Set((res.raw as { id: string }[]).map((r) => r.id));
+    for (const { row, notice } of rows) {
+      if (!inserted.has(row.id)) continue;
+      if (row.status === 'pending') out.enqueue.push(row.id);
+      if (notice && row.status === 'done') {
+        for (const r of [notifiedRecords(row, notice, kase ?? null), settledRecords(row, 'done', row.result as never, kase ?? null)]) {
+          out.audit.push(...r.audit);
+          out.events.push(...r.events);
+        }
+      }
+    }
+    return out;
   }
 
   /** The case resolved: its `on-resolve` actions become pending (in the caller's transaction); returns their ids to enqueue after commit. */
@@ -77,19 +129,25 @@ export class CaseActions {
 
   /** Claims an action for an attempt; null when it is already done or failed for good (never run a done action again). */
   async begin(actionId: string): Promise<CaseActionRecord | null> {
-    const rows = returnedRows<{ id: string }>(
+    // One statement: the claim returns the row (a claim and a read were two round trips per action).
+    const rows = returnedRows<ActionRow>(
       await this.ds.query(
         `UPDATE case_actions SET status = 'running', attempts = attempts + 1, updated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+          WHERE id = $1 AND status IN ('pending', 'running')
+          RETURNING id, case_id, rule_id, action, params, idempotency_key, status, attempts, result, last_error, created_at, updated_at, completed_at`,
         [actionId],
       ),
     );
     if (!rows.length) return null;
-    return this.ds.getRepository(CaseActionRecord).findOne({ where: { id: actionId } });
+    const r = rows[0];
+    return Object.assign(new CaseActionRecord(), {
+      id: r.id, caseId: r.case_id, ruleId: r.rule_id, action: r.action, params: r.params, idempotencyKey: r.idempotency_key, status: r.status,
+      attempts: r.attempts, result: r.result, lastError: r.last_error, createdAt: r.created_at, updatedAt: r.updated_at, completedAt: r.completed_at,
+    });
   }
 
-  /** Records an attempt's outcome, with audit entry and outbox event when the action is settled. */
-  async finish(a: CaseActionRecord, outcome: ActionOutcome, settled: boolean, inTransaction?: (m: EntityManager) => Promise<void>): Promise<void> {
+  /** Records an attempt's outcome, with audit entries and outbox events when the action is settled. */
+  async finish(a: CaseActionRecord, outcome: ActionOutcome, settled: boolean, effects?: ActionRun['effects']): Promise<void> {
     await this.ds.transaction(async (m) => {
       const status = outcome.status === 'done' ? 'done' : settled ? 'failed' : 'pending';
       const result = { summary: outcome.summary, response: outcome.response ?? null, attempt: a.attempts };
@@ -99,22 +157,21 @@ export class CaseActions {
       });
       // Another run settled it meanwhile: its effects and audit stand, this run adds none.
       if (!r.affected || status === 'pending') return;
-      if (status === 'done' && inTransaction) await inTransaction(m);
-      const kase = await m.findOne(CaseRecord, { where: { id: a.caseId } });
-      // The policy version that asked for it (the case keeps its routing decision), next to the rule.
-      const after = { actionId: a.id, action: a.action, rule: a.ruleId, policy: kase?.routing?.policy ?? null, idempotencyKey: a.idempotencyKey, status, attempts: a.attempts, ...result };
-      await this.audit.record(m, [{ actor: SYSTEM_ACTOR, entityType: 'case', entityId: a.caseId, action: status === 'done' ? 'case.action.done' : 'case.action.failed', after }]);
-      await this.events.append(m, [
-        {
-          type: status === 'done' ? 'case.action.done' : 'case.action.failed',
-          caseId: a.caseId,
-          entityType: 'case',
-          entityId: a.caseId,
-          facets: kase ? { team: kase.ownerTeam, code: kase.code, severity: kase.severity, site: kase.site, businessUnit: kase.businessUnit } : {},
-          payload: { caseId: a.caseId, ...after },
-        },
-      ]);
+      const kase = await this.caseFacts(m, a.caseId);
+      const parts = [...(status === 'done' && effects ? [effects(kase)] : []), settledRecords(a, status, result, kase)];
+      await this.audit.record(m, parts.flatMap((p) => p.audit));
+      await this.events.append(m, parts.flatMap((p) => p.events));
     });
+  }
+
+  /** What the action's records say about its case; the policy version that asked for it is in the case's routing decision. */
+  private async caseFacts(m: EntityManager, caseId: string): Promise<ActionCase | null> {
+    const rows: { title: string; severity: string; code: string; owner_team: string; site: string | null; business_unit: string | null; policy: unknown }[] = await m.query(
+      `SELECT title, severity, code, owner_team, site, business_unit, routing->'policy' AS policy FROM cases WHERE id = $1`,
+      [caseId],
+    );
+    const k = rows[0];
+    return k ? { title: k.title, severity: k.severity, code: k.code, ownerTeam: k.owner_team, site: k.site, businessUnit: k.business_unit, policy: k.policy ?? null } : null;
   }
 
   forCase(caseId: string) {

@@ -21,7 +21,7 @@ export interface RoutedException {
 export interface IntakeResult {
   exceptionIds: string[];
   /** `opener`: the exception and decision that opened the case (SLA clocks, tasks and actions start from it). */
-  casesOpened: { id: string; team: string; opener: RoutedException }[];
+  casesOpened: { id: string; team: string; opener: RoutedException; title: string; severity: string }[];
   casesJoined: string[];
   audit: AuditEntry[];
   /** Outbox events for the same transaction (exception.created, case.opened/updated/reopened/resolved). */
@@ -341,7 +341,7 @@ export class CaseIntake {
         },
       });
       if (r.opened) {
-        result.casesOpened.push({ id: r.id, team: r.owner_team, opener: g.first });
+        result.casesOpened.push({ id: r.id, team: r.owner_team, opener: g.first, title: (g.incident ?? e.title).slice(0, 200), severity: r.severity });
         result.audit.push({
           actor: SYSTEM_ACTOR,
           entityType: 'case',

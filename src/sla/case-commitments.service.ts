@@ -15,6 +15,9 @@ import { SlaTimers } from './sla-timers.js';
 export interface OpenedCase {
   id: string;
   team: string;
+  /** The case's title and severity as opened (what its actions' records say about it). */
+  title?: string;
+  severity?: string;
   opener?: { exception: CanonicalException; decision: RoutingDecision };
 }
 
@@ -83,7 +86,13 @@ export class CaseCommitments {
           starts.push({ caseId: c.id, taskId: row.id, plan });
         });
       }
-      if (d.ruleId && d.actions.length) out.actions.push(...(await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e)));
+      if (d.ruleId && d.actions.length) {
+        const kase = { title: c.title ?? e.title, severity: c.severity ?? d.severity, code: e.code, ownerTeam: c.team, site: e.site ?? null, businessUnit: e.businessUnit ?? null, policy: d.policy };
+        const planned = await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e, kase);
+        out.actions.push(...planned.enqueue);
+        out.audit.push(...planned.audit);
+        out.events.push(...planned.events);
+      }
     }
     out.arm.push(...(await this.clocks.start(m, starts, now)));
     return out;

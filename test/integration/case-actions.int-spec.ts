@@ -87,4 +87,59 @@ describe('case actions', () => {
     expect(a).toMatchObject({ attempts: 1, lastError: 'no connector instance missing-erp' });
     expect((await auditActions(world, caseId)).filter((x) => x.action === 'case.action.failed')).toHaveLength(1);
   });
+
+  it('does a notify action in the transaction that opens the case: done with it, recorded once, no job', async () => {
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [
+        { action: 'notify', params: { team: 'customer-service', message: 'Shortfall on {{references.order}}' } },
+      ];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-3'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    // Visible together with the case: the same transaction wrote them.
+    const { rows: actions } = await world.db.query(`SELECT action, status, attempts, result, params FROM case_actions WHERE case_id = $1 ORDER BY status`, [caseId]);
+    expect(actions).toEqual([
+      expect.objectContaining({ action: 'notify', status: 'done', attempts: 1, result: { summary: 'notified customer-service', response: null, attempt: 1 }, params: { team: 'customer-service', message: 'Shortfall on SO-ACT-3' } }),
+    ]);
+    const trail = await auditActions(world, caseId);
+    expect(trail.map((a) => a.action)).toEqual(expect.arrayContaining(['case.opened', 'case.notified', 'case.action.done']));
+    // After the case's own entries, in the order a reader expects.
+    expect(trail.findIndex((a) => a.action === 'case.notified')).toBeGreaterThan(trail.findIndex((a) => a.action === 'case.opened'));
+    expect(trail.find((a) => a.action === 'case.notified')!.after).toMatchObject({ team: 'customer-service', message: 'Shortfall on SO-ACT-3', severity: 'critical', policy: { id: 'default' } });
+    const { rows: events } = await world.db.query(`SELECT type, team, severity FROM outbox_events WHERE case_id = $1 AND type IN ('case.notified', 'case.action.done')`, [caseId]);
+    expect(events).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'case.notified', team: 'customer-service', severity: 'critical' }),
+      expect.objectContaining({ type: 'case.action.done' }),
+    ]));
+    expect(events).toHaveLength(2);
+    // No action job was queued for it.
+    const u = new URL(REDIS_URL);
+    const q = new Queue('case-actions', { connection: { host: u.hostname, port: Number(u.port || 6379) }, prefix: world.prefix });
+    expect(Object.values(await q.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed')).reduce((a, b) => a + b, 0)).toBe(0);
+    await q.close();
+  });
+
+  it('runs an on-resolve notify through the action queue when the case resolves', async () => {
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [
+        { action: 'notify', on: 'resolve', params: { team: 'customer-service', message: 'Resolved: {{references.order}}' } },
+      ];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-4'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    expect((await world.db.query(`SELECT status FROM case_actions WHERE case_id = $1`, [caseId])).rows).toEqual([{ status: 'on-resolve' }]);
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'shipped complete' } })).status).toBe(200);
+    const done = await waitFor(async () => {
+      const { rows } = await world.db.query(`SELECT status, attempts FROM case_actions WHERE case_id = $1 AND status = 'done'`, [caseId]);
+      return rows[0];
+    }, 15000, 'the on-resolve notice done');
+    expect(done).toEqual({ status: 'done', attempts: 1 });
+    const notified = (await auditActions(world, caseId)).filter((a) => a.action === 'case.notified');
+    expect(notified).toHaveLength(1);
+    expect(notified[0].after).toMatchObject({ team: 'customer-service', message: 'Resolved: SO-ACT-4', policy: { id: 'default' } });
+  });
 });
