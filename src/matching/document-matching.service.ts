@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { AuditEntry } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import type { AfterCommit } from '../cases/exception-recording.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding, type MessageTally } from './match-cases.js';
@@ -43,6 +45,9 @@ export interface MatchRunResult {
   resolved: number;
   /** SLA alarms and action jobs of the cases raised and cleared, for the caller to settle after its commit. */
   after: AfterCommit[];
+  /** Audit entries and outbox events of the exceptions raised (the last chunk's), for the caller to write in its transaction. */
+  audit: AuditEntry[];
+  events: NewEvent[];
 }
 
 /**
@@ -64,7 +69,7 @@ export class DocumentMatching {
   ) {}
 
   async afterDocumentsStored(m: EntityManager, stored: StoredDocument[]): Promise<MatchRunResult> {
-    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [] };
+    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [] };
     const rows = stored.flatMap(matchedLinesRows);
     if (!rows.length) return result;
     const subjects = new Map<string, Subject>();
@@ -95,14 +100,15 @@ export class DocumentMatching {
       if (run.findings.length >= RAISE_CHUNK) await this.raise(m, run.findings.splice(0), run);
     }
     result.subjects = ordered.length;
-    await this.raise(m, run.findings, run);
+    // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
+    await this.raise(m, run.findings, run, result);
     // Every subject's new results and the messages' exception counts, in one statement.
     await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })));
     return result;
   }
 
-  private async raise(m: EntityManager, findings: MatchFinding[], run: Run) {
-    const raised = await this.cases.raise(m, findings, run.messages);
+  private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }) {
+    const raised = await this.cases.raise(m, findings, run.messages, unwritten);
     run.result.raised += raised.raised;
     if (raised.after) run.result.after.push(raised.after);
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { completeDraft } from '../canonical/exception-draft.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import { CaseDesk } from '../cases/case-desk.service.js';
-import { ExceptionRecording, type AfterCommit, type RaisedException } from '../cases/exception-recording.service.js';
+import { ExceptionRecording, type AfterCommit, type RaisedException, type Recorded } from '../cases/exception-recording.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
 import { prepared } from '../database/prepared.js';
 import type { MessageSource } from './match-ledger.service.js';
@@ -43,9 +44,10 @@ export class MatchCases {
    * locked and read their count and source: the pipeline's matching), ordinals are numbered in memory
    * and the counts and statuses are left in `messages` for the caller to write once; without, each
    * message's ordinal range is extended here (one statement per message for all its findings: a large
-   * ship-notice file raises thousands) and messages with a new case are marked routed.
+   * ship-notice file raises thousands) and messages with a new case are marked routed. With
+   * `unwritten`, the audit entries and events are added to it instead of written.
    */
-  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
+  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
     const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
     const counts = new Map<string, number>();
@@ -79,14 +81,19 @@ export class MatchCases {
       });
       raised.push({ messageId: f.messageId, ordinal: msg.ordinal++, exception: done.exception });
     }
-    const { routed, intake, after } = await this.recording.raise(
-      m,
-      raised,
-      raised.map((r) => ({
-        actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
-        after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
-      })),
-    );
+    const audit = raised.map((r) => ({
+      actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
+      after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
+    }));
+    let recorded: Recorded;
+    if (unwritten) {
+      // The caller writes these with its own audit entries and events, in the same transaction.
+      const r = await this.recording.raiseUnwritten(m, raised, audit);
+      unwritten.audit.push(...r.audit);
+      unwritten.events.push(...r.events);
+      recorded = r;
+    } else recorded = await this.recording.raise(m, raised, audit);
+    const { routed, intake, after } = recorded;
     const opening = new Set(routed.filter((r) => r.decision.opensCase).map((r) => r.messageId));
     if (messages) for (const id of opening) messages.get(id)!.opens = true;
     else if (opening.size) {
