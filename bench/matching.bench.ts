@@ -99,10 +99,10 @@ async function main() {
     let recordMs = 0;
     const original = matching.afterDocumentsStored.bind(matching);
     // Timing wrapper around the pipeline's one call into matching (inside the pipeline transaction).
-    matching.afterDocumentsStored = async (m, docs) => {
+    matching.afterDocumentsStored = async (...args) => {
       const t = performance.now();
       try {
-        return await original(m, docs);
+        return await original(...args);
       } finally {
         matchMs += performance.now() - t;
       }
@@ -110,10 +110,10 @@ async function main() {
     // The part of it that records what matching found (route, case, SLA clocks, audit, outbox): the same work as any exception's.
     const cases = hub.app.get(MatchCases);
     const raise = cases.raise.bind(cases);
-    cases.raise = async (m, findings) => {
+    cases.raise = async (...args) => {
       const t = performance.now();
       try {
-        return await raise(m, findings);
+        return await raise(...args);
       } finally {
         recordMs += performance.now() - t;
       }

@@ -8,7 +8,7 @@ import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { returnedRows } from '../database/returning.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
-import { insertExceptions, upsertCaseRows, type CaseColumns, type ExceptionRow } from './case-rows.js';
+import { insertExceptions, upsertCaseRows, upsertCasesWithExceptions, type CaseColumns, type UpsertedCase } from './case-rows.js';
 import { addOccurrences, findRepeats, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
 
 export interface RoutedException {
@@ -105,13 +105,9 @@ export class CaseIntake {
       .filter((k) => k.minutes > 0)
       .map((k) => ({ key: k.key, cutoff: new Date(now.getTime() - k.minutes * 60_000) }));
     for (const r of await reopenRecent(m, reopenKeys, now)) this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
-    const caseIdByKey = await this.upsertCases(m, [...groups.values()], result, now);
-    const cleared = await this.clear(m, items, plans, ids, now, result);
-
     const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
-    const rows: ExceptionRow[] = stored.map(({ it, i }) => {
+    const rows = stored.map(({ it, i }) => {
       const e = it.exception;
-      const key = plans[i].key;
       return {
         id: ids[i],
         messageId: it.messageId,
@@ -138,13 +134,26 @@ export class CaseIntake {
         correlationKey: e.correlationKey,
         mappingId: e.mapping.id,
         mappingVersion: e.mapping.version,
-        caseId: it.decision.opensCase ? (caseIdByKey.get(key) ?? null) : (cleared.get(i) ?? null),
+        // Set below: the case opened or joined for `caseKey`, or the case a clearing exception resolved.
+        caseId: null as string | null,
+        caseKey: it.decision.opensCase ? plans[i].key : null,
         payload: { ...e, severity: it.decision.severity },
         fingerprint: plans[i].fingerprint,
         occurrences: plans[i].occurrences,
       };
     });
-    await insertExceptions(m, rows, now);
+    const caseGroups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let caseIdByKey: Map<string, string>;
+    if (caseGroups.length && rows.length && !items.some((it) => it.decision.clears)) {
+      // Nothing to clear in between: cases and exceptions in one statement.
+      caseIdByKey = this.noteCases(await upsertCasesWithExceptions(m, caseColumns(caseGroups), rows, now), caseGroups, result);
+      for (const r of rows) r.caseId = r.caseKey === null ? null : (caseIdByKey.get(r.caseKey) ?? null);
+    } else {
+      caseIdByKey = caseGroups.length ? this.noteCases(await upsertCaseRows(m, caseColumns(caseGroups), now), caseGroups, result) : new Map();
+      const cleared = await this.clear(m, items, plans, ids, now, result);
+      rows.forEach((r, k) => (r.caseId = r.caseKey !== null ? (caseIdByKey.get(r.caseKey) ?? null) : (cleared.get(stored[k].i) ?? null)));
+      await insertExceptions(m, rows, now);
+    }
 
     rows.forEach((r, i) => {
       result.exceptionIds.push(r.id);
@@ -300,29 +309,9 @@ export class CaseIntake {
     });
   }
 
-  private async upsertCases(m: EntityManager, groups: CaseGroup[], result: IntakeResult, now: Date): Promise<Map<string, string>> {
+  /** Events and audit entries of the cases the upsert opened or joined; returns case id by key. */
+  private noteCases(rows: UpsertedCase[], groups: CaseGroup[], result: IntakeResult): Map<string, string> {
     const byKey = new Map<string, string>();
-    if (groups.length === 0) return byKey;
-    // Sorted keys give every worker the same lock order on the unique index, avoiding deadlocks.
-    groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const cols: CaseColumns = {
-      id: groups.map(() => uuidv7()),
-      key: groups.map((g) => g.key),
-      title: groups.map((g) => (g.incident ?? g.first.exception.title).slice(0, 200)),
-      kind: groups.map((g) => (g.incident ? 'incident' : 'case')),
-      code: groups.map((g) => g.first.exception.code),
-      category: groups.map((g) => g.first.exception.category),
-      severity: groups.map((g) => g.severity),
-      team: groups.map((g) => g.first.decision.team),
-      bu: groups.map((g) => g.first.exception.businessUnit ?? null),
-      site: groups.map((g) => g.first.exception.site ?? null),
-      test: groups.map((g) => g.first.exception.source.testMode),
-      count: groups.map((g) => g.count),
-      amount: groups.map((g) => (g.amount === null ? null : g.amount.toFixed(2))),
-      currency: groups.map((g) => g.currency),
-      routing: groups.map((g) => JSON.stringify(explanation(g.first.decision))),
-    };
-    const rows = await upsertCaseRows(m, cols, now);
     const groupByKey = new Map(groups.map((g) => [g.key, g]));
     for (const r of rows) {
       byKey.set(r.correlation_key, r.id);
@@ -370,6 +359,27 @@ export class CaseIntake {
     }
     return byKey;
   }
+}
+
+/** Case columns of the batch's groups (sorted by key: every worker takes the unique index's locks in the same order, no deadlocks). */
+function caseColumns(groups: CaseGroup[]): CaseColumns {
+  return {
+    id: groups.map(() => uuidv7()),
+    key: groups.map((g) => g.key),
+    title: groups.map((g) => (g.incident ?? g.first.exception.title).slice(0, 200)),
+    kind: groups.map((g) => (g.incident ? 'incident' : 'case')),
+    code: groups.map((g) => g.first.exception.code),
+    category: groups.map((g) => g.first.exception.category),
+    severity: groups.map((g) => g.severity),
+    team: groups.map((g) => g.first.decision.team),
+    bu: groups.map((g) => g.first.exception.businessUnit ?? null),
+    site: groups.map((g) => g.first.exception.site ?? null),
+    test: groups.map((g) => g.first.exception.source.testMode),
+    count: groups.map((g) => g.count),
+    amount: groups.map((g) => (g.amount === null ? null : g.amount.toFixed(2))),
+    currency: groups.map((g) => g.currency),
+    routing: groups.map((g) => JSON.stringify(explanation(g.first.decision))),
+  };
 }
 
 function explanation(d: RoutingDecision) {

@@ -1,9 +1,11 @@
 import type { EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared.js';
 
 /*
  * The two set-based statements of case intake: all exceptions of a batch in one INSERT, all its cases
- * opened or joined in one upsert. Raw SQL: unnest over the whole batch, which TypeORM's builders
- * cannot express (and cost about twice the CPU per row where they can).
+ * opened or joined in one upsert (both in one statement when nothing runs between them). Raw SQL:
+ * unnest over the whole batch, which TypeORM's builders cannot express (and cost about twice the CPU
+ * per row where they can); named prepared statements (database/prepared.ts), planned once per connection.
  */
 
 /** One exception as stored (`exceptions` row). */
@@ -39,25 +41,36 @@ export interface ExceptionRow {
   occurrences: number;
 }
 
+/** Columns of `exceptions` written per row, with their array types and where each comes from (last_seen_at is the batch's `now`). */
+const EXCEPTION_COLUMNS: [column: string, type: string, field: keyof ExceptionRow][] = [
+  ['id', 'uuid', 'id'], ['message_id', 'uuid', 'messageId'], ['ordinal', 'int', 'ordinal'], ['code', 'varchar', 'code'], ['category', 'varchar', 'category'],
+  ['severity', 'varchar', 'severity'], ['title', 'varchar', 'title'], ['connector_id', 'varchar', 'connectorId'], ['document_type', 'varchar', 'documentType'],
+  ['test_mode', 'boolean', 'testMode'], ['business_unit', 'varchar', 'businessUnit'], ['site', 'varchar', 'site'], ['order_ref', 'varchar', 'orderRef'],
+  ['po_ref', 'varchar', 'poRef'], ['customer_ref', 'varchar', 'customerRef'], ['supplier_ref', 'varchar', 'supplierRef'], ['sku', 'varchar', 'sku'],
+  ['customer_tier', 'varchar', 'customerTier'], ['amount_at_risk', 'numeric', 'amountAtRisk'], ['currency', 'char(3)', 'currency'],
+  ['occurred_at', 'timestamptz', 'occurredAt'], ['detected_at', 'timestamptz', 'detectedAt'], ['correlation_key', 'varchar', 'correlationKey'],
+  ['mapping_id', 'varchar', 'mappingId'], ['mapping_version', 'varchar', 'mappingVersion'], ['case_id', 'uuid', 'caseId'], ['payload', 'jsonb', 'payload'],
+  ['fingerprint', 'varchar', 'fingerprint'], ['occurrences', 'int', 'occurrences'],
+];
+
+/** The exceptions INSERT over unnest, parameters from `$first` on; `caseId` lets the merged statement take the case id from the upsert. */
+function exceptionsInsert(first: number, now: string, caseId = 'u.case_id', extra: { name: string; type: string }[] = [], join = '') {
+  const cols = EXCEPTION_COLUMNS.map(([c]) => c);
+  const arrays = [...EXCEPTION_COLUMNS.map(([, t]) => t), ...extra.map((e) => e.type)].map((t, i) => `$${first + i}::${t}[]`);
+  return `INSERT INTO exceptions (${cols.join(', ')}, last_seen_at)
+     SELECT ${cols.map((c) => (c === 'case_id' ? caseId : `u.${c}`)).join(', ')}, ${now}
+       FROM unnest(${arrays.join(', ')}) AS u(${[...cols, ...extra.map((e) => e.name)].join(', ')})${join}`;
+}
+
+function exceptionValues(rows: ExceptionRow[]): unknown[] {
+  return EXCEPTION_COLUMNS.map(([, , f]) => (f === 'payload' ? rows.map((r) => JSON.stringify(r.payload)) : rows.map((r) => r[f])));
+}
+
+const INSERT_EXCEPTIONS = exceptionsInsert(1, `$${EXCEPTION_COLUMNS.length + 1}::timestamptz`);
+
 export async function insertExceptions(m: EntityManager, rows: ExceptionRow[], now: Date): Promise<void> {
-  const col = <K extends keyof ExceptionRow>(k: K) => rows.map((r) => r[k]);
-  await m.query(
-    `INSERT INTO exceptions (id, message_id, ordinal, code, category, severity, title, connector_id, document_type, test_mode,
-                             business_unit, site, order_ref, po_ref, customer_ref, supplier_ref, sku, customer_tier,
-                             amount_at_risk, currency, occurred_at, detected_at, correlation_key, mapping_id, mapping_version, case_id, payload,
-                             fingerprint, occurrences, last_seen_at)
-     SELECT *, $30::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
-                          $10::boolean[], $11::varchar[], $12::varchar[], $13::varchar[], $14::varchar[], $15::varchar[], $16::varchar[], $17::varchar[],
-                          $18::varchar[], $19::numeric[], $20::char(3)[], $21::timestamptz[], $22::timestamptz[], $23::varchar[], $24::varchar[],
-                          $25::varchar[], $26::uuid[], $27::jsonb[], $28::varchar[], $29::int[])`,
-    [
-      col('id'), col('messageId'), col('ordinal'), col('code'), col('category'), col('severity'), col('title'), col('connectorId'),
-      col('documentType'), col('testMode'), col('businessUnit'), col('site'), col('orderRef'), col('poRef'), col('customerRef'),
-      col('supplierRef'), col('sku'), col('customerTier'), col('amountAtRisk'), col('currency'), col('occurredAt'), col('detectedAt'),
-      col('correlationKey'), col('mappingId'), col('mappingVersion'), col('caseId'), rows.map((r) => JSON.stringify(r.payload)),
-      col('fingerprint'), col('occurrences'), now,
-    ],
-  );
+  if (!rows.length) return; // an empty INSERT would still fire the exceptions' reporting trigger
+  await prepared(m, INSERT_EXCEPTIONS, [...exceptionValues(rows), now]);
 }
 
 /** One column per case field, one entry per case of the batch (sorted by key). */
@@ -88,14 +101,32 @@ export interface UpsertedCase {
   severity: string;
 }
 
+/** Opens or joins the batch's cases (UPSERT_CASES). */
+export async function upsertCaseRows(m: EntityManager, cols: CaseColumns, now: Date): Promise<UpsertedCase[]> {
+  return prepared(m, UPSERT_CASES, caseValues(cols, now));
+}
+
+/**
+ * The case upsert and the exceptions INSERT in one statement (one round trip; for a batch without
+ * clearing rules, where nothing has to happen between them). An exception with `caseKey` takes the id
+ * of the case the upsert opened or joined for that key; the others keep their `caseId`. The reporting
+ * triggers of both tables run at the end of the statement and see the case and its exceptions.
+ */
+export async function upsertCasesWithExceptions(m: EntityManager, cols: CaseColumns, rows: (ExceptionRow & { caseKey: string | null })[], now: Date): Promise<UpsertedCase[]> {
+  return prepared(m, UPSERT_CASES_WITH_EXCEPTIONS, [...caseValues(cols, now), ...exceptionValues(rows), rows.map((r) => r.caseKey)]);
+}
+
+function caseValues(cols: CaseColumns, now: Date): unknown[] {
+  return [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
+    cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind];
+}
+
 /**
  * One INSERT .. ON CONFLICT over the partial unique index (open cases per correlation key) opens or
  * joins every case of the batch in one statement, race-free across workers. TypeORM's upsert cannot
  * express the partial-index conflict target or the merge arithmetic.
  */
-export async function upsertCaseRows(m: EntityManager, cols: CaseColumns, now: Date): Promise<UpsertedCase[]> {
-  return m.query(
-    `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
+const UPSERT_CASES = `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
                         test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind)
      SELECT u.id, u.key, u.title, u.code, u.category, u.severity, u.team, u.bu, u.site,
             u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind
@@ -112,8 +143,9 @@ export async function upsertCaseRows(m: EntityManager, cols: CaseColumns, now: D
                              ELSE cases.amount_at_risk END,
        currency = COALESCE(cases.currency, EXCLUDED.currency),
        updated_at = EXCLUDED.updated_at
-     RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`,
-    [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
-     cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind],
-  );
-}
+     RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`;
+
+const UPSERT_CASES_WITH_EXCEPTIONS = `WITH up AS (${UPSERT_CASES}),
+  ex AS (${exceptionsInsert(17, '$15::timestamptz', 'CASE WHEN u.case_key IS NULL THEN u.case_id ELSE up.id END',
+    [{ name: 'case_key', type: 'varchar' }], ' LEFT JOIN up ON up.correlation_key = u.case_key')})
+  SELECT id, correlation_key, opened, owner_team, exception_count, severity FROM up`;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditTrail, type AuditEntry } from '../audit/audit-trail.service.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
-import { EventFeed } from '../delivery/event-feed.service.js';
+import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
 import { CaseCommitments, combine, type AfterCommit } from '../sla/case-commitments.service.js';
 import { CaseIntake, type IntakeResult, type RoutedException } from './case-intake.service.js';
@@ -64,14 +64,23 @@ export class ExceptionRecording {
    * caller's transaction.
    */
   async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded> {
+    const r = await this.raiseUnwritten(m, findings, audit);
+    await this.audit.record(m, r.audit);
+    await this.events.append(m, r.events);
+    return r;
+  }
+
+  /**
+   * `raise` without writing the audit entries and events: returned for a caller that writes its own in
+   * the same transaction (the pipeline's matching), so they cost no statements of their own.
+   */
+  async raiseUnwritten(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded & { audit: AuditEntry[]; events: NewEvent[] }> {
     const routed: RoutedException[] = [];
     for (const f of findings) {
       routed.push({ messageId: f.messageId, ordinal: f.ordinal, exception: f.exception, decision: f.decision ?? (await this.router.decide(f.exception)) });
     }
     const r = await this.record(m, routed);
-    await this.audit.record(m, [...audit, ...r.intake.audit]);
-    await this.events.append(m, r.intake.events);
-    return r;
+    return { ...r, audit: [...audit, ...r.intake.audit], events: r.intake.events };
   }
 
   /** After commit: sets and removes alarms, enqueues action jobs. Never throws (the scheduler repairs what could not be set). */

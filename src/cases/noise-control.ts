@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { CanonicalException } from '../canonical/exception.schema.js';
-import { returnedRows } from '../database/returning.js';
+import { prepared } from '../database/prepared.js';
 
 /*
  * SQL for the noise controls, run inside the pipeline transaction. Raw SQL throughout: each is one
@@ -34,7 +34,8 @@ export const stormKey = (e: CanonicalException) => `${e.source.testMode ? 'test:
 export async function lockKeys(m: EntityManager, keys: Iterable<string>): Promise<void> {
   const list = [...new Set(keys)];
   if (!list.length) return;
-  await m.query(
+  await prepared(
+    m,
     `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 7) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
     [list],
   );
@@ -43,7 +44,8 @@ export async function lockKeys(m: EntityManager, keys: Iterable<string>): Promis
 /** The newest exception per fingerprint seen after its cutoff whose case (if any) is still unresolved. */
 export async function findRepeats(m: EntityManager, fps: { fp: string; cutoff: Date }[]): Promise<Map<string, { id: string; caseId: string | null }>> {
   if (!fps.length) return new Map();
-  const rows: { fingerprint: string; id: string; case_id: string | null }[] = await m.query(
+  const rows = await prepared<{ fingerprint: string; id: string; case_id: string | null }>(
+    m,
     `SELECT DISTINCT ON (e.fingerprint) e.fingerprint, e.id, e.case_id
        FROM unnest($1::varchar[], $2::timestamptz[]) AS u(fp, cutoff)
        JOIN exceptions e ON e.fingerprint = u.fp AND e.last_seen_at > u.cutoff
@@ -58,19 +60,21 @@ export async function findRepeats(m: EntityManager, fps: { fp: string; cutoff: D
 /** Adds repeats to stored exceptions; returns their new totals. */
 export async function addOccurrences(m: EntityManager, adds: { id: string; n: number }[], now: Date) {
   if (!adds.length) return [];
-  return returnedRows<{ id: string; occurrences: number; case_id: string | null; code: string }>(await m.query(
+  return prepared<{ id: string; occurrences: number; case_id: string | null; code: string }>(
+    m,
     `UPDATE exceptions e SET occurrences = e.occurrences + u.n, last_seen_at = $3
        FROM unnest($1::uuid[], $2::int[]) AS u(id, n)
       WHERE e.id = u.id
       RETURNING e.id, e.occurrences, e.case_id, e.code`,
     [adds.map((a) => a.id), adds.map((a) => a.n), now],
-  ));
+  );
 }
 
 /** Exceptions per connector + code detected since a moment (storm detection). */
 export async function recentCounts(m: EntityManager, pairs: { connectorId: string; code: string }[], since: Date): Promise<Map<string, number>> {
   if (!pairs.length) return new Map();
-  const rows: { connector_id: string; code: string; n: string }[] = await m.query(
+  const rows = await prepared<{ connector_id: string; code: string; n: string }>(
+    m,
     `SELECT e.connector_id, e.code, count(*) AS n
        FROM unnest($1::varchar[], $2::varchar[]) AS u(connector_id, code)
        JOIN exceptions e ON e.connector_id = u.connector_id AND e.code = u.code AND e.detected_at > $3
@@ -94,7 +98,8 @@ export interface CaseRow {
 /** Re-opens, per key, the case resolved most recently after the key's cutoff, unless an open case exists for the key. */
 export async function reopenRecent(m: EntityManager, keys: { key: string; cutoff: Date }[], now: Date): Promise<CaseRow[]> {
   if (!keys.length) return [];
-  return returnedRows<CaseRow>(await m.query(
+  return prepared<CaseRow>(
+    m,
     `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
                         reopen_count = c.reopen_count + 1, updated_at = $3
        FROM (SELECT DISTINCT ON (r.correlation_key) r.id
@@ -105,17 +110,18 @@ export async function reopenRecent(m: EntityManager, keys: { key: string; cutoff
         AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.correlation_key = c.correlation_key AND o.status <> 'resolved')
       RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count`,
     [keys.map((k) => k.key), keys.map((k) => k.cutoff), now],
-  ));
+  );
 }
 
 /** Resolves the open case of each key when its code is one the clearing rule lists. */
 export async function resolveCleared(m: EntityManager, clears: { key: string; codes: string[]; note: string }[], now: Date): Promise<(CaseRow & { note: string })[]> {
   if (!clears.length) return [];
-  return returnedRows<CaseRow & { note: string }>(await m.query(
+  return prepared<CaseRow & { note: string }>(
+    m,
     `UPDATE cases c SET status = 'resolved', resolved_at = $4, updated_at = $4, resolution_note = u.note
        FROM unnest($1::varchar[], $2::text[], $3::text[]) AS u(key, codes, note)
       WHERE c.correlation_key = u.key AND c.status <> 'resolved' AND c.code = ANY(string_to_array(u.codes, ','))
       RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count, u.note`,
     [clears.map((c) => c.key), clears.map((c) => c.codes.join(',')), clears.map((c) => c.note), now],
-  ));
+  );
 }

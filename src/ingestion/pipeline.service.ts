@@ -169,10 +169,11 @@ export class Pipeline {
         before: { status: 'received' },
         after: { status: u.status, exceptions: u.count, documentTypes: u.docTypes, errors: u.errors.map((e) => e.message) },
       }));
-      await this.audit.record(m, [...entries, ...intake.audit]);
+      await this.audit.record(m, [...entries, ...intake.audit, ...matched.audit]);
       // Publish stage: events go to the transactional outbox with the rest of the batch's writes.
       await this.events.append(m, [
         ...intake.events,
+        ...matched.events,
         ...updates
           .filter((u) => u.status === 'failed')
           .map((u) => ({

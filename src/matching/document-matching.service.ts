@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { AuditEntry } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import type { AfterCommit } from '../cases/exception-recording.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
-import { MatchCases, type MatchFinding } from './match-cases.js';
-import { MatchLedger, type LastResult, type MatchedDocumentHead, type ResultRow, type SubjectRef } from './match-ledger.service.js';
-import { keptLinesToMatchLines, matchedLinesRows, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
+import { MatchCases, type MatchFinding, type MessageTally } from './match-cases.js';
+import { MatchLedger, type MatchedDocumentHead, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
+import { keptLinesToMatchLines, matchedLinesRows, type KeptLines, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
 
@@ -24,6 +26,17 @@ interface Subject extends SubjectRef {
 
 type Head = MatchedDocumentHead & { id: string; receivedAt: Date };
 
+/** One matching run (a pipeline batch): what is written once at its end, and the findings not yet recorded. */
+interface Run {
+  rows: MatchedLinesRow[];
+  batchIds: string[];
+  /** Trigger messages (locked by the pipeline) with the exceptions matching numbered on them. */
+  messages: Map<string, MessageTally>;
+  saves: (ResultRow & Omit<SubjectRef, 'key'>)[];
+  findings: MatchFinding[];
+  result: MatchRunResult;
+}
+
 export interface MatchRunResult {
   subjects: number;
   /** Subjects whose current documents had not changed since their last match: not matched again. */
@@ -32,6 +45,9 @@ export interface MatchRunResult {
   resolved: number;
   /** SLA alarms and action jobs of the cases raised and cleared, for the caller to settle after its commit. */
   after: AfterCommit[];
+  /** Audit entries and outbox events of the exceptions raised (the last chunk's), for the caller to write in its transaction. */
+  audit: AuditEntry[];
+  events: NewEvent[];
 }
 
 /**
@@ -53,7 +69,7 @@ export class DocumentMatching {
   ) {}
 
   async afterDocumentsStored(m: EntityManager, stored: StoredDocument[]): Promise<MatchRunResult> {
-    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [] };
+    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [] };
     const rows = stored.flatMap(matchedLinesRows);
     if (!rows.length) return result;
     const subjects = new Map<string, Subject>();
@@ -64,32 +80,37 @@ export class DocumentMatching {
     }
     const ordered = [...subjects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
-    const findings: MatchFinding[] = [];
+    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], findings: [], result };
     for (const s of ordered) {
-      const state = await this.ledger.subjectState(m, s);
+      const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
+      const state = await this.ledger.subjectState(m, s, { batchIds: run.batchIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null });
+      if (state.message && !run.messages.has(s.trigger.messageId)) run.messages.set(s.trigger.messageId, { ...state.message, n: 0, opens: false });
       const heads: Head[] = state.documents.map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
       const tol = tolerancesFor(this.policy.current(), s.partner);
-      if (s.types.has('purchase_order')) await this.expected.plan(m, s, heads.filter((d) => d.type === 'purchase_order'), tol);
-      if (s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice')) {
-        const settled = await this.expected.settle(m, s, new Set(heads.map((d) => d.type)), { id: s.trigger.documentId, message_id: s.trigger.messageId, type: s.trigger.type });
+      if (s.types.has('purchase_order')) await this.expected.plan(m, s, heads.filter((d) => d.type === 'purchase_order'), tol, new Set(heads.map((d) => d.type)));
+      if (state.fulfilled.length) {
+        const settled = await this.expected.settle(m, s, state.fulfilled, { id: s.trigger.documentId, message_id: s.trigger.messageId, type: s.trigger.type });
         result.resolved += settled.resolved;
         result.after.push(...settled.after);
       }
-      const matched = await this.matchSubject(m, s, heads, state.results, tol, findings, result);
+      const matched = await this.matchSubject(m, s, heads, state, tol, run);
       if (!matched) result.unchanged++;
       // A file of ship notices for unknown POs raises thousands: record them as they come, so the
       // exceptions, cases and events of the whole file are never held in memory at once.
-      if (findings.length >= RAISE_CHUNK) await this.raise(m, findings.splice(0), result);
+      if (run.findings.length >= RAISE_CHUNK) await this.raise(m, run.findings.splice(0), run);
     }
     result.subjects = ordered.length;
-    await this.raise(m, findings, result);
+    // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
+    await this.raise(m, run.findings, run, result);
+    // Every subject's new results and the messages' exception counts, in one statement.
+    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })));
     return result;
   }
 
-  private async raise(m: EntityManager, findings: MatchFinding[], result: MatchRunResult) {
-    const raised = await this.cases.raise(m, findings);
-    result.raised += raised.raised;
-    if (raised.after) result.after.push(raised.after);
+  private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }) {
+    const raised = await this.cases.raise(m, findings, run.messages, unwritten);
+    run.result.raised += raised.raised;
+    if (raised.after) run.result.after.push(raised.after);
   }
 
   /**
@@ -97,9 +118,8 @@ export class DocumentMatching {
    * and their content hashes give each result's inputs digest; only results whose digest moved are
    * computed again, and only their documents' lines are read. Returns false when nothing had changed.
    */
-  private async matchSubject(
-    m: EntityManager, s: Subject, heads: Head[], prior: Map<string, LastResult>, tol: Tolerances, findings: MatchFinding[], result: MatchRunResult,
-  ): Promise<boolean> {
+  private async matchSubject(m: EntityManager, s: Subject, heads: Head[], state: SubjectState, tol: Tolerances, run: Run): Promise<boolean> {
+    const prior = state.results;
     const po = newestBy(heads.filter((d) => d.type === 'purchase_order'), () => 'po')[0] ?? null;
     const asns = newestBy(heads.filter((d) => d.type === 'ship_notice'), (d) => d.shipment_id ?? d.id);
     const invoices = newestBy(heads.filter((d) => d.type === 'invoice'), (d) => d.invoice_number ?? d.id);
@@ -114,7 +134,9 @@ export class DocumentMatching {
 
     const staleInvoices = invoices.filter((inv) => stale.has(invoiceKey(s, inv.invoice_number ?? inv.id)));
     const docs = [...(po ? [po] : []), ...(stale.has(`${s.key}|asn`) || staleInvoices.length ? asns : []), ...staleInvoices];
-    const lines = await this.ledger.linesOf(m, s.poNumber, docs.map((d) => d.id));
+    const lines = this.linesFor(s, docs, state.lines, run.rows);
+    const missing = docs.filter((d) => !lines.has(d.id)).map((d) => d.id);
+    for (const [id, l] of await this.ledger.linesOf(m, s.poNumber, missing)) lines.set(id, l);
     const outcome = matchDocuments(s.poNumber, docs.map((d) => toMatchDocument(d, s.poNumber, keptLinesToMatchLines(lines.get(d.id) ?? { count: 0, values: {} }))), tol);
     const results = [
       ...(outcome.asn ? [this.asnSubject(s, outcome.asn, tol)] : []),
@@ -125,7 +147,7 @@ export class DocumentMatching {
       const before = prior.get(r.subjectKey);
       save.push({ subjectKey: r.subjectKey, kind: r.kind, fingerprint: r.fingerprint, hasFindings: r.finding !== null, correlationKey: r.correlationKey, inputsDigest: wanted.get(r.subjectKey)! });
       if (before?.fingerprint === r.fingerprint) continue;
-      if (r.finding) findings.push(r.finding);
+      if (r.finding) run.findings.push(r.finding);
       else if (before?.has_findings) {
         const onlyUnknownPo = (JSON.parse(before.fingerprint) as [string][]).every(([kind]) => kind === 'po_unknown');
         const rootCause: RootCause = onlyUnknownPo ? 'NO_ISSUE' : 'SUPPLIER_ERROR';
@@ -133,14 +155,24 @@ export class DocumentMatching {
         const note = onlyUnknownPo ? `cleared: the purchase order arrived, ${by}` : `cleared by corrective document ${by}`;
         const cleared = await this.cases.clear(m, r.correlationKey, s.testMode, rootCause, note, { clearedBy: { documentId: s.trigger.documentId, messageId: s.trigger.messageId, type: s.trigger.type } });
         if (cleared) {
-          result.resolved++;
-          if (cleared.after) result.after.push(cleared.after);
+          run.result.resolved++;
+          if (cleared.after) run.result.after.push(cleared.after);
         }
       }
     }
-    // Unchanged findings too: their digest moves, so the next unchanged batch is skipped.
-    await this.ledger.saveResults(m, s, save);
+    // Unchanged findings too: their digest moves, so the next unchanged batch is skipped. Written with the run's end (`finish`).
+    run.saves.push(...save.map((r) => ({ ...r, partner: s.partner, poNumber: s.poNumber, testMode: s.testMode })));
     return true;
+  }
+
+  /** Lines of these documents already at hand: the batch's own (kept just now) and those read with the subject's state. */
+  private linesFor(s: Subject, docs: Head[], read: Map<string, KeptLines>, rows: MatchedLinesRow[]): Map<string, KeptLines> {
+    const out = new Map<string, KeptLines>();
+    for (const d of docs) {
+      const l = rows.find((r) => r.documentId === d.id && r.poNumber === s.poNumber)?.lines ?? read.get(d.id);
+      if (l) out.set(d.id, l);
+    }
+    return out;
   }
 
   private asnSubject(s: Subject, asn: AsnResult, tol: Tolerances) {

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
-import { MatchLedger } from './match-ledger.service.js';
+import { MatchLedger, type FulfilledTimer } from './match-ledger.service.js';
 import type { ExpectedKind } from './matching.entities.js';
 import type { Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -47,8 +47,11 @@ export class ExpectedDocuments {
     @Inject(HUB_LOGGER) private readonly log: Logger,
   ) {}
 
-  /** Plans the timers of the subject's purchase orders (the newest PO's dates win; a timer already there keeps its due time). */
-  async plan(m: EntityManager, s: SubjectRef, pos: PoDoc[], tol: Tolerances): Promise<void> {
+  /**
+   * Plans the timers of the subject's purchase orders (the newest PO's dates win; a timer already there
+   * keeps its due time); one whose document is among `presentTypes` is written fulfilled.
+   */
+  async plan(m: EntityManager, s: SubjectRef, pos: PoDoc[], tol: Tolerances, presentTypes: Set<string>): Promise<void> {
     if (!pos.length) return;
     const po = pos.reduce((a, b) => (new Date(b.received_at) >= new Date(a.received_at) ? b : a));
     const rows: { kind: ExpectedKind; dueAt: Date }[] = [];
@@ -56,14 +59,18 @@ export class ExpectedDocuments {
     const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
     if (!rows.length) return;
-    await this.ledger.planTimers(m, s, po, rows.map((r) => ({ ...r, correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}` })));
+    await this.ledger.planTimers(m, s, po, rows.map((r) => ({
+      ...r, correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`, fulfilled: presentTypes.has(EXPECTATIONS[r.kind].fulfilledBy),
+    })));
   }
 
-  /** Fulfils the subject's timers whose document is now stored; clears the case of one that had already fired. */
-  async settle(m: EntityManager, s: SubjectRef, presentTypes: Set<string>, trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
-    const kinds = (Object.keys(EXPECTATIONS) as ExpectedKind[]).filter((k) => presentTypes.has(EXPECTATIONS[k].fulfilledBy));
-    if (!kinds.length) return { resolved: 0, after: [] };
-    const fulfilled = await this.ledger.fulfilTimers(m, s, kinds);
+  /** Which document type fulfils which timer: what `MatchLedger.subjectState` settles with the subject's state. */
+  fulfilment(): { type: string; kind: ExpectedKind }[] {
+    return (Object.keys(EXPECTATIONS) as ExpectedKind[]).map((kind) => ({ type: EXPECTATIONS[kind].fulfilledBy, kind }));
+  }
+
+  /** Timers the subject's documents just fulfilled (`MatchLedger.subjectState`): clears the case of one that had already fired. */
+  async settle(m: EntityManager, s: SubjectRef, fulfilled: FulfilledTimer[], trigger: { id: string; message_id: string; type: string }): Promise<{ resolved: number; after: AfterCommit[] }> {
     let resolved = 0;
     const after: AfterCommit[] = [];
     for (const e of fulfilled) {

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
+import { SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { completeDraft } from '../canonical/exception-draft.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import { CaseDesk } from '../cases/case-desk.service.js';
-import { ExceptionRecording, type AfterCommit, type RaisedException } from '../cases/exception-recording.service.js';
+import { ExceptionRecording, type AfterCommit, type RaisedException, type Recorded } from '../cases/exception-recording.service.js';
+import type { NewEvent } from '../delivery/event-feed.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
-import { returnedRows } from '../database/returning.js';
+import { prepared } from '../database/prepared.js';
+import type { MessageSource } from './match-ledger.service.js';
 
 /** What matching or an expected-document timer found, before the hub completes and routes it. */
 export interface MatchFinding {
@@ -19,6 +21,9 @@ export interface MatchFinding {
   policyVersion: string;
   draft: Record<string, unknown>;
 }
+
+/** A message matching records exceptions on, as read under the caller's lock: `n` exceptions added so far, `opens`: one opened a case. */
+export type MessageTally = MessageSource & { n: number; opens: boolean };
 
 /**
  * Turns matching findings into exceptions recorded like any other (ExceptionRecording: routed, cases
@@ -34,20 +39,32 @@ export class MatchCases {
     private readonly instances: ConnectorInstances,
   ) {}
 
-  async raise(m: EntityManager, findings: MatchFinding[]): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
+  /**
+   * Records findings as exceptions on their messages. With `messages` (the caller holds those rows
+   * locked and read their count and source: the pipeline's matching), ordinals are numbered in memory
+   * and the counts and statuses are left in `messages` for the caller to write once; without, each
+   * message's ordinal range is extended here (one statement per message for all its findings: a large
+   * ship-notice file raises thousands) and messages with a new case are marked routed. With
+   * `unwritten`, the audit entries and events are added to it instead of written.
+   */
+  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
-    // The message's ordinal range is extended here, after the pipeline wrote its own count: one
-    // statement per message for all its findings (a large ship-notice file raises thousands).
+    const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
     const counts = new Map<string, number>();
     for (const f of findings) counts.set(f.messageId, (counts.get(f.messageId) ?? 0) + 1);
-    const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
     for (const [messageId, n] of counts) {
-      const [msg] = returnedRows<{ ordinal: number; connector_type: string; sender_event_id: string | null }>(
-        await m.query(
-          `UPDATE inbound_messages SET exception_count = exception_count + $2 WHERE id = $1
-            RETURNING exception_count - $2 AS ordinal, connector_type, sender_event_id`,
-          [messageId, n],
-        ),
+      const known = messages?.get(messageId);
+      if (messages && !known) continue;
+      if (known) {
+        next.set(messageId, { ...known, ordinal: known.exception_count + known.n });
+        known.n += n;
+        continue;
+      }
+      const [msg] = await prepared<{ ordinal: number; connector_type: string; sender_event_id: string | null }>(
+        m,
+        `UPDATE inbound_messages SET exception_count = exception_count + $2 WHERE id = $1
+          RETURNING exception_count - $2 AS ordinal, connector_type, sender_event_id`,
+        [messageId, n],
       );
       if (msg) next.set(messageId, msg);
     }
@@ -64,17 +81,23 @@ export class MatchCases {
       });
       raised.push({ messageId: f.messageId, ordinal: msg.ordinal++, exception: done.exception });
     }
-    const { routed, intake, after } = await this.recording.raise(
-      m,
-      raised,
-      raised.map((r) => ({
-        actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
-        after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
-      })),
-    );
+    const audit = raised.map((r) => ({
+      actor: SYSTEM_ACTOR, entityType: 'message' as const, entityId: r.messageId, action: 'message.matched',
+      after: { code: r.exception.code, title: r.exception.title, correlationKey: r.exception.correlationKey },
+    }));
+    let recorded: Recorded;
+    if (unwritten) {
+      // The caller writes these with its own audit entries and events, in the same transaction.
+      const r = await this.recording.raiseUnwritten(m, raised, audit);
+      unwritten.audit.push(...r.audit);
+      unwritten.events.push(...r.events);
+      recorded = r;
+    } else recorded = await this.recording.raise(m, raised, audit);
+    const { routed, intake, after } = recorded;
     const opening = new Set(routed.filter((r) => r.decision.opensCase).map((r) => r.messageId));
-    if (opening.size) {
-      await m.query(`UPDATE inbound_messages SET status = 'routed' WHERE id = ANY($1::uuid[]) AND status IN ('parsed', 'mapped')`, [[...opening]]);
+    if (messages) for (const id of opening) messages.get(id)!.opens = true;
+    else if (opening.size) {
+      await prepared(m, `UPDATE inbound_messages SET status = 'routed' WHERE id = ANY($1::uuid[]) AND status IN ('parsed', 'mapped')`, [[...opening]]);
     }
     return { raised: routed.length, opened: intake.casesOpened.length, after };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { returnedRows } from '../database/returning.js';
+import { prepared } from '../database/prepared.js';
 import type { KeptLines, MatchedLinesRow } from './matched-lines.js';
 import type { ExpectedKind } from './matching.entities.js';
 
@@ -45,6 +45,37 @@ export interface ResultRow {
   inputsDigest: string;
 }
 
+/** The trigger message's exception count (before matching's) and source, as the pipeline wrote them. */
+export interface MessageSource {
+  exception_count: number;
+  connector_type: string;
+  sender_event_id: string | null;
+}
+
+/** Exceptions matching recorded on a message: added to its count; `opens`: one opened a case (status routed). */
+export interface MessageCount {
+  id: string;
+  n: number;
+  opens: boolean;
+}
+
+export interface FulfilledTimer {
+  kind: ExpectedKind;
+  /** The status it had: raised means its exception was recorded and the case is to be cleared. */
+  status: 'waiting' | 'raised';
+  correlation_key: string;
+  due_at: string;
+}
+
+export interface SubjectState {
+  documents: MatchedDocumentHead[];
+  results: Map<string, LastResult>;
+  fulfilled: FulfilledTimer[];
+  message: MessageSource | null;
+  /** Lines of earlier documents read with the state (see `subjectState`). */
+  lines: Map<string, KeptLines>;
+}
+
 export interface DueTimer {
   id: string;
   partner: string;
@@ -72,7 +103,8 @@ export class MatchLedger {
    */
   async keepLinesAndLock(m: EntityManager, rows: MatchedLinesRow[], subjectKeys: string[]): Promise<void> {
     // PostgreSQL hashes the normalised jsonb, so the same content hashes the same however it was written (here or by the backfill).
-    await m.query(
+    await prepared(
+      m,
       `WITH locked AS (
          SELECT count(pg_advisory_xact_lock(h)) AS n
            FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) s)
@@ -90,79 +122,114 @@ export class MatchLedger {
   }
 
   /**
-   * Every kept document of the subject (without lines) and the last results of its ship notices and
-   * invoices (any that may be wanted: a superset of the current ones), in one round trip.
+   * In one round trip, after the lock: every kept document of the subject (without lines), the last
+   * results of its ship notices and invoices (any that may be wanted: a superset of the current ones),
+   * the trigger message's exception count and source (the pipeline holds its row locked, so matching
+   * numbers its exceptions in memory and writes the count once, in `finish`), the subject's open
+   * timers that a present document fulfils (fulfilled here; each with the status it had: raised means
+   * its case is to be cleared), and, when the batch brought a document with new content next to ship
+   * notices or invoices (a match is then likely due), the lines of the subject's current purchase
+   * order and ship notices (newest per shipment, as `newestBy` picks them) that the batch did not bring. Lines still missing are read with `linesOf`; the batch's own are in memory.
    */
-  async subjectState(m: EntityManager, s: SubjectRef): Promise<{ documents: MatchedDocumentHead[]; results: Map<string, LastResult> }> {
-    const rows: (MatchedDocumentHead & { results: [string, string, boolean, string | null][] })[] = await m.query(
-      `WITH heads AS (
-         SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash
-           FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3)
-       SELECT h.*, (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.subject_key, r.fingerprint, r.has_findings, r.inputs_digest)), '[]'::jsonb)
-                      FROM document_matches r
-                     WHERE r.subject_key IN (SELECT $4::text || '|asn' UNION SELECT $4::text || '|invoice:' || COALESCE(i.invoice_number, i.document_id::text) FROM heads i WHERE i.type = 'invoice')
-                   ) AS results
-         FROM heads h`,
-      [s.partner, s.poNumber, s.testMode, s.key],
+  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null }): Promise<SubjectState> {
+    const [row] = await prepared<{ heads: (MatchedDocumentHead & { in_batch: boolean })[]; results: [string, string, boolean, string | null][]; fulfilled: FulfilledTimer[]; message: MessageSource | null; lines: Record<string, KeptLines> }>(
+      m,
+      `WITH heads AS MATERIALIZED (
+         SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash,
+                document_id = ANY($5::uuid[]) AS in_batch
+           FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3),
+       open AS (
+         SELECT e.id, e.status FROM expected_documents e
+          WHERE $7::text[] IS NOT NULL AND e.partner = $1 AND e.po_number = $2 AND e.test_mode = $3 AND e.status IN ('waiting', 'raised')
+            AND e.kind IN (SELECT k.kind FROM unnest($7::text[], $8::text[]) AS k(type, kind) WHERE k.type IN (SELECT type FROM heads))
+            FOR UPDATE OF e),
+       fulfilled AS (
+         UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
+          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at)
+       SELECT (SELECT COALESCE(json_agg(h), '[]') FROM heads h) AS heads,
+              (SELECT COALESCE(json_agg(json_build_array(r.subject_key, r.fingerprint, r.has_findings, r.inputs_digest)), '[]')
+                 FROM document_matches r
+                WHERE r.subject_key IN (SELECT $4::text || '|asn' UNION SELECT $4::text || '|invoice:' || COALESCE(i.invoice_number, i.document_id::text) FROM heads i WHERE i.type = 'invoice')
+              ) AS results,
+              (SELECT COALESCE(json_agg(f), '[]') FROM fulfilled f) AS fulfilled,
+              (SELECT json_build_object('exception_count', exception_count, 'connector_type', connector_type, 'sender_event_id', sender_event_id)
+                 FROM inbound_messages WHERE id = $6) AS message,
+              (SELECT COALESCE(json_object_agg(l.document_id, l.lines), '{}')
+                 FROM (SELECT DISTINCT ON (type, CASE WHEN type = 'ship_notice' THEN COALESCE(shipment_id, document_id::text) END) document_id, in_batch
+                         FROM heads WHERE type IN ('purchase_order', 'ship_notice')
+                        ORDER BY type, CASE WHEN type = 'ship_notice' THEN COALESCE(shipment_id, document_id::text) END, received_at DESC, document_id DESC) c
+                 JOIN document_match_lines l ON l.document_id = c.document_id AND l.po_number = $2
+                WHERE NOT c.in_batch
+                  AND EXISTS (SELECT 1 FROM heads x WHERE x.type IN ('ship_notice', 'invoice'))
+                  AND EXISTS (SELECT 1 FROM heads b WHERE b.in_batch AND b.type IN ('purchase_order', 'ship_notice', 'invoice')
+                                 AND NOT EXISTS (SELECT 1 FROM heads o WHERE NOT o.in_batch AND o.type = b.type AND o.content_hash = b.content_hash
+                                                    AND o.shipment_id IS NOT DISTINCT FROM b.shipment_id AND o.invoice_number IS NOT DISTINCT FROM b.invoice_number))
+              ) AS lines`,
+      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null],
     );
     const results = new Map<string, LastResult>(
-      (rows[0]?.results ?? []).map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
+      row.results.map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
     );
-    return { documents: rows.map(({ results: _, ...head }) => head), results };
+    const documents = row.heads.map(({ in_batch: _, ...h }) => ({ ...h, received_at: new Date(h.received_at) }));
+    return { documents, results, fulfilled: row.fulfilled, message: row.message, lines: new Map(Object.entries(row.lines)) };
   }
 
   /** The matched lines of these documents for this PO. */
   async linesOf(m: EntityManager, poNumber: string, documentIds: string[]): Promise<Map<string, KeptLines>> {
-    const rows: { document_id: string; lines: KeptLines }[] = await m.query(
+    if (!documentIds.length) return new Map();
+    const rows = await prepared<{ document_id: string; lines: KeptLines }>(
+      m,
       `SELECT document_id, lines FROM document_match_lines WHERE document_id = ANY($1::uuid[]) AND po_number = $2`,
       [documentIds, poNumber],
     );
     return new Map(rows.map((r) => [r.document_id, r.lines]));
   }
 
-  async saveResults(m: EntityManager, s: SubjectRef, rows: ResultRow[]): Promise<void> {
-    if (!rows.length) return;
-    await m.query(
-      `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
-       SELECT u.subject_key, $1, $2, $3, u.kind, u.fingerprint, u.has_findings, u.correlation_key, u.inputs_digest, now()
-         FROM unnest($4::varchar[], $5::varchar[], $6::text[], $7::boolean[], $8::varchar[], $9::varchar[])
-              AS u(subject_key, kind, fingerprint, has_findings, correlation_key, inputs_digest)
+  /**
+   * The end of a matching run, in one statement: the new results of every subject matched, and each
+   * message's exception count raised by what matching recorded on it (routed when one opened a case).
+   */
+  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[]): Promise<void> {
+    if (!saves.length && !messages.length) return;
+    const save = `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
+       SELECT u.subject_key, u.partner, u.po_number, u.test_mode, u.kind, u.fingerprint, u.has_findings, u.correlation_key, u.inputs_digest, now()
+         FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::boolean[], $5::varchar[], $6::text[], $7::boolean[], $8::varchar[], $9::varchar[])
+              AS u(subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest)
        ON CONFLICT (subject_key) DO UPDATE
-          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`,
-      [
-        s.partner, s.poNumber, s.testMode,
-        rows.map((r) => r.subjectKey), rows.map((r) => r.kind), rows.map((r) => r.fingerprint), rows.map((r) => r.hasFindings),
-        rows.map((r) => r.correlationKey), rows.map((r) => r.inputsDigest),
-      ],
-    );
+          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`;
+    // Not an empty UPDATE when nothing was raised: it would still fire the messages' reporting trigger.
+    const count = (p: number) => `UPDATE inbound_messages im
+          SET exception_count = im.exception_count + u.n,
+              status = CASE WHEN u.opens AND im.status IN ('parsed', 'mapped') THEN 'routed' ELSE im.status END
+         FROM unnest($${p}::uuid[], $${p + 1}::int[], $${p + 2}::boolean[]) AS u(id, n, opens)
+        WHERE im.id = u.id`;
+    const saveArgs = [
+      saves.map((r) => r.subjectKey), saves.map((r) => r.partner), saves.map((r) => r.poNumber), saves.map((r) => r.testMode), saves.map((r) => r.kind),
+      saves.map((r) => r.fingerprint), saves.map((r) => r.hasFindings), saves.map((r) => r.correlationKey), saves.map((r) => r.inputsDigest),
+    ];
+    const countArgs = [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)];
+    if (!messages.length) await prepared(m, save, saveArgs);
+    else if (!saves.length) await prepared(m, count(1), countArgs);
+    else await prepared(m, `WITH saved AS (${save}) ${count(10)}`, [...saveArgs, ...countArgs]);
   }
 
-  /** New timers of a subject's purchase order; a timer already there keeps its due time. */
+  /**
+   * New timers of a subject's purchase order; a timer already there keeps its due time. A timer whose
+   * document is already stored (it came first, or in the same batch) is written fulfilled.
+   */
   async planTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, po: { connector_id: string; message_id: string },
-    timers: { kind: ExpectedKind; dueAt: Date; correlationKey: string }[]): Promise<void> {
-    await m.query(
-      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at)
-       SELECT u.id, $1, $2, $3, u.kind, 'waiting', u.due_at, $4, $5, u.correlation_key, now()
-         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[]) AS u(id, kind, due_at, correlation_key)
+    timers: { kind: ExpectedKind; dueAt: Date; correlationKey: string; fulfilled: boolean }[]): Promise<void> {
+    await prepared(
+      m,
+      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
+       SELECT u.id, $1, $2, $3, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, $4, $5, u.correlation_key, now(),
+              CASE WHEN u.fulfilled THEN now() END
+         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[], $10::boolean[]) AS u(id, kind, due_at, correlation_key, fulfilled)
        ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
       [
         s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
-        timers.map(() => uuidv7()), timers.map((t) => t.kind), timers.map((t) => t.dueAt), timers.map((t) => t.correlationKey),
+        timers.map(() => uuidv7()), timers.map((t) => t.kind), timers.map((t) => t.dueAt), timers.map((t) => t.correlationKey), timers.map((t) => t.fulfilled),
       ],
-    );
-  }
-
-  /** Fulfils the subject's open timers of these kinds, in one statement; each with the status it had (raised: its case is to be cleared). */
-  async fulfilTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, kinds: ExpectedKind[]) {
-    return returnedRows<{ kind: ExpectedKind; status: 'waiting' | 'raised'; correlation_key: string; due_at: Date }>(
-      await m.query(
-        `WITH open AS (
-           SELECT id, status FROM expected_documents
-            WHERE partner = $1 AND po_number = $2 AND test_mode = $3 AND kind = ANY($4::varchar[]) AND status IN ('waiting', 'raised') FOR UPDATE)
-         UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
-          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at`,
-        [s.partner, s.poNumber, s.testMode, kinds],
-      ),
     );
   }
 

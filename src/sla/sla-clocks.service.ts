@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { prepared } from '../database/prepared.js';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
 import { CaseRecord } from '../cases/case.entity.js';
 import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
@@ -58,22 +59,30 @@ export class SlaClocks {
       });
       return Object.assign(r, this.schedule(r, now));
     });
-    // Raw SQL: one unnest INSERT for a batch's clocks, like the rest of the pipeline transaction.
-    await m.query(
-      `INSERT INTO sla_clocks (id, case_id, task_id, kind, sla_id, calendar_id, status, started_at, target_ms, consumed_ms,
-                               segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis)
-       SELECT u.id, u.case_id, u.task_id, u.kind, u.sla_id, u.calendar_id, 'running', u.started_at, u.target_ms, 0,
-              u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[], $8::bigint[],
-                     $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[])
-              AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis)`,
+    // Raw SQL: one unnest INSERT for a batch's clocks, like the rest of the pipeline transaction, and the
+    // mirror on their cases (see mirrorOnCases) in the same statement: the new clocks are read from the
+    // INSERT's RETURNING (a statement does not see its own CTE's rows), existing ones from the table.
+    await prepared(
+      m,
+      `WITH ins AS (
+         INSERT INTO sla_clocks (id, case_id, task_id, kind, sla_id, calendar_id, status, started_at, target_ms, consumed_ms,
+                                 segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis)
+         SELECT u.id, u.case_id, u.task_id, u.kind, u.sla_id, u.calendar_id, 'running', u.started_at, u.target_ms, 0,
+                u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[], $8::bigint[],
+                       $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[])
+                AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis)
+         RETURNING case_id, task_id, kind, due_at, started_at),
+       k AS (SELECT case_id, task_id, kind, due_at, started_at FROM sla_clocks WHERE case_id IN (SELECT case_id FROM ins)
+             UNION ALL SELECT case_id, task_id, kind, due_at, started_at FROM ins)
+       ${MIRROR_SET.replace(/FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind/g, 'FROM k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind')}
+        WHERE c.id IN (SELECT case_id FROM ins)`,
       [
         rows.map((r) => r.id), rows.map((r) => r.caseId), rows.map((r) => r.taskId), rows.map((r) => r.kind), rows.map((r) => r.slaId),
         rows.map((r) => r.calendarId), rows.map((r) => r.startedAt), rows.map((r) => r.targetMs), rows.map((r) => r.dueAt),
         rows.map((r) => r.nextThreshold), rows.map((r) => r.nextDueAt), rows.map((r) => JSON.stringify(r.thresholds)), rows.map((r) => r.basis),
       ],
     );
-    await this.mirrorOnCases(m, [...new Set(rows.map((r) => r.caseId))]);
     return rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! }));
   }
 
@@ -103,15 +112,7 @@ export class SlaClocks {
    */
   async mirrorOnCases(m: EntityManager, caseIds: string[]): Promise<void> {
     if (!caseIds.length) return;
-    await m.query(
-      `UPDATE cases c
-          SET ack_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'acknowledge' ORDER BY k.started_at DESC LIMIT 1), c.ack_due_at),
-              resolve_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'resolve' ORDER BY k.started_at DESC LIMIT 1), c.resolve_due_at),
-              sla_breached = CASE WHEN EXISTS (SELECT 1 FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND (k.breached_at IS NOT NULL OR k.outcome = 'breached'))
-                                  THEN true ELSE c.sla_breached END
-        WHERE c.id = ANY($1::uuid[])`,
-      [caseIds],
-    );
+    await m.query(`${MIRROR_SET} WHERE c.id = ANY($1::uuid[])`, [caseIds]);
   }
 
   /** Pauses a case's running clocks (waiting on a customer or supplier): business time stops counting. */
@@ -259,6 +260,17 @@ export class SlaClocks {
     return { dueAt, nextThreshold: next.at, nextDueAt: at };
   }
 }
+
+/**
+ * The mirror of a case's clocks on the case (latest due time per kind, kept while no clock says
+ * otherwise; breached once any case-level clock breached); `start` runs it with its new clocks added.
+ * New clocks never breached, so `sla_breached` reads the table alone.
+ */
+const MIRROR_SET = `UPDATE cases c
+          SET ack_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'acknowledge' ORDER BY k.started_at DESC LIMIT 1), c.ack_due_at),
+              resolve_due_at = coalesce((SELECT k.due_at FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind = 'resolve' ORDER BY k.started_at DESC LIMIT 1), c.resolve_due_at),
+              sla_breached = CASE WHEN EXISTS (SELECT 1 FROM sla_clocks b WHERE b.case_id = c.id AND b.task_id IS NULL AND (b.breached_at IS NOT NULL OR b.outcome = 'breached'))
+                                  THEN true ELSE c.sla_breached END`;
 
 /** Business time at which a percentage of the target is reached (whole ms, rounded up). */
 function need(c: SlaClockRecord, at: number): number {
