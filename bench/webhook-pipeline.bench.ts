@@ -7,7 +7,7 @@ import { buildEvents, type BenchEvent } from './lib/events.js';
 import { CONNECTOR_ID, ROOT, cleanup, freePort, newWorld, productionNodeFlags, spawnHub, stopHub, waitReady, waitWorkers, type HubProcess, type World } from './lib/hub-process.js';
 import { coresOf, localPortsTo, machineCores, peakRssMiB, pidsByComm, postgresAuxPids, sampleCpu } from './lib/procfs.js';
 import { report, type Checks, type Options } from './lib/report.js';
-import { stageTotals } from './lib/stats.js';
+import { eventLoopDelayMs, stageTotals } from './lib/stats.js';
 import { enrichmentCounts, enrichmentReport, startBenchErp } from './lib/erp-enrichment.js';
 
 /**
@@ -241,7 +241,7 @@ async function main() {
       bare.machineCores = machineCores(b0, sampleCpu());
     }
     for (const h of hubLines) if (h.lines) console.error(`\n${h.name} logged ${h.lines} line(s) at warn+; last ones:\n${h.tail}`);
-    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores, batches });
+    report({ o, ph, checks, api, serverMs: server.map((s) => Number(s.ms)), rss, cpu, stages: { before: metricsBefore, after: metricsAfter }, bare, backgroundCores, batches, loopMs: eventLoopDelayMs(textAfter) });
     if (enrichment) {
       console.log(`\nERP enrichment lookups (measured phase):${enrichment.text}`);
       console.log(JSON.stringify({ bench: 'webhook-pipeline-erp-enrichment', lookups: enrichment.rows }));

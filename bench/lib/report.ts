@@ -52,6 +52,8 @@ export interface ReportInput {
   backgroundCores: number;
   /** Mean messages per accept commit and per pipeline transaction. */
   batches: { accept: number; pipeline: number };
+  /** Event-loop delay of the process that answers the webhooks, over the measured phase. */
+  loopMs: { p50: number; p99: number; max: number } | null;
 }
 
 // Targets from issue 2. The end-to-end window runs from the first send to the last case seen, so
@@ -106,6 +108,7 @@ export function report(r: ReportInput) {
     ['accept → case visible p50 / p99 / max (ms)', `${fmt(vis.p50)} / ${fmt(vis.p99)} / ${fmt(vis.max)}`, '', `upper bound; +≤${o.pollMs} ms poll (100 ms in backlog)`],
     ['server processed_at − received_at p50 / p99 (ms)', `${fmt(srv.p50)} / ${fmt(srv.p99)}`, '', 'lower bound (tx start)'],
     ['accept latency (HTTP) p50 / p99 / max (ms)', `${fmt(acc.p50)} / ${fmt(acc.p99)} / ${fmt(acc.max)}`, `p99 < ${TARGET_ACCEPT_P99_MS}`, verdict(acc.p99 < TARGET_ACCEPT_P99_MS)],
+    ['event-loop delay of the accepting process p50 / p99 / max (ms)', r.loopMs ? `${fmt(r.loopMs.p50)} / ${fmt(r.loopMs.p99)} / ${fmt(r.loopMs.max)}` : 'n/a', '', 'a 202 waits for the loop'],
     ['mean batch: accept commit / pipeline transaction', `${fmt(r.batches.accept)} / ${fmt(r.batches.pipeline)} messages`, '', ''],
     ...hubs.map((h) => [`peak RSS ${h} (MiB, VmHWM)`, fmt(r.rss[h]), '', '']),
     ['CPU cores busy: ' + [...hubs, 'postgres', 'redis', 'bench', 'other', 'machine'].join(' / '),
@@ -146,6 +149,7 @@ export function report(r: ReportInput) {
       serverMs: { p50: round(srv.p50), p99: round(srv.p99) },
       acceptMs: { p50: round(acc.p50, 2), p90: round(acc.p90, 2), p99: round(acc.p99, 2), max: round(acc.max, 2) },
       peakRssMiB: Object.fromEntries(hubs.map((h) => [h, round(r.rss[h])])),
+      loopMs: r.loopMs,
       backgroundCores: round(r.backgroundCores, 2),
       batches: { accept: round(r.batches.accept, 2), pipeline: round(r.batches.pipeline, 2) },
       cpuCores: Object.fromEntries(Object.entries(r.cpu).map(([k, v]) => [k, round(v, 2)])),

@@ -50,6 +50,20 @@ export function stageTotals(metricsText: string): StageTotals {
   return out;
 }
 
+/**
+ * The hub's event-loop delay (prom-client default metrics, `hub_process_` prefix). prom-client resets
+ * its delay monitor at every scrape, so the scrape after the measured phase covers that phase alone.
+ * A webhook's 202 waits for the loop, so this is the part of accept latency the process itself adds.
+ */
+export function eventLoopDelayMs(metricsText: string): { p50: number; p99: number; max: number } | null {
+  const get = (name: string) => {
+    const m = new RegExp(`^hub_process_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(metricsText);
+    return m ? Number(m[1]) * 1000 : NaN;
+  };
+  const out = { p50: get('p50'), p99: get('p99'), max: get('max') };
+  return Number.isNaN(out.p99) ? null : out;
+}
+
 /** Per-stage count, mean (ms) and total time (s) between two scrapes: the measured phase only. */
 export function stageDiff(a: StageTotals, b: StageTotals) {
   return Object.fromEntries(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { TurnTaking } from '../http/turn-taking.js';
 import { DataSource } from 'typeorm';
 
 interface ChainRow {
@@ -71,7 +72,12 @@ export class AuditChain {
       const prevHash: Buffer = head?.hash ?? GENESIS;
       const hashes: Buffer[] = [];
       let prev = prevHash;
-      for (const r of rows) hashes.push((prev = chainHash(prev, r)));
+      // Up to 5,000 rows hashed in one go held the event loop for tens of ms (webhooks wait for their 202 meanwhile).
+      const turns = new TurnTaking();
+      for (const r of rows) {
+        await turns.pause();
+        hashes.push((prev = chainHash(prev, r)));
+      }
       const first = rows[0];
       const last = rows[rows.length - 1];
       await m.query(

@@ -19,7 +19,7 @@ import { MessageInterpreter, type Interpretation, type LockedMessage } from './m
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
 import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
-import { TurnTaking } from './turn-taking.js';
+import { TurnTaking } from '../http/turn-taking.js';
 
 /**
  * Scooped messages bypass the worker's byte budget, so only small ones are scooped (webhook events
