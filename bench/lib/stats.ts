@@ -50,15 +50,19 @@ export function stageTotals(metricsText: string): StageTotals {
   return out;
 }
 
+const LOOP_MONITOR_RESOLUTION_MS = 10;
+
 /**
  * The hub's event-loop delay (prom-client default metrics, `hub_process_` prefix). prom-client resets
  * its delay monitor at every scrape, so the scrape after the measured phase covers that phase alone.
  * A webhook's 202 waits for the loop, so this is the part of accept latency the process itself adds.
  */
 export function eventLoopDelayMs(metricsText: string): { p50: number; p99: number; max: number } | null {
+  // Node's monitor reports each timer interval including its 10 ms resolution (prom-client's default
+  // precision): an idle loop reads 10.0-10.2 ms. The delay the process adds is what is beyond that.
   const get = (name: string) => {
     const m = new RegExp(`^hub_process_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(metricsText);
-    return m ? Number(m[1]) * 1000 : NaN;
+    return m ? Math.max(0, Number(m[1]) * 1000 - LOOP_MONITOR_RESOLUTION_MS) : NaN;
   };
   const out = { p50: get('p50'), p99: get('p99'), max: get('max') };
   return Number.isNaN(out.p99) ? null : out;
