@@ -43,6 +43,15 @@ describe('X12 tokenizer', () => {
     }
   });
 
+  it('cuts elements exactly as String#split would, odd segments included', () => {
+    const isa = 'ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261127*1200*U*00401*000000001*0*P*>~';
+    const body = ['GS*SH*A*B*20261127*1200*1*X*004010', 'ST*856*0001', 'X**a1*Zz9**', '*', 'LIN*1*UP*012345678905*VP*ÄÖ-1*', 'n1*é*ABC*ABCD*1234', 'SE*5*0001'];
+    const segs = tokenize(`${isa}${body.join('~')}~~ ~IEA*1*000000001~`);
+    const expected = [isa.slice(0, -1), ...body, ' ', 'IEA*1*000000001'].filter((t) => t.trim() !== '').map((t) => t.trim().split('*'));
+    expect(segs.map((s) => s.elements)).toEqual(expected);
+    expect(segs.map((s) => s.tag)).toEqual(['ISA', 'GS', 'ST', 'X', '', 'LIN', 'n1', 'SE', 'IEA']);
+  });
+
   it('keeps a final segment that lacks its terminator, and flags it', () => {
     const segs = tokenize(readFileSync('test/fixtures/x12/olmelabs-ediengine/940.OK.edi', 'utf8'));
     expect(segs[segs.length - 1]).toMatchObject({ tag: 'IEA', unterminated: true });
