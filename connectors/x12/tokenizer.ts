@@ -59,33 +59,38 @@ const ATOM_BASE = [0, 0, 36, 36 + 36 * 36];
 // Filled up front: an array grown by far-apart indexes turns into a slow dictionary.
 const ATOMS: (string | undefined)[] = new Array<string | undefined>(ATOM_BASE[3] + 36 ** 3).fill(undefined);
 
-/** text[from, to), the kept string when it is a short ID-like value. */
-function sliceAt(text: string, from: number, to: number): string {
+/** The kept string for text[from, to) when that is 1 to 3 of 0-9, A-Z; else undefined. */
+function atomAt(text: string, from: number, to: number): string | undefined {
   const n = to - from;
-  if (n > 0 && n <= 3) {
-    let k = 0;
-    for (let i = from; i < to; i++) {
-      const v = idDigit(text.charCodeAt(i));
-      if (v < 0) return text.slice(from, to);
-      k = k * 36 + v;
-    }
-    k += ATOM_BASE[n];
-    let atom = ATOMS[k];
-    if (atom === undefined) atom = ATOMS[k] = Object.keys({ [text.slice(from, to)]: 0 })[0];
-    return atom;
+  if (n <= 0 || n > 3) return undefined;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const v = idDigit(text.charCodeAt(i));
+    if (v < 0) return undefined;
+    k = k * 36 + v;
   }
-  return text.slice(from, to);
+  k += ATOM_BASE[n];
+  let atom = ATOMS[k];
+  if (atom === undefined) atom = ATOMS[k] = Object.keys({ [text.slice(from, to)]: 0 })[0];
+  return atom;
 }
 
-/** The segment ID of a segment's first element: the kept string for 2-3 of A-Z, 0-9; anything else trimmed. */
+/** text[from, to), the kept string when it is a short ID-like value. */
+function sliceAt(text: string, from: number, to: number): string {
+  return atomAt(text, from, to) ?? text.slice(from, to);
+}
+
+/** Separator positions of the segment being cut (reused; grown for segments with very many elements). */
+let CUTS = new Int32Array(64);
+const growCuts = (cuts: Int32Array) => {
+  const more = new Int32Array(cuts.length * 2);
+  more.set(cuts);
+  return more;
+};
+
+/** The segment ID of a segment's first element `raw`: the kept string for 2-3 of A-Z, 0-9; anything else trimmed. */
 function tagOf(raw: string): string {
-  const n = raw.length;
-  if (n === 2 || n === 3) {
-    let id = true;
-    for (let i = 0; i < n; i++) if (idDigit(raw.charCodeAt(i)) < 0) id = false;
-    if (id) return sliceAt(raw, 0, n);
-  }
-  return raw.trim();
+  return ((raw.length === 2 || raw.length === 3) && atomAt(raw, 0, raw.length)) || raw.trim();
 }
 
 /** Length of the leading layout; printable ASCII first (every real segment) skips the regex. */
@@ -199,16 +204,25 @@ export class X12Tokenizer {
     const d = this.delims!;
     // With a line-feed terminator, CRLF files leave a CR at the end of each segment.
     if (to > from && text.charCodeAt(to - 1) === 13 && d.segment === '\n') to--;
-    const elements: string[] = [];
-    let start = from;
+    // PERF: the separators are found first, so that the element array is allocated once at its size (pushing onto
+    // an empty array allocates 17 slots for the usual 4-8 elements, then more for long segments).
+    let cuts = CUTS;
+    let k = 0;
     for (let i = from; i < to; i++) {
       if (text.charCodeAt(i) === ec) {
-        elements.push(sliceAt(text, start, i));
-        start = i + 1;
+        if (k === cuts.length) cuts = CUTS = growCuts(cuts);
+        cuts[k++] = i;
       }
     }
-    elements.push(sliceAt(text, start, to));
-    const seg: Segment = { tag: tagOf(elements[0]), elements, index: this.index++, offset, delimiters: d };
+    const end0 = k > 0 ? cuts[0] : to;
+    // The first element is the segment ID; when it is 2-3 of A-Z, 0-9 its kept string is the tag as it is.
+    const id = end0 - from === 2 || end0 - from === 3 ? atomAt(text, from, end0) : undefined;
+    const elements = new Array<string>(k + 1);
+    elements[0] = id ?? sliceAt(text, from, end0);
+    const tag = id ?? tagOf(elements[0]);
+    for (let j = 1; j < k; j++) elements[j] = sliceAt(text, cuts[j - 1] + 1, cuts[j]);
+    if (k > 0) elements[k] = sliceAt(text, cuts[k - 1] + 1, to);
+    const seg: Segment = { tag, elements, index: this.index++, offset, delimiters: d };
     if (unterminated) seg.unterminated = true;
     this.onSegment(seg);
   }
