@@ -104,6 +104,8 @@ export class X12Tokenizer {
   private buf = '';
   /** Stream offset of buf[0]. */
   private base = 0;
+  /** Where the next drain starts reading buf (everything before it is already consumed). */
+  private start = 0;
   private index = 0;
   private delims?: Delimiters;
   private stripNewlines = false;
@@ -123,7 +125,21 @@ export class X12Tokenizer {
       this.started = true;
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
-    this.buf += chunk;
+    const term = this.delims?.segment;
+    const cut = term === undefined || this.buf === '' ? -1 : chunk.indexOf(term);
+    if (cut >= 0) {
+      // PERF: the segment cut in two by the chunk boundary is completed and read on its own, then the chunk is read
+      // where it is. Appending the chunk to the unfinished tail would make a concatenated string, and reading a
+      // concatenated string character by character is about a third slower than reading the chunk itself.
+      this.buf += chunk.slice(0, cut + term!.length);
+      this.drain(false);
+      if (this.buf === '') {
+        this.buf = chunk;
+        this.base -= cut + term!.length;
+        this.start = cut + term!.length;
+      } else this.buf += chunk.slice(cut + term!.length);
+    } else if (this.buf === '') this.buf = chunk;
+    else this.buf += chunk;
     this.drain(false);
   }
 
@@ -134,6 +150,8 @@ export class X12Tokenizer {
   }
 
   private drain(final: boolean): void {
+    let from = this.start;
+    this.start = 0;
     for (;;) {
       if (!this.delims) {
         if (!this.detect(final)) return;
@@ -144,10 +162,11 @@ export class X12Tokenizer {
       // PERF: one scan per buffer instead of two includes() per segment; most files have no line breaks.
       const layout = this.stripNewlines && (buf.includes('\n') || buf.includes('\r'));
       // PERF: walk a position through the buffer instead of re-slicing the buffer after every segment.
-      let pos = 0;
+      let pos = from;
+      from = 0;
       let redetect = false;
       const ec = d.element.charCodeAt(0);
-      for (let cut = buf.indexOf(term); cut >= 0; cut = buf.indexOf(term, pos)) {
+      for (let cut = buf.indexOf(term, pos); cut >= 0; cut = buf.indexOf(term, pos)) {
         // PERF: the usual segment (no layout, starts with a visible character, not an ISA) is split straight out of
         // the buffer, without first slicing the segment's text.
         const c0 = buf.charCodeAt(pos);
