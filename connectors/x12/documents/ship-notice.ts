@@ -256,18 +256,21 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   for (let index = 0; index < lineNodes.length; index++) {
     const node = nodes[lineNodes[index]];
     const line = lines[index];
-    const path: ShipLine['hl']['path'] = [];
     let po = node.poNumber || undefined;
     let pack = isPack(node) ? node : undefined;
     let tare = isTare(node) ? node : undefined;
+    // The path runs from the root down: its length is counted first so it is filled from the end, at its size.
+    let depth = 0;
+    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) depth++;
+    const path: ShipLine['hl']['path'] = new Array(depth);
     for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) {
       const up = nodes[a];
-      path.push({ id: up.id, level: up.level });
+      path[--depth] = { id: up.id, level: up.level };
       if (!po && up.poNumber) po = up.poNumber;
       if (!pack && isPack(up)) pack = up;
       if (!tare && isTare(up)) tare = up;
     }
-    line.hl = { id: node.id, path: path.reverse() };
+    line.hl = { id: node.id, path };
     line.poNumber ??= po;
     line.packMark = (pack ?? node).marks?.[0].id;
     line.tareMark = tare?.marks?.[0].id;
