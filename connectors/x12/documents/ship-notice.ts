@@ -276,14 +276,34 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
     line.tareMark = tare?.marks?.[0].id;
   }
   for (const n of nodes) if (n.poNumber) setKey(d, 'poNumber', n.poNumber, 'PRF.01');
-  for (const l of lines) if (l.poNumber) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
+  // Lines mostly repeat their order's PO, and setKey is a no-op for a PO it has just taken: skip the repeats.
+  let lastPo: string | undefined;
+  for (const l of lines) {
+    if (l.poNumber && l.poNumber !== lastPo) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
+    lastPo = l.poNumber;
+  }
   // Several orders: no single PO for the document. (Assigned, not deleted: delete makes the object slow.)
   if (d.poNumbers.length > 1) d.keys.poNumber = undefined;
   Object.assign(totals, cttTotals(summary < to ? segs[summary] : undefined));
+  // PERF: the business fields are written out rather than spread in the middle of the literal, which copied them
+  // one by one at run time; the keys keep the order the spread gave them.
+  const b = businessFields(d);
   return {
     type: 'ship_notice',
     x12: x12Source(set, env),
-    ...businessFields(d),
+    schemaVersion: b.schemaVersion,
+    dates: b.dates,
+    parties: b.parties,
+    poNumber: b.poNumber,
+    poNumbers: b.poNumbers,
+    shipmentId: b.shipmentId,
+    depositorOrderNumber: b.depositorOrderNumber,
+    invoiceNumber: b.invoiceNumber,
+    bolNumber: b.bolNumber,
+    proNumber: b.proNumber,
+    references: b.references,
+    currency: b.currency,
+    extra: b.extra,
     documentDate: isoDateAt(bsn, 3),
     documentTime: isoTimeAt(bsn, 4),
     purpose: codeAt(bsn, 1),
