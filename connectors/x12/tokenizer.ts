@@ -42,29 +42,55 @@ const NEWLINE = /[\r\n]/g;
 const LEADING_LAYOUT = /^[\s\u00a0\ufeff]+/;
 const LETTER = /[A-Za-z0-9]/;
 
-const isIdChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
-/** Segment IDs seen so far, by their character codes; bounded, since a garbage file can invent IDs without end. */
-const TAGS = new Map<number, string>();
-const MAX_TAGS = 4096;
+/** 0-9 → 0-9, A-Z → 10-35, anything else -1: the digits of a short ID-like value in base 36. */
+const idDigit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1);
 
 /**
- * The segment ID of a segment's first element. A file repeats a few dozen IDs millions of times and the walker
- * and document builders compare each segment's tag with literals many times over. Each well-formed ID (2-3 of
- * A-Z, 0-9) is therefore kept once, as an internalized string (a property name, like the literals it is
- * compared with), so those comparisons are decided by identity instead of by reading characters.
+ * Short values (1 to 3 characters of 0-9 and A-Z) by their base-36 number after an offset per length:
+ * 36 + 36² + 36³ = 47,988 slots at most, so the table is bounded whatever a file holds.
+ *
+ * PERF: such values are most of an X12 file's elements: segment IDs, qualifiers and codes ("UP", "EA", "AC",
+ * "S"), small numbers ("1", "33"). Each is kept once, as an internalized string (a property name, like the
+ * literals it is compared with and the table keys it is looked up in), and handed out again instead of a new
+ * slice. That saves the allocation, and the many `tag === 'XX'` comparisons and code-table lookups downstream
+ * are decided by identity instead of by reading characters and hashing.
  */
-function tagOf(raw: string): string {
-  const n = raw.length;
-  if ((n === 2 || n === 3) && isIdChar(raw.charCodeAt(0)) && isIdChar(raw.charCodeAt(1)) && (n === 2 || isIdChar(raw.charCodeAt(2)))) {
-    const k = (raw.charCodeAt(0) << 16) | (raw.charCodeAt(1) << 8) | (n === 3 ? raw.charCodeAt(2) : 0);
-    let tag = TAGS.get(k);
-    if (tag === undefined) {
-      tag = Object.keys({ [raw]: 0 })[0];
-      if (TAGS.size < MAX_TAGS) TAGS.set(k, tag);
-    }
-    return tag;
+const ATOM_BASE = [0, 0, 36, 36 + 36 * 36];
+// Filled up front: an array grown by far-apart indexes turns into a slow dictionary.
+const ATOMS: (string | undefined)[] = new Array<string | undefined>(ATOM_BASE[3] + 36 ** 3).fill(undefined);
+
+/** The kept string for text[from, to) when that is 1 to 3 of 0-9, A-Z; else undefined. */
+function atomAt(text: string, from: number, to: number): string | undefined {
+  const n = to - from;
+  if (n <= 0 || n > 3) return undefined;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const v = idDigit(text.charCodeAt(i));
+    if (v < 0) return undefined;
+    k = k * 36 + v;
   }
-  return raw.trim();
+  k += ATOM_BASE[n];
+  let atom = ATOMS[k];
+  if (atom === undefined) atom = ATOMS[k] = Object.keys({ [text.slice(from, to)]: 0 })[0];
+  return atom;
+}
+
+/** text[from, to), the kept string when it is a short ID-like value. */
+function sliceAt(text: string, from: number, to: number): string {
+  return atomAt(text, from, to) ?? text.slice(from, to);
+}
+
+/** Separator positions of the segment being cut (reused; grown for segments with very many elements). */
+let CUTS = new Int32Array(64);
+const growCuts = (cuts: Int32Array) => {
+  const more = new Int32Array(cuts.length * 2);
+  more.set(cuts);
+  return more;
+};
+
+/** The segment ID of a segment's first element `raw`: the kept string for 2-3 of A-Z, 0-9; anything else trimmed. */
+function tagOf(raw: string): string {
+  return ((raw.length === 2 || raw.length === 3) && atomAt(raw, 0, raw.length)) || raw.trim();
 }
 
 /** Length of the leading layout; printable ASCII first (every real segment) skips the regex. */
@@ -78,6 +104,8 @@ export class X12Tokenizer {
   private buf = '';
   /** Stream offset of buf[0]. */
   private base = 0;
+  /** Where the next drain starts reading buf (everything before it is already consumed). */
+  private start = 0;
   private index = 0;
   private delims?: Delimiters;
   private stripNewlines = false;
@@ -97,7 +125,21 @@ export class X12Tokenizer {
       this.started = true;
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
-    this.buf += chunk;
+    const term = this.delims?.segment;
+    const cut = term === undefined || this.buf === '' ? -1 : chunk.indexOf(term);
+    if (cut >= 0) {
+      // PERF: the segment cut in two by the chunk boundary is completed and read on its own, then the chunk is read
+      // where it is. Appending the chunk to the unfinished tail would make a concatenated string, and reading a
+      // concatenated string character by character is about a third slower than reading the chunk itself.
+      this.buf += chunk.slice(0, cut + term!.length);
+      this.drain(false);
+      if (this.buf === '') {
+        this.buf = chunk;
+        this.base -= cut + term!.length;
+        this.start = cut + term!.length;
+      } else this.buf += chunk.slice(cut + term!.length);
+    } else if (this.buf === '') this.buf = chunk;
+    else this.buf += chunk;
     this.drain(false);
   }
 
@@ -108,6 +150,8 @@ export class X12Tokenizer {
   }
 
   private drain(final: boolean): void {
+    let from = this.start;
+    this.start = 0;
     for (;;) {
       if (!this.delims) {
         if (!this.detect(final)) return;
@@ -118,9 +162,19 @@ export class X12Tokenizer {
       // PERF: one scan per buffer instead of two includes() per segment; most files have no line breaks.
       const layout = this.stripNewlines && (buf.includes('\n') || buf.includes('\r'));
       // PERF: walk a position through the buffer instead of re-slicing the buffer after every segment.
-      let pos = 0;
+      let pos = from;
+      from = 0;
       let redetect = false;
-      for (let cut = buf.indexOf(term); cut >= 0; cut = buf.indexOf(term, pos)) {
+      const ec = d.element.charCodeAt(0);
+      for (let cut = buf.indexOf(term, pos); cut >= 0; cut = buf.indexOf(term, pos)) {
+        // PERF: the usual segment (no layout, starts with a visible character, not an ISA) is split straight out of
+        // the buffer, without first slicing the segment's text.
+        const c0 = buf.charCodeAt(pos);
+        if (!layout && cut > pos && c0 > 0x20 && c0 < 0x7f && (c0 !== 73 || !buf.startsWith('ISA', pos) || cut - pos <= 3 || buf.charCodeAt(pos + 3) === ec || this.index === 0)) {
+          this.emitRange(buf, pos, cut, this.base + pos, ec, false);
+          pos = cut + term.length;
+          continue;
+        }
         const raw = buf.slice(pos, cut);
         const text = layout ? this.clean(raw) : raw;
         const lead = leadingLayout(text);
@@ -157,11 +211,37 @@ export class X12Tokenizer {
   }
 
   private emit(text: string, offset: number, unterminated: boolean): void {
+    this.emitRange(text, 0, text.length, offset, this.delims!.element.charCodeAt(0), unterminated);
+  }
+
+  /**
+   * Emits text[from, to) as one segment starting at stream offset `offset`. The elements are cut out with a
+   * character loop: on segments of a few dozen characters that is about twice as fast as String#split, which
+   * pays a runtime call per segment (the element separator is always one character).
+   */
+  private emitRange(text: string, from: number, to: number, offset: number, ec: number, unterminated: boolean): void {
     const d = this.delims!;
     // With a line-feed terminator, CRLF files leave a CR at the end of each segment.
-    if (d.segment === '\n' && text.endsWith('\r')) text = text.slice(0, -1);
-    const elements = text.split(d.element);
-    const seg: Segment = { tag: tagOf(elements[0]), elements, index: this.index++, offset, delimiters: d };
+    if (to > from && text.charCodeAt(to - 1) === 13 && d.segment === '\n') to--;
+    // PERF: the separators are found first, so that the element array is allocated once at its size (pushing onto
+    // an empty array allocates 17 slots for the usual 4-8 elements, then more for long segments).
+    let cuts = CUTS;
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      if (text.charCodeAt(i) === ec) {
+        if (k === cuts.length) cuts = CUTS = growCuts(cuts);
+        cuts[k++] = i;
+      }
+    }
+    const end0 = k > 0 ? cuts[0] : to;
+    // The first element is the segment ID; when it is 2-3 of A-Z, 0-9 its kept string is the tag as it is.
+    const id = end0 - from === 2 || end0 - from === 3 ? atomAt(text, from, end0) : undefined;
+    const elements = new Array<string>(k + 1);
+    elements[0] = id ?? sliceAt(text, from, end0);
+    const tag = id ?? tagOf(elements[0]);
+    for (let j = 1; j < k; j++) elements[j] = sliceAt(text, cuts[j - 1] + 1, cuts[j]);
+    if (k > 0) elements[k] = sliceAt(text, cuts[k - 1] + 1, to);
+    const seg: Segment = { tag, elements, index: this.index++, offset, delimiters: d };
     if (unterminated) seg.unterminated = true;
     this.onSegment(seg);
   }

@@ -18,15 +18,28 @@ export function readParty(segs: readonly Segment[], start: number, limit = segs.
   let i = start + 1;
   for (; i < limit && PARTY_LOOP.has(segs[i].tag); i++) {
     const s = segs[i];
-    if (s.tag === 'N2') (party.names ??= []).push(...[text(s, 1), text(s, 2)].filter((v): v is string => !!v));
+    if (s.tag === 'N2') pushTexts((party.names ??= []), s);
     else if (s.tag === 'N3' || s.tag === 'N4') {
       const a = (party.address ??= { lines: [] });
-      if (s.tag === 'N3') a.lines.push(...[text(s, 1), text(s, 2)].filter((v): v is string => !!v));
-      else Object.assign(a, { city: text(s, 1), state: keyAt(s, 2), postalCode: keyAt(s, 3), country: keyAt(s, 4) });
+      if (s.tag === 'N3') pushTexts(a.lines, s);
+      else {
+        a.city = text(s, 1);
+        a.state = keyAt(s, 2);
+        a.postalCode = keyAt(s, 3);
+        a.country = keyAt(s, 4);
+      }
     } else if (s.tag === 'REF') addExtra(party.extra, `REF.${codeAt(s, 1) ?? ''}`, text(s, 2));
     else (party.contacts ??= []).push(contact(s));
   }
   return { party, end: i };
+}
+
+/** The texts of elements 1 and 2 that are present (N2 names, N3 address lines), without temporary arrays. */
+function pushTexts(into: string[], s: Segment): void {
+  const a = text(s, 1);
+  const b = text(s, 2);
+  if (a) into.push(a);
+  if (b) into.push(b);
 }
 
 /** PER (function, name, then qualifier/number pairs) or G61 (function, name, one pair). */

@@ -82,6 +82,18 @@ function newShipLine(): ShipLine {
   };
 }
 
+/**
+ * An HL node with every optional field present (undefined until read), in one literal. PERF: nodes used to
+ * gain their fields as the data came (marks on packs, the PO on orders, lineIndex on items), so orders, packs
+ * and items each had their own hidden class and the walk up the tree, which reads all of them, was megamorphic.
+ */
+function newNode(id: string | undefined, parentId: string | undefined, level: string | undefined): HlNode {
+  return {
+    id, parentId, level, kind: kindOf(level), poNumber: undefined, poDate: undefined, releaseNumber: undefined, invoiceNumber: undefined,
+    marks: undefined, parties: undefined, extra: undefined, lineIndex: undefined, children: [],
+  };
+}
+
 /** Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status). */
 function readItem(segs: readonly Segment[], from: number, to: number): ShipLine {
   const line = newShipLine();
@@ -215,7 +227,7 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
       if (nodes.length) ends.push(i);
       const code = codeAt(s, 3);
       const level = code && upper(code);
-      nodes.push({ id: keyAt(s, 1), parentId: keyAt(s, 2), level, kind: kindOf(level), children: [] });
+      nodes.push(newNode(keyAt(s, 1), keyAt(s, 2), level));
       starts.push(i + 1);
     } else if (!nodes.length) header.push(s);
   }
@@ -244,31 +256,54 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   for (let index = 0; index < lineNodes.length; index++) {
     const node = nodes[lineNodes[index]];
     const line = lines[index];
-    const path: ShipLine['hl']['path'] = [];
     let po = node.poNumber || undefined;
     let pack = isPack(node) ? node : undefined;
     let tare = isTare(node) ? node : undefined;
+    // The path runs from the root down: its length is counted first so it is filled from the end, at its size.
+    let depth = 0;
+    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) depth++;
+    const path: ShipLine['hl']['path'] = new Array(depth);
     for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) {
       const up = nodes[a];
-      path.push({ id: up.id, level: up.level });
+      path[--depth] = { id: up.id, level: up.level };
       if (!po && up.poNumber) po = up.poNumber;
       if (!pack && isPack(up)) pack = up;
       if (!tare && isTare(up)) tare = up;
     }
-    line.hl = { id: node.id, path: path.reverse() };
+    line.hl = { id: node.id, path };
     line.poNumber ??= po;
     line.packMark = (pack ?? node).marks?.[0].id;
     line.tareMark = tare?.marks?.[0].id;
   }
   for (const n of nodes) if (n.poNumber) setKey(d, 'poNumber', n.poNumber, 'PRF.01');
-  for (const l of lines) if (l.poNumber) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
+  // Lines mostly repeat their order's PO, and setKey is a no-op for a PO it has just taken: skip the repeats.
+  let lastPo: string | undefined;
+  for (const l of lines) {
+    if (l.poNumber && l.poNumber !== lastPo) setKey(d, 'poNumber', l.poNumber, 'PRF.01');
+    lastPo = l.poNumber;
+  }
   // Several orders: no single PO for the document. (Assigned, not deleted: delete makes the object slow.)
   if (d.poNumbers.length > 1) d.keys.poNumber = undefined;
   Object.assign(totals, cttTotals(summary < to ? segs[summary] : undefined));
+  // PERF: the business fields are written out rather than spread in the middle of the literal, which copied them
+  // one by one at run time; the keys keep the order the spread gave them.
+  const b = businessFields(d);
   return {
     type: 'ship_notice',
     x12: x12Source(set, env),
-    ...businessFields(d),
+    schemaVersion: b.schemaVersion,
+    dates: b.dates,
+    parties: b.parties,
+    poNumber: b.poNumber,
+    poNumbers: b.poNumbers,
+    shipmentId: b.shipmentId,
+    depositorOrderNumber: b.depositorOrderNumber,
+    invoiceNumber: b.invoiceNumber,
+    bolNumber: b.bolNumber,
+    proNumber: b.proNumber,
+    references: b.references,
+    currency: b.currency,
+    extra: b.extra,
     documentDate: isoDateAt(bsn, 3),
     documentTime: isoTimeAt(bsn, 4),
     purpose: codeAt(bsn, 1),

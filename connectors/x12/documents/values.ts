@@ -113,15 +113,26 @@ export function codeAt(seg: Segment | undefined, n: number): string | undefined 
   return code(el(seg, n));
 }
 
+/**
+ * A short unit code: `v` upper-cased when that is `min` to 2 letters or digits. PERF: one or two ASCII letters or
+ * digits (nearly every value) are decided without toUpperCase() and a regex; anything else goes the long way,
+ * since upper-casing a non-ASCII letter can yield ASCII (`ß` becomes `SS`).
+ */
+function unitCode(v: string | undefined, min: 1 | 2): string | undefined {
+  if (!v) return undefined;
+  const n = v.length;
+  if (n <= 2 && asciiAlnum(v.charCodeAt(0)) && (n === 1 || asciiAlnum(v.charCodeAt(1)))) return n >= min ? upper(v) : undefined;
+  const u = v.toUpperCase();
+  return (min === 2 ? /^[A-Z0-9]{2}$/ : /^[A-Z0-9]{1,2}$/).test(u) ? u : undefined;
+}
+
 /** Unit of measure (355): exactly two letters or digits. A composite C001 reads its first component. */
 export function uomAt(seg: Segment | undefined, n: number): string | undefined {
-  const v = el(seg, n)?.toUpperCase();
-  return v && /^[A-Z0-9]{2}$/.test(v) ? v : undefined;
+  return unitCode(el(seg, n), 2);
 }
 
 export function weightUnitAt(seg: Segment | undefined, n: number): string | undefined {
-  const v = el(seg, n)?.toUpperCase();
-  return v && /^[A-Z0-9]{1,2}$/.test(v) ? v : undefined;
+  return unitCode(el(seg, n), 1);
 }
 
 /** `-?(\d+(\.\d*)?|\.\d+)`: digits with at most one decimal point, at least one digit. */
