@@ -50,6 +50,7 @@ const ENV_SCHEMA = z.object({
   HUB_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
   HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
+  HUB_ENQUEUE_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
   HUB_PIPELINE_SCOOP_ROUNDS: z.coerce.number().int().min(1).max(16).default(2),
   HUB_PIPELINE_JOB_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(1024 * 1024),
   HUB_PIPELINE_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
@@ -108,6 +109,8 @@ export type HubConfig = {
   maxFileBytes: number;
   workerConcurrency: number;
   ingestBatchMax: number;
+  /** Accept commits within this many ms share pipeline jobs (src/ingestion/pipeline-handoff.ts); 0 = a job per commit. */
+  enqueueLingerMs: number;
   /** Scooping pipeline transactions one worker process runs at once (src/ingestion/scoop-rounds.ts). */
   pipelineScoopRounds: number;
   /** Most raw bytes of messages in one pipeline job (a larger message goes alone); see src/ingestion/pipeline-jobs.ts. */
@@ -194,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.HUB_WORKER_CONCURRENCY,
     ingestBatchMax: e.HUB_INGEST_BATCH_MAX,
     pipelineScoopRounds: e.HUB_PIPELINE_SCOOP_ROUNDS,
+    enqueueLingerMs: e.HUB_ENQUEUE_LINGER_MS,
     pipelineJobBytes: e.HUB_PIPELINE_JOB_BYTES,
     pipelineInflightBytes: e.HUB_PIPELINE_INFLIGHT_BYTES,
     queueLockMs: e.HUB_QUEUE_LOCK_MS,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
@@ -14,6 +14,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { QueueName, jobOptions } from '../queues/queue-policy.js';
 import { InboundWriter } from './inbound-writer.js';
+import { PipelineHandoff } from './pipeline-handoff.js';
 import { jobsBySize, type PipelineJobData, type SizedMessage } from './pipeline-jobs.js';
 import { returnedRows } from '../database/returning.js';
 
@@ -30,8 +31,9 @@ export type PipelineJob = PipelineJobData;
  * the raw message (group commit), answer, then hand it to the pipeline queue.
  */
 @Injectable()
-export class Ingestion implements OnModuleInit {
+export class Ingestion implements OnModuleInit, BeforeApplicationShutdown {
   private writer!: InboundWriter;
+  private handoff!: PipelineHandoff;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -48,9 +50,13 @@ export class Ingestion implements OnModuleInit {
   }
 
   onModuleInit() {
-    this.writer = new InboundWriter(this.ds, this.cfg.ingestBatchMax, (committed) => {
-      for (const job of jobsBySize(committed, this.cfg.pipelineJobBytes, this.cfg.ingestBatchMax)) void this.enqueue(job);
-    });
+    this.handoff = new PipelineHandoff(this.cfg.enqueueLingerMs, this.cfg.pipelineJobBytes, this.cfg.ingestBatchMax, (job) => this.enqueue(job));
+    this.writer = new InboundWriter(this.ds, this.cfg.ingestBatchMax, (committed) => this.handoff.add(committed));
+  }
+
+  /** Messages accepted in the last few ms still go to the queue before the connections close. */
+  async beforeApplicationShutdown() {
+    await this.handoff?.flush();
   }
 
   /**
