@@ -26,6 +26,8 @@ import { TurnTaking } from '../http/turn-taking.js';
  * are a few KB); a large file posted over HTTP waits for its own job.
  */
 const SCOOP_MAX_BYTES = 64 * 1024;
+/** What a scooping round takes (with status 'received'); `$2` is SCOOP_MAX_BYTES. */
+const SCOOPABLE = `attempts = 0 AND enqueued_at IS NOT NULL AND meta->>'origin' IS DISTINCT FROM 'poll' AND size_bytes <= $2`;
 
 export interface BatchOutcome {
   processed: number;
@@ -63,10 +65,16 @@ export class Pipeline {
     return Number(r?.bytes ?? 0);
   }
 
-  /** Ids of these messages still waiting to be processed (no lock: a cheap check before any transaction). */
-  async waiting(messageIds: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received'`, [messageIds]);
-    return rows.map((r) => r.id);
+  /**
+   * These messages still waiting to be processed, and whether a scooping round would take them all
+   * (no lock: a cheap check before any transaction). A large file or a polled record batch never is.
+   */
+  async waiting(messageIds: string[]): Promise<{ ids: string[]; scoopable: boolean }> {
+    const rows: { id: string; scoopable: boolean }[] = await this.ds.query(
+      `SELECT id, (${SCOOPABLE}) AS scoopable FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received'`,
+      [messageIds, SCOOP_MAX_BYTES],
+    );
+    return { ids: rows.map((r) => r.id), scoopable: rows.every((r) => r.scoopable) };
   }
 
   /**
@@ -93,10 +101,9 @@ export class Pipeline {
         ? await m.query(
             `SELECT id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta
                FROM inbound_messages
-              WHERE status = 'received' AND attempts = 0 AND enqueued_at IS NOT NULL AND id <> ALL($1::uuid[])
-                AND meta->>'origin' IS DISTINCT FROM 'poll' AND size_bytes <= $3
-              ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [messageIds, room, SCOOP_MAX_BYTES],
+              WHERE status = 'received' AND ${SCOOPABLE} AND id <> ALL($1::uuid[])
+              ORDER BY received_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
+            [messageIds, SCOOP_MAX_BYTES, room],
           )
         : [];
       const msgs = [...own, ...extra];

@@ -69,16 +69,18 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
     const done = await this.budget.take(job.data.bytes ?? (await this.pipeline.rawBytes(job.data.messageIds)));
     const started = Date.now();
     try {
-      // A first attempt of an accept batch is served by scooping rounds (ScoopRounds), which take its
-      // messages with every other waiting one; whatever is still waiting afterwards (a full round,
-      // rows another process holds, a failed round) is processed here, narrowly. Retries, splits,
-      // replays and sweeps stay narrow so a failing message cannot drag others along.
+      // A first attempt of an accept batch of small messages is served by scooping rounds
+      // (ScoopRounds), which take its messages with every other waiting one; whatever is still waiting
+      // afterwards (a full round, rows another process holds, a failed round) is processed here,
+      // narrowly. A large file goes straight on (no round would take it). Retries, splits, replays and
+      // sweeps stay narrow so a failing message cannot drag others along.
       let ids = job.data.messageIds;
       if (job.attemptsMade === 0 && String(job.id).startsWith('b_')) {
         for (let round = 0; round < ROUNDS_PER_JOB; round++) {
-          ids = await this.pipeline.waiting(ids);
+          const left = await this.pipeline.waiting(ids);
+          ids = left.ids;
           if (ids.length === 0) return { processed: 0, skipped: job.data.messageIds.length, exceptions: 0, casesOpened: 0 };
-          if (await this.rounds.cover()) break;
+          if (!left.scoopable || (await this.rounds.cover())) break;
         }
       }
       const out = await this.pipeline.process(ids);
