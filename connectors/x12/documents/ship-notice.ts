@@ -12,6 +12,7 @@ type ShipNotice = DocumentOf<'ship_notice'>;
 type ShipLine = ShipNotice['lines'][number];
 type Carrier = NonNullable<ShipNotice['carrier']>;
 type Totals = NonNullable<ShipNotice['totals']>;
+type PathEntry = ShipLine['hl']['path'][number];
 
 /** HL03 level codes with a name. A switch: looking a fresh string up in an object costs more, millions of times. */
 function kindOf(level: string | undefined): HlNode['kind'] {
@@ -94,12 +95,16 @@ function newNode(id: string | undefined, parentId: string | undefined, level: st
   };
 }
 
-/** Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status). */
-function readItem(segs: readonly Segment[], from: number, to: number): ShipLine {
+/**
+ * Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status).
+ * The item's own MAN marks go to its node in the same pass (readLineSegment ignores MAN).
+ */
+function readItem(node: HlNode, segs: readonly Segment[], from: number, to: number): ShipLine {
   const line = newShipLine();
   for (let i = from; i < to; ) {
     const s = segs[i];
-    if (s.tag === 'LIN') {
+    if (s.tag === 'MAN') addMarks(node, s);
+    else if (s.tag === 'LIN') {
       line.lineNumber ??= keyAt(s, 1);
       applyProductPairs(line, s, 2);
     } else if (s.tag === 'SN1') {
@@ -195,6 +200,34 @@ function linkTree(nodes: HlNode[]): { roots: HlNode[]; parent: number[] } {
   return { roots, parent };
 }
 
+/** What the lines below node a inherit from a and its ancestors: their HL path (root first), nearest PO, pack and tare. */
+interface Inherited {
+  path: PathEntry[];
+  po: string | undefined;
+  pack: HlNode | undefined;
+  tare: HlNode | undefined;
+}
+
+/** Inherited data of node a, from its parent's (memoized; linkTree keeps chains finite and at most MAX_DEPTH deep). */
+function inherited(a: number, nodes: HlNode[], parent: number[], memo: (Inherited | undefined)[]): Inherited {
+  const known = memo[a];
+  if (known) return known;
+  const n = nodes[a];
+  const up = parent[a] >= 0 ? inherited(parent[a], nodes, parent, memo) : undefined;
+  const depth = up ? up.path.length : 0;
+  const path: PathEntry[] = new Array(depth + 1);
+  for (let i = 0; i < depth; i++) path[i] = up!.path[i];
+  path[depth] = { id: n.id, level: n.level };
+  const r: Inherited = {
+    path,
+    po: n.poNumber || up?.po,
+    pack: isPack(n) ? n : up?.pack,
+    tare: isTare(n) ? n : up?.tare,
+  };
+  memo[a] = r;
+  return r;
+}
+
 /**
  * 856 Ship Notice/Manifest. BSN: 01 purpose, 02 shipment ID, 03 date, 04 time, 05 hierarchical structure.
  * The HL tree is kept as sent (S O T P I, S O P I, crossdock S O P I P I ... O P I, S O I, in any order);
@@ -246,34 +279,26 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
     if (node.kind === 'shipment') readShipment(d, carrier, totals, segs, a, b);
     else if (holdsItem(segs, a, b)) {
       node.lineIndex = lines.length;
-      lines.push(readItem(segs, a, b));
+      lines.push(readItem(node, segs, a, b));
       lineNodes.push(k);
-      for (let i = a; i < b; i++) if (segs[i].tag === 'MAN') addMarks(node, segs[i]);
     } else for (let i = a; i < b; ) i = readLevel(node, segs, i, b);
   }
   const { roots, parent } = linkTree(nodes);
-  // One walk up per line; the first match on the way up wins (own node, parent, grandparent, ...).
+  // PERF: what a line takes from its ancestors is worked out once per ancestor node (memo), not walked up again for
+  // every line: an S O P I notice has several items under each pack. The first match on the way up wins (own node,
+  // parent, grandparent, ...), as `inherited` builds it from the parent's.
+  const memo: (Inherited | undefined)[] = new Array(nodes.length);
   for (let index = 0; index < lineNodes.length; index++) {
-    const node = nodes[lineNodes[index]];
+    const k = lineNodes[index];
+    const node = nodes[k];
     const line = lines[index];
-    let po = node.poNumber || undefined;
-    let pack = isPack(node) ? node : undefined;
-    let tare = isTare(node) ? node : undefined;
-    // The path runs from the root down: its length is counted first so it is filled from the end, at its size.
-    let depth = 0;
-    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) depth++;
-    const path: ShipLine['hl']['path'] = new Array(depth);
-    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) {
-      const up = nodes[a];
-      path[--depth] = { id: up.id, level: up.level };
-      if (!po && up.poNumber) po = up.poNumber;
-      if (!pack && isPack(up)) pack = up;
-      if (!tare && isTare(up)) tare = up;
-    }
-    line.hl = { id: node.id, path };
-    line.poNumber ??= po;
+    const up = parent[k] >= 0 ? inherited(parent[k], nodes, parent, memo) : undefined;
+    const pack = isPack(node) ? node : up?.pack;
+    // A fresh path array per line (lines must not share a mutable array); its { id, level } entries are shared.
+    line.hl = { id: node.id, path: up ? up.path.slice() : [] };
+    line.poNumber ??= node.poNumber || up?.po;
     line.packMark = (pack ?? node).marks?.[0].id;
-    line.tareMark = tare?.marks?.[0].id;
+    line.tareMark = (isTare(node) ? node : up?.tare)?.marks?.[0].id;
   }
   for (const n of nodes) if (n.poNumber) setKey(d, 'poNumber', n.poNumber, 'PRF.01');
   // Lines mostly repeat their order's PO, and setKey is a no-op for a PO it has just taken: skip the repeats.

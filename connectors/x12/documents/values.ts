@@ -28,9 +28,11 @@ export function raw(seg: Segment | undefined, n: number): string {
  * separator is deliberately not split on: senders using `-` as ISA11 still put dashes in their data.
  */
 export function el(seg: Segment | undefined, n: number): string | undefined {
-  const v = raw(seg, n);
+  // raw() written out: an absent element and '' both mean no value.
+  if (!seg) return undefined;
+  const v = seg.elements[n];
   if (!v) return undefined;
-  const c = seg!.delimiters.component;
+  const c = seg.delimiters.component;
   let end = v.length;
   // PERF: builders read millions of short values; a character loop beats the indexOf call on them.
   if (c.length === 1) {
