@@ -16,18 +16,20 @@ type PathEntry = ShipLine['hl']['path'][number];
 
 /** HL03 level codes with a name. A switch: looking a fresh string up in an object costs more, millions of times. */
 function kindOf(level: string | undefined): HlNode['kind'] {
-  switch (level) {
-    case 'S':
+  // On the character code: a switch on strings compares them one case after the other.
+  if (level === undefined || level.length !== 1) return 'other';
+  switch (level.charCodeAt(0)) {
+    case 83: // S
       return 'shipment';
-    case 'O':
+    case 79: // O
       return 'order';
-    case 'T':
+    case 84: // T
       return 'tare';
-    case 'P':
+    case 80: // P
       return 'pack';
-    case 'Q':
+    case 81: // Q
       return 'subpack';
-    case 'I':
+    case 73: // I
       return 'item';
     default:
       return 'other';
@@ -40,14 +42,25 @@ const isPack = (a: HlNode) => (a.kind === 'pack' || a.kind === 'subpack') && !!a
 const isTare = (a: HlNode) => a.kind === 'tare' && !!a.marks?.length;
 
 
+/**
+ * `list` with `v` appended, or a new one-element array. PERF: pushing onto an empty `[]` grows its store to 17
+ * slots at once; most of these lists (an order's parties, a pack's marks) hold one or two values.
+ */
+function pushOne<T>(list: T[] | undefined, v: T): T[] {
+  if (list === undefined) return [v];
+  list.push(v);
+  return list;
+}
+
 /** MAN marks: 01/02 qualifier and number (GM = SSCC-18, UC, CP carrier package ID, ...), 04/05 a second one. */
 function addMarks(node: HlNode, s: Segment): void {
   const q1 = codeAt(s, 1);
   const id1 = keyAt(s, 2);
   const q2 = codeAt(s, 4);
   const id2 = keyAt(s, 5);
-  if (id1) (node.marks ??= []).push({ qualifier: q1, id: id1 });
-  if (id2) (node.marks ??= []).push({ qualifier: q2, id: id2 });
+  // PERF: a first value starts a one-slot array literal; push onto an empty [] allocates 17 slots (see pushOne).
+  if (id1) node.marks = pushOne(node.marks, { qualifier: q1, id: id1 });
+  if (id2) node.marks = pushOne(node.marks, { qualifier: q2, id: id2 });
 }
 
 /** Order, tare and pack data: PRF (01 PO, 02 release, 04 PO date), REF (IV invoice; others kept), MAN marks, N1 (e.g. BY store). */
@@ -62,7 +75,7 @@ function readLevel(node: HlNode, segs: readonly Segment[], i: number, limit: num
   else if (s.tag === 'MAN') addMarks(node, s);
   else if (s.tag === 'N1') {
     const { party, end } = readParty(segs, i, limit);
-    (node.parties ??= []).push(party);
+    node.parties = pushOne(node.parties, party);
     return end;
   }
   return i + 1;
@@ -139,11 +152,6 @@ function readShipment(d: Draft, carrier: Carrier, totals: Totals, segs: readonly
   }
 }
 
-function holdsItem(segs: readonly Segment[], from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (segs[i].tag === 'LIN' || segs[i].tag === 'SN1') return true;
-  return false;
-}
-
 /** The value of a canonical positive decimal ("1", "27"; not "01" or "1a"), or -1. */
 function ordinal(id: string | undefined): number {
   if (id === undefined || id.length > 9 || id.charCodeAt(0) === 48) return -1;
@@ -192,10 +200,20 @@ function linkTree(nodes: HlNode[]): { roots: HlNode[]; parent: number[] } {
     let ok = p >= 0 && p !== i;
     let depth = 0;
     for (let a = p; ok && a >= 0; a = parent[a]) if (a === i || ++depth >= MAX_DEPTH) ok = false;
-    if (ok) {
-      parent[i] = p;
-      nodes[p].children.push(n);
-    } else roots.push(n);
+    if (ok) parent[i] = p;
+    else roots.push(n);
+  }
+  // PERF: each parent's children array is allocated at its final size (a push onto the empty [] of newNode() grew
+  // it to 17 slots), then filled in node order, as the pushes did.
+  const count = new Array<number>(nodes.length).fill(0);
+  for (let i = 0; i < nodes.length; i++) if (parent[i] >= 0) count[parent[i]]++;
+  const filled = new Array<number>(nodes.length).fill(0);
+  for (let i = 0; i < nodes.length; i++) {
+    const p = parent[i];
+    if (p < 0) continue;
+    const up = nodes[p];
+    if (filled[p] === 0) up.children = new Array<HlNode>(count[p]);
+    up.children[filled[p]++] = nodes[i];
   }
   return { roots, parent };
 }
@@ -248,6 +266,8 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   const nodes: HlNode[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
+  // Whether level k holds a LIN or SN1 (an item), noted in the same scan rather than by a second one per level.
+  const items: boolean[] = [];
   let summary = to;
   for (let i = from; i < to; i++) {
     const s = segs[i];
@@ -262,7 +282,9 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
       const level = code && upper(code);
       nodes.push(newNode(keyAt(s, 1), keyAt(s, 2), level));
       starts.push(i + 1);
+      items.push(false);
     } else if (!nodes.length) header.push(s);
+    else if (s.tag === 'LIN' || s.tag === 'SN1') items[nodes.length - 1] = true;
   }
   if (nodes.length) ends.push(summary);
   const bsn = header.find((s) => s.tag === 'BSN');
@@ -277,7 +299,7 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
     const a = starts[k];
     const b = ends[k];
     if (node.kind === 'shipment') readShipment(d, carrier, totals, segs, a, b);
-    else if (holdsItem(segs, a, b)) {
+    else if (items[k]) {
       node.lineIndex = lines.length;
       lines.push(readItem(node, segs, a, b));
       lineNodes.push(k);
