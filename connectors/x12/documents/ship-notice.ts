@@ -12,24 +12,21 @@ type ShipNotice = DocumentOf<'ship_notice'>;
 type ShipLine = ShipNotice['lines'][number];
 type Carrier = NonNullable<ShipNotice['carrier']>;
 type Totals = NonNullable<ShipNotice['totals']>;
-type PathEntry = ShipLine['hl']['path'][number];
 
 /** HL03 level codes with a name. A switch: looking a fresh string up in an object costs more, millions of times. */
 function kindOf(level: string | undefined): HlNode['kind'] {
-  // On the character code: a switch on strings compares them one case after the other.
-  if (level === undefined || level.length !== 1) return 'other';
-  switch (level.charCodeAt(0)) {
-    case 83: // S
+  switch (level) {
+    case 'S':
       return 'shipment';
-    case 79: // O
+    case 'O':
       return 'order';
-    case 84: // T
+    case 'T':
       return 'tare';
-    case 80: // P
+    case 'P':
       return 'pack';
-    case 81: // Q
+    case 'Q':
       return 'subpack';
-    case 73: // I
+    case 'I':
       return 'item';
     default:
       return 'other';
@@ -42,25 +39,14 @@ const isPack = (a: HlNode) => (a.kind === 'pack' || a.kind === 'subpack') && !!a
 const isTare = (a: HlNode) => a.kind === 'tare' && !!a.marks?.length;
 
 
-/**
- * `list` with `v` appended, or a new one-element array. PERF: pushing onto an empty `[]` grows its store to 17
- * slots at once; most of these lists (an order's parties, a pack's marks) hold one or two values.
- */
-function pushOne<T>(list: T[] | undefined, v: T): T[] {
-  if (list === undefined) return [v];
-  list.push(v);
-  return list;
-}
-
 /** MAN marks: 01/02 qualifier and number (GM = SSCC-18, UC, CP carrier package ID, ...), 04/05 a second one. */
 function addMarks(node: HlNode, s: Segment): void {
   const q1 = codeAt(s, 1);
   const id1 = keyAt(s, 2);
   const q2 = codeAt(s, 4);
   const id2 = keyAt(s, 5);
-  // PERF: a first value starts a one-slot array literal; push onto an empty [] allocates 17 slots (see pushOne).
-  if (id1) node.marks = pushOne(node.marks, { qualifier: q1, id: id1 });
-  if (id2) node.marks = pushOne(node.marks, { qualifier: q2, id: id2 });
+  if (id1) (node.marks ??= []).push({ qualifier: q1, id: id1 });
+  if (id2) (node.marks ??= []).push({ qualifier: q2, id: id2 });
 }
 
 /** Order, tare and pack data: PRF (01 PO, 02 release, 04 PO date), REF (IV invoice; others kept), MAN marks, N1 (e.g. BY store). */
@@ -75,7 +61,7 @@ function readLevel(node: HlNode, segs: readonly Segment[], i: number, limit: num
   else if (s.tag === 'MAN') addMarks(node, s);
   else if (s.tag === 'N1') {
     const { party, end } = readParty(segs, i, limit);
-    node.parties = pushOne(node.parties, party);
+    (node.parties ??= []).push(party);
     return end;
   }
   return i + 1;
@@ -108,16 +94,12 @@ function newNode(id: string | undefined, parentId: string | undefined, level: st
   };
 }
 
-/**
- * Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status).
- * The item's own MAN marks go to its node in the same pass (readLineSegment ignores MAN).
- */
-function readItem(node: HlNode, segs: readonly Segment[], from: number, to: number): ShipLine {
+/** Item-level data: LIN (01 line, pairs from 02), SN1 (02 shipped, 03 unit, 04 shipped to date, 05 ordered, 08 status). */
+function readItem(segs: readonly Segment[], from: number, to: number): ShipLine {
   const line = newShipLine();
   for (let i = from; i < to; ) {
     const s = segs[i];
-    if (s.tag === 'MAN') addMarks(node, s);
-    else if (s.tag === 'LIN') {
+    if (s.tag === 'LIN') {
       line.lineNumber ??= keyAt(s, 1);
       applyProductPairs(line, s, 2);
     } else if (s.tag === 'SN1') {
@@ -150,6 +132,11 @@ function readShipment(d: Draft, carrier: Carrier, totals: Totals, segs: readonly
     }
     i++;
   }
+}
+
+function holdsItem(segs: readonly Segment[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (segs[i].tag === 'LIN' || segs[i].tag === 'SN1') return true;
+  return false;
 }
 
 /** The value of a canonical positive decimal ("1", "27"; not "01" or "1a"), or -1. */
@@ -200,50 +187,12 @@ function linkTree(nodes: HlNode[]): { roots: HlNode[]; parent: number[] } {
     let ok = p >= 0 && p !== i;
     let depth = 0;
     for (let a = p; ok && a >= 0; a = parent[a]) if (a === i || ++depth >= MAX_DEPTH) ok = false;
-    if (ok) parent[i] = p;
-    else roots.push(n);
-  }
-  // PERF: each parent's children array is allocated at its final size (a push onto the empty [] of newNode() grew
-  // it to 17 slots), then filled in node order, as the pushes did.
-  const count = new Array<number>(nodes.length).fill(0);
-  for (let i = 0; i < nodes.length; i++) if (parent[i] >= 0) count[parent[i]]++;
-  const filled = new Array<number>(nodes.length).fill(0);
-  for (let i = 0; i < nodes.length; i++) {
-    const p = parent[i];
-    if (p < 0) continue;
-    const up = nodes[p];
-    if (filled[p] === 0) up.children = new Array<HlNode>(count[p]);
-    up.children[filled[p]++] = nodes[i];
+    if (ok) {
+      parent[i] = p;
+      nodes[p].children.push(n);
+    } else roots.push(n);
   }
   return { roots, parent };
-}
-
-/** What the lines below node a inherit from a and its ancestors: their HL path (root first), nearest PO, pack and tare. */
-interface Inherited {
-  path: PathEntry[];
-  po: string | undefined;
-  pack: HlNode | undefined;
-  tare: HlNode | undefined;
-}
-
-/** Inherited data of node a, from its parent's (memoized; linkTree keeps chains finite and at most MAX_DEPTH deep). */
-function inherited(a: number, nodes: HlNode[], parent: number[], memo: (Inherited | undefined)[]): Inherited {
-  const known = memo[a];
-  if (known) return known;
-  const n = nodes[a];
-  const up = parent[a] >= 0 ? inherited(parent[a], nodes, parent, memo) : undefined;
-  const depth = up ? up.path.length : 0;
-  const path: PathEntry[] = new Array(depth + 1);
-  for (let i = 0; i < depth; i++) path[i] = up!.path[i];
-  path[depth] = { id: n.id, level: n.level };
-  const r: Inherited = {
-    path,
-    po: n.poNumber || up?.po,
-    pack: isPack(n) ? n : up?.pack,
-    tare: isTare(n) ? n : up?.tare,
-  };
-  memo[a] = r;
-  return r;
 }
 
 /**
@@ -266,8 +215,6 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
   const nodes: HlNode[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
-  // Whether level k holds a LIN or SN1 (an item), noted in the same scan rather than by a second one per level.
-  const items: boolean[] = [];
   let summary = to;
   for (let i = from; i < to; i++) {
     const s = segs[i];
@@ -282,9 +229,7 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
       const level = code && upper(code);
       nodes.push(newNode(keyAt(s, 1), keyAt(s, 2), level));
       starts.push(i + 1);
-      items.push(false);
     } else if (!nodes.length) header.push(s);
-    else if (s.tag === 'LIN' || s.tag === 'SN1') items[nodes.length - 1] = true;
   }
   if (nodes.length) ends.push(summary);
   const bsn = header.find((s) => s.tag === 'BSN');
@@ -299,28 +244,36 @@ export function buildShipNotice(set: SetInput, env: EnvelopeInput): ShipNotice {
     const a = starts[k];
     const b = ends[k];
     if (node.kind === 'shipment') readShipment(d, carrier, totals, segs, a, b);
-    else if (items[k]) {
+    else if (holdsItem(segs, a, b)) {
       node.lineIndex = lines.length;
-      lines.push(readItem(node, segs, a, b));
+      lines.push(readItem(segs, a, b));
       lineNodes.push(k);
+      for (let i = a; i < b; i++) if (segs[i].tag === 'MAN') addMarks(node, segs[i]);
     } else for (let i = a; i < b; ) i = readLevel(node, segs, i, b);
   }
   const { roots, parent } = linkTree(nodes);
-  // PERF: what a line takes from its ancestors is worked out once per ancestor node (memo), not walked up again for
-  // every line: an S O P I notice has several items under each pack. The first match on the way up wins (own node,
-  // parent, grandparent, ...), as `inherited` builds it from the parent's.
-  const memo: (Inherited | undefined)[] = new Array(nodes.length);
+  // One walk up per line; the first match on the way up wins (own node, parent, grandparent, ...).
   for (let index = 0; index < lineNodes.length; index++) {
-    const k = lineNodes[index];
-    const node = nodes[k];
+    const node = nodes[lineNodes[index]];
     const line = lines[index];
-    const up = parent[k] >= 0 ? inherited(parent[k], nodes, parent, memo) : undefined;
-    const pack = isPack(node) ? node : up?.pack;
-    // A fresh path array per line (lines must not share a mutable array); its { id, level } entries are shared.
-    line.hl = { id: node.id, path: up ? up.path.slice() : [] };
-    line.poNumber ??= node.poNumber || up?.po;
+    let po = node.poNumber || undefined;
+    let pack = isPack(node) ? node : undefined;
+    let tare = isTare(node) ? node : undefined;
+    // The path runs from the root down: its length is counted first so it is filled from the end, at its size.
+    let depth = 0;
+    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) depth++;
+    const path: ShipLine['hl']['path'] = new Array(depth);
+    for (let a = parent[lineNodes[index]]; a >= 0; a = parent[a]) {
+      const up = nodes[a];
+      path[--depth] = { id: up.id, level: up.level };
+      if (!po && up.poNumber) po = up.poNumber;
+      if (!pack && isPack(up)) pack = up;
+      if (!tare && isTare(up)) tare = up;
+    }
+    line.hl = { id: node.id, path };
+    line.poNumber ??= po;
     line.packMark = (pack ?? node).marks?.[0].id;
-    line.tareMark = (isTare(node) ? node : up?.tare)?.marks?.[0].id;
+    line.tareMark = tare?.marks?.[0].id;
   }
   for (const n of nodes) if (n.poNumber) setKey(d, 'poNumber', n.poNumber, 'PRF.01');
   // Lines mostly repeat their order's PO, and setKey is a no-op for a PO it has just taken: skip the repeats.

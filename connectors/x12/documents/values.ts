@@ -12,12 +12,7 @@ export type Extra = Record<string, string[]>;
 
 export function addExtra(extra: Extra, name: string, value: string | undefined): void {
   if (!value) return;
-  const k = name.slice(0, 40);
-  const v = value.slice(0, 1000);
-  // PERF: a one-slot literal for the first value; push onto an empty [] grows it to 17 slots.
-  const list = extra[k];
-  if (list) list.push(v);
-  else extra[k] = [v];
+  (extra[name.slice(0, 40)] ??= []).push(value.slice(0, 1000));
 }
 
 /** Element n exactly as sent ('' when absent). */
@@ -33,11 +28,9 @@ export function raw(seg: Segment | undefined, n: number): string {
  * separator is deliberately not split on: senders using `-` as ISA11 still put dashes in their data.
  */
 export function el(seg: Segment | undefined, n: number): string | undefined {
-  // raw() written out: an absent element and '' both mean no value.
-  if (!seg) return undefined;
-  const v = seg.elements[n];
+  const v = raw(seg, n);
   if (!v) return undefined;
-  const c = seg.delimiters.component;
+  const c = seg!.delimiters.component;
   let end = v.length;
   // PERF: builders read millions of short values; a character loop beats the indexOf call on them.
   if (c.length === 1) {
@@ -163,16 +156,6 @@ export function decimal(v: string | undefined): number | undefined {
 }
 
 export function decimalAt(seg: Segment | undefined, n: number): number | undefined {
-  // PERF: a value that is a decimal as sent (nearly all) is read in one scan instead of el()'s and then isDecimal's.
-  // It has no blank to trim, and no component separator unless that is a digit, '.' or '-' (then el() decides).
-  const v = seg?.elements[n];
-  if (v && isDecimal(v)) {
-    const c = seg!.delimiters.component.charCodeAt(0);
-    if (!((c >= 48 && c <= 57) || c === 46 || c === 45)) {
-      const x = Number(v);
-      return Number.isFinite(x) ? x : undefined;
-    }
-  }
   return decimal(el(seg, n));
 }
 
