@@ -26,6 +26,11 @@ export interface Segment {
   delimiters: Delimiters;
   /** Set on a last segment that ended without a terminator. */
   unterminated?: boolean;
+  /**
+   * Whether the segment holds a component separator anywhere. Set by the tokenizer (which reads every
+   * character anyway) so value readers can skip looking for one; undefined on segments built elsewhere.
+   */
+  composite?: boolean;
 }
 
 export class X12SyntaxError extends Error {
@@ -227,11 +232,14 @@ export class X12Tokenizer {
     // an empty array allocates 17 slots for the usual 4-8 elements, then more for long segments).
     let cuts = CUTS;
     let k = 0;
+    const cc = d.component.length === 1 ? d.component.charCodeAt(0) : -1;
+    let composite = false;
     for (let i = from; i < to; i++) {
-      if (text.charCodeAt(i) === ec) {
+      const c = text.charCodeAt(i);
+      if (c === ec) {
         if (k === cuts.length) cuts = CUTS = growCuts(cuts);
         cuts[k++] = i;
-      }
+      } else if (c === cc) composite = true;
     }
     const end0 = k > 0 ? cuts[0] : to;
     // The first element is the segment ID; when it is 2-3 of A-Z, 0-9 its kept string is the tag as it is.
@@ -241,7 +249,7 @@ export class X12Tokenizer {
     const tag = id ?? tagOf(elements[0]);
     for (let j = 1; j < k; j++) elements[j] = sliceAt(text, cuts[j - 1] + 1, cuts[j]);
     if (k > 0) elements[k] = sliceAt(text, cuts[k - 1] + 1, to);
-    const seg: Segment = { tag, elements, index: this.index++, offset, delimiters: d };
+    const seg: Segment = { tag, elements, index: this.index++, offset, delimiters: d, composite: composite || (cc === -1 && d.component.length > 1) };
     if (unterminated) seg.unterminated = true;
     this.onSegment(seg);
   }
