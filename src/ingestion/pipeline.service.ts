@@ -92,10 +92,10 @@ export class Pipeline {
            FROM inbound_messages WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
         [messageIds],
       );
-      // Under load each accept commit queues a small job; scooping other waiting messages (first
-      // attempts only, skipping any another worker holds) makes pipeline transactions large, which is
-      // where the per-message cost drops. Their own jobs then find nothing left to do. Record batches
-      // of polled files are large already and are left to their own jobs (bounded work per job).
+      // A scooping round (ScoopRounds, no ids of its own) takes every waiting small first-attempt
+      // message, skipping any another transaction holds: large transactions are where the per-message
+      // cost drops, and the jobs of those messages then find nothing left to do. Large files and record
+      // batches of polled files are left to their own jobs (bounded work per job).
       const room = opts.scoop ? this.cfg.ingestBatchMax - own.length : 0;
       const extra: LockedMessage[] = room > 0
         ? await m.query(
