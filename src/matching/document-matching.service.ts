@@ -8,7 +8,7 @@ import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding, type MessageTally } from './match-cases.js';
-import { MatchLedger, type MatchedDocumentHead, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
+import { MatchLedger, type MatchedDocumentHead, type NewTimer, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
 import { keptLinesToMatchLines, matchedLinesRows, type KeptLines, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -33,6 +33,8 @@ interface Run {
   /** Trigger messages (locked by the pipeline) with the exceptions matching numbered on them. */
   messages: Map<string, MessageTally>;
   saves: (ResultRow & Omit<SubjectRef, 'key'>)[];
+  /** Timers of the POs of the batch, written with the results. */
+  timers: NewTimer[];
   findings: MatchFinding[];
   result: MatchRunResult;
 }
@@ -80,14 +82,14 @@ export class DocumentMatching {
     }
     const ordered = [...subjects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
-    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], findings: [], result };
+    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], timers: [], findings: [], result };
     for (const s of ordered) {
       const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
       const state = await this.ledger.subjectState(m, s, { batchIds: run.batchIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null });
       if (state.message && !run.messages.has(s.trigger.messageId)) run.messages.set(s.trigger.messageId, { ...state.message, n: 0, opens: false });
       const heads: Head[] = state.documents.map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
       const tol = tolerancesFor(this.policy.current(), s.partner);
-      if (s.types.has('purchase_order')) await this.expected.plan(m, s, heads.filter((d) => d.type === 'purchase_order'), tol, new Set(heads.map((d) => d.type)));
+      if (s.types.has('purchase_order')) run.timers.push(...this.expected.plan(s, heads.filter((d) => d.type === 'purchase_order'), tol, new Set(heads.map((d) => d.type))));
       if (state.fulfilled.length) {
         const settled = await this.expected.settle(m, s, state.fulfilled, { id: s.trigger.documentId, message_id: s.trigger.messageId, type: s.trigger.type });
         result.resolved += settled.resolved;
@@ -102,8 +104,8 @@ export class DocumentMatching {
     result.subjects = ordered.length;
     // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
     await this.raise(m, run.findings, run, result);
-    // Every subject's new results and the messages' exception counts, in one statement.
-    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })));
+    // Every subject's new results and timers and the messages' exception counts, in one statement.
+    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers);
     return result;
   }
 

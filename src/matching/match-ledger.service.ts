@@ -59,6 +59,20 @@ export interface MessageCount {
   opens: boolean;
 }
 
+/** A timer of a purchase order to write with the end of the run (`finish`). */
+export interface NewTimer {
+  partner: string;
+  poNumber: string;
+  testMode: boolean;
+  kind: ExpectedKind;
+  dueAt: Date;
+  connectorId: string;
+  messageId: string;
+  correlationKey: string;
+  /** Its document is already stored (it came first, or in the same batch). */
+  fulfilled: boolean;
+}
+
 export interface FulfilledTimer {
   kind: ExpectedKind;
   /** The status it had: raised means its exception was recorded and the case is to be cleared. */
@@ -186,51 +200,64 @@ export class MatchLedger {
   }
 
   /**
-   * The end of a matching run, in one statement: the new results of every subject matched, and each
-   * message's exception count raised by what matching recorded on it (routed when one opened a case).
+   * The end of a matching run, in one statement: the new results of every subject matched, the new
+   * timers of its purchase orders (a timer already there keeps its due time; one whose document is
+   * already stored is written fulfilled, the end state of "plan, then settle") and each message's
+   * exception count raised by what matching recorded on it (routed when one opened a case). The parts
+   * touch different tables and read nothing the others write, so one statement's single snapshot
+   * changes nothing; an empty part is left out (an empty UPDATE would still fire the messages' reporting trigger).
    */
-  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[]): Promise<void> {
-    if (!saves.length && !messages.length) return;
-    const save = `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
+  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[], timers: NewTimer[] = []): Promise<void> {
+    const parts: { sql: (p: number) => string; args: unknown[] }[] = [];
+    if (saves.length) {
+      parts.push({
+        sql: (p) => `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
        SELECT u.subject_key, u.partner, u.po_number, u.test_mode, u.kind, u.fingerprint, u.has_findings, u.correlation_key, u.inputs_digest, now()
-         FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::boolean[], $5::varchar[], $6::text[], $7::boolean[], $8::varchar[], $9::varchar[])
+         FROM unnest(${params(p, ['varchar', 'varchar', 'varchar', 'boolean', 'varchar', 'text', 'boolean', 'varchar', 'varchar'])})
               AS u(subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest)
        ON CONFLICT (subject_key) DO UPDATE
-          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`;
-    // Not an empty UPDATE when nothing was raised: it would still fire the messages' reporting trigger.
-    const count = (p: number) => `UPDATE inbound_messages im
+          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`,
+        args: [
+          saves.map((r) => r.subjectKey), saves.map((r) => r.partner), saves.map((r) => r.poNumber), saves.map((r) => r.testMode), saves.map((r) => r.kind),
+          saves.map((r) => r.fingerprint), saves.map((r) => r.hasFindings), saves.map((r) => r.correlationKey), saves.map((r) => r.inputsDigest),
+        ],
+      });
+    }
+    if (timers.length) {
+      parts.push({
+        sql: (p) => `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
+       SELECT u.id, u.partner, u.po_number, u.test_mode, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, u.connector_id, u.message_id,
+              u.correlation_key, now(), CASE WHEN u.fulfilled THEN now() END
+         FROM unnest(${params(p, ['uuid', 'varchar', 'varchar', 'boolean', 'varchar', 'timestamptz', 'varchar', 'uuid', 'varchar', 'boolean'])})
+              AS u(id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key, fulfilled)
+       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
+        args: [
+          timers.map(() => uuidv7()), timers.map((t) => t.partner), timers.map((t) => t.poNumber), timers.map((t) => t.testMode), timers.map((t) => t.kind),
+          timers.map((t) => t.dueAt), timers.map((t) => t.connectorId), timers.map((t) => t.messageId), timers.map((t) => t.correlationKey), timers.map((t) => t.fulfilled),
+        ],
+      });
+    }
+    if (messages.length) {
+      parts.push({
+        sql: (p) => `UPDATE inbound_messages im
           SET exception_count = im.exception_count + u.n,
               status = CASE WHEN u.opens AND im.status IN ('parsed', 'mapped') THEN 'routed' ELSE im.status END
-         FROM unnest($${p}::uuid[], $${p + 1}::int[], $${p + 2}::boolean[]) AS u(id, n, opens)
-        WHERE im.id = u.id`;
-    const saveArgs = [
-      saves.map((r) => r.subjectKey), saves.map((r) => r.partner), saves.map((r) => r.poNumber), saves.map((r) => r.testMode), saves.map((r) => r.kind),
-      saves.map((r) => r.fingerprint), saves.map((r) => r.hasFindings), saves.map((r) => r.correlationKey), saves.map((r) => r.inputsDigest),
-    ];
-    const countArgs = [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)];
-    if (!messages.length) await prepared(m, save, saveArgs);
-    else if (!saves.length) await prepared(m, count(1), countArgs);
-    else await prepared(m, `WITH saved AS (${save}) ${count(10)}`, [...saveArgs, ...countArgs]);
-  }
-
-  /**
-   * New timers of a subject's purchase order; a timer already there keeps its due time. A timer whose
-   * document is already stored (it came first, or in the same batch) is written fulfilled.
-   */
-  async planTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, po: { connector_id: string; message_id: string },
-    timers: { kind: ExpectedKind; dueAt: Date; correlationKey: string; fulfilled: boolean }[]): Promise<void> {
-    await prepared(
-      m,
-      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
-       SELECT u.id, $1, $2, $3, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, $4, $5, u.correlation_key, now(),
-              CASE WHEN u.fulfilled THEN now() END
-         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[], $10::boolean[]) AS u(id, kind, due_at, correlation_key, fulfilled)
-       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
-      [
-        s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
-        timers.map(() => uuidv7()), timers.map((t) => t.kind), timers.map((t) => t.dueAt), timers.map((t) => t.correlationKey), timers.map((t) => t.fulfilled),
-      ],
-    );
+         FROM unnest(${params(p, ['uuid', 'int', 'boolean'])}) AS u(id, n, opens)
+        WHERE im.id = u.id`,
+        args: [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)],
+      });
+    }
+    if (!parts.length) return;
+    // The last part is the statement, the others data-modifying CTEs before it (always run, referenced or not).
+    let p = 1;
+    const texts = parts.map((part) => {
+      const text = part.sql(p);
+      p += part.args.length;
+      return text;
+    });
+    const last = texts.pop()!;
+    const text = texts.length ? `WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}` : last;
+    await prepared(m, text, parts.flatMap((part) => part.args));
   }
 
   /** Waiting timers due at `now`, oldest first, locked; timers another process holds are skipped. */
@@ -245,4 +272,9 @@ export class MatchLedger {
   async markTimersRaised(m: EntityManager, ids: string[], at: Date): Promise<void> {
     await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [ids, at]);
   }
+}
+
+/** `$p::t1[], $p+1::t2[], ...`: unnest's array parameters from `$p` on. */
+function params(p: number, types: string[]): string {
+  return types.map((t, i) => `$${p + i}::${t}[]`).join(', ');
 }
