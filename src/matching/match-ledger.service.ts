@@ -116,23 +116,7 @@ export class MatchLedger {
    * and the second one's next statement sees the first's commit.
    */
   async keepLinesAndLock(m: EntityManager, rows: MatchedLinesRow[], subjectKeys: string[]): Promise<void> {
-    // PostgreSQL hashes the normalised jsonb, so the same content hashes the same however it was written (here or by the backfill).
-    await prepared(
-      m,
-      `WITH locked AS (
-         SELECT count(pg_advisory_xact_lock(h)) AS n
-           FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) s)
-       INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
-                                         received_at, document_date, dates, currency, requested_delivery, lines, content_hash)
-       SELECT r."documentId", r."poNumber", r.partner, r."testMode", r.type, r."messageId", r."connectorId", r."shipmentId", r."invoiceNumber",
-              r."receivedAt", r."documentDate", r.dates, r.currency, r."requestedDelivery", r.lines,
-              md5(jsonb_build_array(r."documentDate", r.dates, r.currency, r.lines)::text)
-         FROM locked, jsonb_to_recordset($1::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
-              "connectorId" varchar, "shipmentId" varchar, "invoiceNumber" varchar, "receivedAt" timestamptz, "documentDate" varchar, dates jsonb,
-              currency varchar, "requestedDelivery" varchar, lines jsonb)
-       ON CONFLICT (document_id, po_number) DO NOTHING`,
-      [JSON.stringify(rows), subjectKeys],
-    );
+    await prepared(m, `WITH locked AS (${SUBJECT_LOCKS('$2')}) ${KEEP_LINES('$1', 'locked, ')} ON CONFLICT (document_id, po_number) DO NOTHING`, [JSON.stringify(rows), subjectKeys]);
   }
 
   /**
@@ -144,14 +128,24 @@ export class MatchLedger {
    * its case is to be cleared), and, when the batch brought a document with new content next to ship
    * notices or invoices (a match is then likely due), the lines of the subject's current purchase
    * order and ship notices (newest per shipment, as `newestBy` picks them) that the batch did not bring. Lines still missing are read with `linesOf`; the batch's own are in memory.
+   *
+   * With `keep` (the caller already holds the subject locks), the same statement keeps those matched
+   * lines first, as `keepLinesAndLock` does: the subject's heads are then the rows already kept plus the
+   * ones this statement inserted (read from its RETURNING: a statement does not see its own CTE's rows;
+   * a row already kept is not returned and is read from the table, so none is counted twice).
    */
-  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null }): Promise<SubjectState> {
+  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null; keep?: MatchedLinesRow[] }): Promise<SubjectState> {
+    const headCols = `document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash`;
+    const where = `partner = $1 AND po_number = $2 AND test_mode = $3`;
+    const heads = q.keep
+      ? `kept AS (${KEEP_LINES('$9', '')} ON CONFLICT (document_id, po_number) DO NOTHING RETURNING ${headCols}, partner, po_number, test_mode),
+       heads AS MATERIALIZED (
+         SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where}
+         UNION ALL SELECT ${headCols}, document_id = ANY($5::uuid[]) FROM kept WHERE ${where})`
+      : `heads AS MATERIALIZED (SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where})`;
     const [row] = await prepared<{ heads: (MatchedDocumentHead & { in_batch: boolean })[]; results: [string, string, boolean, string | null][]; fulfilled: FulfilledTimer[]; message: MessageSource | null; lines: Record<string, KeptLines> }>(
       m,
-      `WITH heads AS MATERIALIZED (
-         SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash,
-                document_id = ANY($5::uuid[]) AS in_batch
-           FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3),
+      `WITH ${heads},
        open AS (
          SELECT e.id, e.status FROM expected_documents e
           WHERE $7::text[] IS NOT NULL AND e.partner = $1 AND e.po_number = $2 AND e.test_mode = $3 AND e.status IN ('waiting', 'raised')
@@ -179,7 +173,8 @@ export class MatchLedger {
                                  AND NOT EXISTS (SELECT 1 FROM heads o WHERE NOT o.in_batch AND o.type = b.type AND o.content_hash = b.content_hash
                                                     AND o.shipment_id IS NOT DISTINCT FROM b.shipment_id AND o.invoice_number IS NOT DISTINCT FROM b.invoice_number))
               ) AS lines`,
-      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null],
+      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null,
+        ...(q.keep ? [JSON.stringify(q.keep)] : [])],
     );
     const results = new Map<string, LastResult>(
       row.results.map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
@@ -278,3 +273,28 @@ export class MatchLedger {
 function params(p: number, types: string[]): string {
   return types.map((t, i) => `$${p + i}::${t}[]`).join(', ');
 }
+
+/**
+ * One transaction-scoped advisory lock per subject key (partner|world|PO) in the array parameter, taken
+ * in hash order (no deadlock between workers); one row. Whoever stores the PO and whoever stores its
+ * ship notice serialize on it, and the second one's next statement sees the first's commit. Taken by
+ * `keepLinesAndLock`, or by the pipeline's statement before matching (its message-status UPDATE).
+ */
+export const SUBJECT_LOCKS = (keys: string) =>
+  `SELECT count(pg_advisory_xact_lock(h)) AS n
+     FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest(${keys}::text[]) AS k ORDER BY 1) s`;
+
+/**
+ * Keeps the matched lines of documents just stored (the jsonb array parameter `rows`); `from` is put
+ * before the recordset in FROM (the lock CTE, to run after it). PostgreSQL hashes the normalised jsonb,
+ * so the same content hashes the same however it was written (here or by the backfill).
+ */
+const KEEP_LINES = (rows: string, from: string) =>
+  `INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
+                                    received_at, document_date, dates, currency, requested_delivery, lines, content_hash)
+   SELECT r."documentId", r."poNumber", r.partner, r."testMode", r.type, r."messageId", r."connectorId", r."shipmentId", r."invoiceNumber",
+          r."receivedAt", r."documentDate", r.dates, r.currency, r."requestedDelivery", r.lines,
+          md5(jsonb_build_array(r."documentDate", r.dates, r.currency, r.lines)::text)
+     FROM ${from}jsonb_to_recordset(${rows}::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
+          "connectorId" varchar, "shipmentId" varchar, "invoiceNumber" varchar, "receivedAt" timestamptz, "documentDate" varchar, dates jsonb,
+          currency varchar, "requestedDelivery" varchar, lines jsonb)`;
