@@ -9,7 +9,7 @@ import type { NewEvent } from '../delivery/event-feed.service.js';
 import { returnedRows } from '../database/returning.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
 import { insertExceptions, upsertCaseRows, upsertCasesWithExceptions, type CaseColumns, type UpsertedCase } from './case-rows.js';
-import { addOccurrences, findRepeats, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
+import { addOccurrences, findRepeats, findRepeatsAndReopen, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
 
 export interface RoutedException {
   messageId: string;
@@ -69,7 +69,7 @@ export class CaseIntake {
 
     const now = new Date();
     const ids = items.map(() => uuidv7());
-    const plans = await this.plan(m, items, ids, now);
+    const { plans, reopened } = await this.plan(m, items, ids, now);
     const groups = new Map<string, CaseGroup>();
     items.forEach((it, i) => {
       if (!it.decision.opensCase || plans[i].repeatOf) return;
@@ -99,12 +99,13 @@ export class CaseIntake {
       }
     });
 
-    // A resolved case whose cause recurs within the policy's window re-opens (the upsert then joins it).
+    // A resolved case whose cause recurs within the policy's window re-opens (the upsert then joins it);
+    // already done with the repeat lookup unless storms were counted.
     const reopenKeys = [...groups.values()]
       .map((g) => ({ key: g.key, minutes: this.router.noiseFor(g.first.exception).reopenWindowMinutes }))
       .filter((k) => k.minutes > 0)
       .map((k) => ({ key: k.key, cutoff: new Date(now.getTime() - k.minutes * 60_000) }));
-    for (const r of await reopenRecent(m, reopenKeys, now)) this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
+    for (const r of reopened ?? (await reopenRecent(m, reopenKeys, now))) this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
     const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
     const rows = stored.map(({ it, i }) => {
       const e = it.exception;
@@ -191,9 +192,11 @@ export class CaseIntake {
   /**
    * Noise controls, decided under advisory locks so two workers see each other's writes: identical
    * repeats (fingerprint within the window) and storm members (over the policy's rate per minute
-   * for one connector and code, counted from stored exceptions plus this batch, in order).
+   * for one connector and code, counted from stored exceptions plus this batch, in order). Without
+   * storm members the case keys are final already, so the re-opens are made with the repeat lookup
+   * (`reopened`; null: left to the caller).
    */
-  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date): Promise<Plan[]> {
+  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date): Promise<{ plans: Plan[]; reopened: CaseRow[] | null }> {
     const noise = items.map((it) => this.router.noiseFor(it.exception));
     const plans: Plan[] = items.map((it, i) => ({
       key: (it.exception.source.testMode ? 'test:' : '') + it.exception.correlationKey,
@@ -209,12 +212,25 @@ export class CaseIntake {
       if (stormy[i]) locks.add(stormKey(it.exception));
       if (noise[i].reopenWindowMinutes > 0 || it.decision.clears) locks.add(plans[i].key);
     });
-    if (!locks.size) return plans;
+    if (!locks.size) return { plans, reopened: null };
     await lockKeys(m, locks);
 
     const fps = new Map<string, Date>();
     plans.forEach((p, i) => p.fingerprint && fps.set(p.fingerprint, new Date(now.getTime() - noise[i].repeatWindowSeconds * 1000)));
-    const seen = await findRepeats(m, [...fps].map(([fp, cutoff]) => ({ fp, cutoff })));
+    const repeatArgs = [...fps].map(([fp, cutoff]) => ({ fp, cutoff }));
+    let reopened: CaseRow[] | null = null;
+    let seen: Map<string, { id: string; caseId: string | null }>;
+    if (stormy.some(Boolean)) seen = await findRepeats(m, repeatArgs);
+    else if (!repeatArgs.length && !items.some((it, i) => it.decision.opensCase && noise[i].reopenWindowMinutes > 0)) {
+      seen = new Map(); // neither to look up: no statement
+      reopened = [];
+    } else {
+      const reopenItems = items.map((it, i) => ({
+        key: plans[i].key, fp: plans[i].fingerprint, opens: it.decision.opensCase,
+        cutoff: noise[i].reopenWindowMinutes > 0 ? new Date(now.getTime() - noise[i].reopenWindowMinutes * 60_000) : null,
+      }));
+      ({ repeats: seen, reopened } = await findRepeatsAndReopen(m, repeatArgs, reopenItems, now));
+    }
     const firstInBatch = new Map<string, number>();
     plans.forEach((p, i) => {
       if (!p.fingerprint) return;
@@ -240,7 +256,7 @@ export class CaseIntake {
         plans[i].storm = noise[i].stormPerMinute;
       }
     });
-    return plans;
+    return { plans, reopened };
   }
 
   /** Exceptions whose rule `clears` a condition resolve the open case of their key; returns item index → resolved case id. */

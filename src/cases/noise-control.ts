@@ -46,15 +46,42 @@ export async function findRepeats(m: EntityManager, fps: { fp: string; cutoff: D
   if (!fps.length) return new Map();
   const rows = await prepared<{ fingerprint: string; id: string; case_id: string | null }>(
     m,
-    `SELECT DISTINCT ON (e.fingerprint) e.fingerprint, e.id, e.case_id
-       FROM unnest($1::varchar[], $2::timestamptz[]) AS u(fp, cutoff)
-       JOIN exceptions e ON e.fingerprint = u.fp AND e.last_seen_at > u.cutoff
-       LEFT JOIN cases c ON c.id = e.case_id
-      WHERE e.case_id IS NULL OR c.status <> 'resolved'
-      ORDER BY e.fingerprint, e.last_seen_at DESC`,
+    REPEATS,
     [fps.map((f) => f.fp), fps.map((f) => f.cutoff)],
   );
   return new Map(rows.map((r) => [r.fingerprint, { id: r.id, caseId: r.case_id }]));
+}
+
+/**
+ * `findRepeats` and `reopenRecent` in one statement, for a batch whose case keys are final before the
+ * repeats are known (no storm member: a storm key depends on the repeats). `items` are the batch's
+ * exceptions in order, each with its case key, fingerprint, whether it opens a case and its re-open
+ * cutoff (null: no re-open window). A key re-opens as `reopenRecent` would for the batch's groups:
+ * only keys with an exception that is stored (not a repeat of a stored exception, nor of an earlier one
+ * in the batch), with the cutoff of the first such exception. The repeat lookup sees the cases as they
+ * were before the re-open, as it did when it ran first.
+ */
+export async function findRepeatsAndReopen(
+  m: EntityManager,
+  fps: { fp: string; cutoff: Date }[],
+  items: { key: string; fp: string | null; opens: boolean; cutoff: Date | null }[],
+  now: Date,
+): Promise<{ repeats: Map<string, { id: string; caseId: string | null }>; reopened: CaseRow[] }> {
+  const [row] = await prepared<{ repeats: { fingerprint: string; id: string; case_id: string | null }[]; reopened: CaseRow[] }>(
+    m,
+    `WITH rep AS (${REPEATS}),
+     item AS (
+       SELECT u.key, u.fp, u.opens, u.cutoff, u.i, row_number() OVER (PARTITION BY u.fp ORDER BY u.i) AS nth
+         FROM unnest($3::varchar[], $4::varchar[], $5::boolean[], $6::timestamptz[]) WITH ORDINALITY AS u(key, fp, opens, cutoff, i)),
+     opener AS (
+       SELECT DISTINCT ON (key) key, cutoff FROM item
+        WHERE opens AND (fp IS NULL OR (nth = 1 AND fp NOT IN (SELECT fingerprint FROM rep)))
+        ORDER BY key, i),
+     reopened AS (${REOPEN.replace('unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)', 'opener u').replace('$3', '$7')})
+     SELECT (SELECT COALESCE(json_agg(rep), '[]') FROM rep) AS repeats, (SELECT COALESCE(json_agg(r), '[]') FROM reopened r) AS reopened`,
+    [fps.map((f) => f.fp), fps.map((f) => f.cutoff), items.map((i) => i.key), items.map((i) => i.fp), items.map((i) => i.opens), items.map((i) => i.cutoff), now],
+  );
+  return { repeats: new Map(row.repeats.map((r) => [r.fingerprint, { id: r.id, caseId: r.case_id }])), reopened: row.reopened };
 }
 
 /** Adds repeats to stored exceptions; returns their new totals. */
@@ -100,15 +127,7 @@ export async function reopenRecent(m: EntityManager, keys: { key: string; cutoff
   if (!keys.length) return [];
   return prepared<CaseRow>(
     m,
-    `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
-                        reopen_count = c.reopen_count + 1, updated_at = $3
-       FROM (SELECT DISTINCT ON (r.correlation_key) r.id
-               FROM unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)
-               JOIN cases r ON r.correlation_key = u.key AND r.status = 'resolved' AND r.resolved_at > u.cutoff
-              ORDER BY r.correlation_key, r.resolved_at DESC) last
-      WHERE c.id = last.id
-        AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.correlation_key = c.correlation_key AND o.status <> 'resolved')
-      RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count`,
+    REOPEN,
     [keys.map((k) => k.key), keys.map((k) => k.cutoff), now],
   );
 }
@@ -125,3 +144,22 @@ export async function resolveCleared(m: EntityManager, clears: { key: string; co
     [clears.map((c) => c.key), clears.map((c) => c.codes.join(',')), clears.map((c) => c.note), now],
   );
 }
+
+/** The newest exception per fingerprint ($1) seen after its cutoff ($2) whose case (if any) is still unresolved. */
+const REPEATS = `SELECT DISTINCT ON (e.fingerprint) e.fingerprint, e.id, e.case_id
+       FROM unnest($1::varchar[], $2::timestamptz[]) AS u(fp, cutoff)
+       JOIN exceptions e ON e.fingerprint = u.fp AND e.last_seen_at > u.cutoff
+       LEFT JOIN cases c ON c.id = e.case_id
+      WHERE e.case_id IS NULL OR c.status <> 'resolved'
+      ORDER BY e.fingerprint, e.last_seen_at DESC`;
+
+/** Re-opens per key ($1) the case resolved last after its cutoff ($2) unless one is open; $3 is now. */
+const REOPEN = `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
+                        reopen_count = c.reopen_count + 1, updated_at = $3
+       FROM (SELECT DISTINCT ON (r.correlation_key) r.id
+               FROM unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)
+               JOIN cases r ON r.correlation_key = u.key AND r.status = 'resolved' AND r.resolved_at > u.cutoff
+              ORDER BY r.correlation_key, r.resolved_at DESC) last
+      WHERE c.id = last.id
+        AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.correlation_key = c.correlation_key AND o.status <> 'resolved')
+      RETURNING c.id, c.correlation_key, c.owner_team, c.code, c.severity, c.site, c.business_unit, c.reopen_count`;

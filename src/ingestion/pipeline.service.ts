@@ -10,6 +10,7 @@ import type { BusinessDocumentRecord } from '../documents/business-document.enti
 import { DocumentLedger } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { DocumentMatching } from '../matching/document-matching.service.js';
+import { SUBJECT_LOCKS } from '../matching/match-ledger.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
@@ -147,14 +148,20 @@ export class Pipeline {
       const { intake, after } = await this.recording.record(m, routed);
       committed.push(after);
       const stored = await this.keepDocumentsAndAcks(m, kept);
+      // The per-PO locks matching reads under are taken by this statement, so matching's first statement
+      // can read (and keep the lines) at once; they follow every lock taken above, as they did in matching.
+      const batch = this.matching.batch(stored);
       if (updates.length) {
         await m.query(
-          `UPDATE inbound_messages AS im
+          `WITH locked AS (${SUBJECT_LOCKS('$7')}),
+           updated AS (
+           UPDATE inbound_messages AS im
               SET status = u.status, exception_count = u.count, document_types = u.doc_types::jsonb,
                   test_mode = u.test, errors = im.errors || u.errors::jsonb, attempts = im.attempts + 1, processed_at = now()
              FROM unnest($1::uuid[], $2::varchar[], $3::int[], $4::text[], $5::boolean[], $6::text[])
                   AS u(id, status, count, doc_types, test, errors)
-            WHERE im.id = u.id`,
+            WHERE im.id = u.id)
+           SELECT n FROM locked`,
           [
             updates.map((u) => u.id),
             updates.map((u) => u.status),
@@ -162,11 +169,12 @@ export class Pipeline {
             updates.map((u) => JSON.stringify(u.docTypes)),
             updates.map((u) => u.test),
             updates.map((u) => JSON.stringify(u.errors)),
+            batch.keys,
           ],
         );
       }
       // Matching (src/matching): after documents and message status are written, under a per-PO lock.
-      const matched = await this.matching.afterDocumentsStored(m, stored);
+      const matched = await this.matching.afterDocumentsStored(m, stored, updates.length ? batch : undefined);
       committed.push(...matched.after);
       const entries: AuditEntry[] = updates.map((u) => ({
         actor: SYSTEM_ACTOR,

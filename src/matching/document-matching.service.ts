@@ -8,7 +8,7 @@ import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding, type MessageTally } from './match-cases.js';
-import { MatchLedger, type MatchedDocumentHead, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
+import { MatchLedger, type MatchedDocumentHead, type NewTimer, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
 import { keptLinesToMatchLines, matchedLinesRows, type KeptLines, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -33,8 +33,20 @@ interface Run {
   /** Trigger messages (locked by the pipeline) with the exceptions matching numbered on them. */
   messages: Map<string, MessageTally>;
   saves: (ResultRow & Omit<SubjectRef, 'key'>)[];
+  /** Timers of the POs of the batch, written with the results. */
+  timers: NewTimer[];
   findings: MatchFinding[];
   result: MatchRunResult;
+}
+
+/** A batch's matched lines and subjects (`DocumentMatching.batch`). */
+export interface MatchBatch {
+  stored: StoredDocument[];
+  rows: MatchedLinesRow[];
+  /** Sorted by key. */
+  subjects: Subject[];
+  /** The subjects' lock keys, for `SUBJECT_LOCKS`. */
+  keys: string[];
 }
 
 export interface MatchRunResult {
@@ -68,10 +80,13 @@ export class DocumentMatching {
     private readonly ledger: MatchLedger,
   ) {}
 
-  async afterDocumentsStored(m: EntityManager, stored: StoredDocument[]): Promise<MatchRunResult> {
-    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [] };
+  /**
+   * The subjects a batch's stored documents concern, and their lock keys (sorted). The pipeline takes
+   * the subject locks in its last statement before matching (`SUBJECT_LOCKS`) and hands this back to
+   * `afterDocumentsStored`, which then keeps the lines with its first read instead of a statement of its own.
+   */
+  batch(stored: StoredDocument[]): MatchBatch {
     const rows = stored.flatMap(matchedLinesRows);
-    if (!rows.length) return result;
     const subjects = new Map<string, Subject>();
     for (const r of rows.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.documentId < b.documentId ? -1 : 1))) {
       const key = `${r.partner}|${r.testMode ? 'test' : 'prod'}|${r.poNumber}`;
@@ -79,15 +94,28 @@ export class DocumentMatching {
       subjects.set(key, { key, partner: r.partner, testMode: r.testMode, poNumber: r.poNumber, trigger: r, types: new Set([...(seen?.types ?? []), r.type]) });
     }
     const ordered = [...subjects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
-    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], findings: [], result };
-    for (const s of ordered) {
+    return { stored, rows, subjects: ordered, keys: ordered.map((s) => s.key) };
+  }
+
+  /** `locked`: the batch of these documents whose subject locks the caller's previous statement took. */
+  async afterDocumentsStored(m: EntityManager, stored: StoredDocument[], locked?: MatchBatch): Promise<MatchRunResult> {
+    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [] };
+    const held = locked?.stored === stored ? locked : undefined;
+    const { rows, subjects: ordered } = held ?? this.batch(stored);
+    if (!rows.length) return result;
+    // The locks must be held before the statement that reads the subject (its snapshot is taken when it
+    // starts): without the caller's, they are taken here with the lines, and the reads follow.
+    if (!held) await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
+    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], timers: [], findings: [], result };
+    for (const [i, s] of ordered.entries()) {
       const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
-      const state = await this.ledger.subjectState(m, s, { batchIds: run.batchIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null });
+      // Under the caller's locks, the first subject's read keeps the batch's lines (every subject's) too.
+      const keep = held && i === 0 ? rows : undefined;
+      const state = await this.ledger.subjectState(m, s, { batchIds: run.batchIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null, keep });
       if (state.message && !run.messages.has(s.trigger.messageId)) run.messages.set(s.trigger.messageId, { ...state.message, n: 0, opens: false });
       const heads: Head[] = state.documents.map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
       const tol = tolerancesFor(this.policy.current(), s.partner);
-      if (s.types.has('purchase_order')) await this.expected.plan(m, s, heads.filter((d) => d.type === 'purchase_order'), tol, new Set(heads.map((d) => d.type)));
+      if (s.types.has('purchase_order')) run.timers.push(...this.expected.plan(s, heads.filter((d) => d.type === 'purchase_order'), tol, new Set(heads.map((d) => d.type))));
       if (state.fulfilled.length) {
         const settled = await this.expected.settle(m, s, state.fulfilled, { id: s.trigger.documentId, message_id: s.trigger.messageId, type: s.trigger.type });
         result.resolved += settled.resolved;
@@ -102,8 +130,8 @@ export class DocumentMatching {
     result.subjects = ordered.length;
     // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
     await this.raise(m, run.findings, run, result);
-    // Every subject's new results and the messages' exception counts, in one statement.
-    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })));
+    // Every subject's new results and timers and the messages' exception counts, in one statement.
+    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers);
     return result;
   }
 

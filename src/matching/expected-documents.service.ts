@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ExceptionRecording, type AfterCommit } from '../cases/exception-recording.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { MatchCases } from './match-cases.js';
-import { MatchLedger, type FulfilledTimer } from './match-ledger.service.js';
+import { MatchLedger, type FulfilledTimer, type NewTimer } from './match-ledger.service.js';
 import type { ExpectedKind } from './matching.entities.js';
 import type { Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
@@ -48,20 +48,22 @@ export class ExpectedDocuments {
   ) {}
 
   /**
-   * Plans the timers of the subject's purchase orders (the newest PO's dates win; a timer already there
-   * keeps its due time); one whose document is among `presentTypes` is written fulfilled.
+   * The timers of the subject's purchase orders (the newest PO's dates win); one whose document is among
+   * `presentTypes` is to be written fulfilled. Returned, not written: the run writes every subject's new
+   * timers with its last statement (`MatchLedger.finish`; a timer already there keeps its due time).
+   * Nothing in the run reads a subject's timers after its state was read, so writing them last is the same.
    */
-  async plan(m: EntityManager, s: SubjectRef, pos: PoDoc[], tol: Tolerances, presentTypes: Set<string>): Promise<void> {
-    if (!pos.length) return;
+  plan(s: SubjectRef, pos: PoDoc[], tol: Tolerances, presentTypes: Set<string>): NewTimer[] {
+    if (!pos.length) return [];
     const po = pos.reduce((a, b) => (new Date(b.received_at) >= new Date(a.received_at) ? b : a));
     const rows: { kind: ExpectedKind; dueAt: Date }[] = [];
     if (tol.ackWindowHours !== null) rows.push({ kind: 'po_ack', dueAt: new Date(new Date(po.received_at).getTime() + tol.ackWindowHours * 3_600_000) });
     const delivery = po.dates?.requestedDelivery ?? po.dates?.deliverNoLater ?? po.requested_delivery ?? undefined;
     if (tol.asnLeadHours !== null && delivery) rows.push({ kind: 'ship_notice', dueAt: new Date(Date.parse(`${delivery}T00:00:00Z`) - tol.asnLeadHours * 3_600_000) });
-    if (!rows.length) return;
-    await this.ledger.planTimers(m, s, po, rows.map((r) => ({
-      ...r, correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`, fulfilled: presentTypes.has(EXPECTATIONS[r.kind].fulfilledBy),
-    })));
+    return rows.map((r) => ({
+      ...r, partner: s.partner, poNumber: s.poNumber, testMode: s.testMode, connectorId: po.connector_id, messageId: po.message_id,
+      correlationKey: `${EXPECTATIONS[r.kind].key}:${s.partner}:${s.poNumber}`, fulfilled: presentTypes.has(EXPECTATIONS[r.kind].fulfilledBy),
+    }));
   }
 
   /** Which document type fulfils which timer: what `MatchLedger.subjectState` settles with the subject's state. */

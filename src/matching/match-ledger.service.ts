@@ -59,6 +59,20 @@ export interface MessageCount {
   opens: boolean;
 }
 
+/** A timer of a purchase order to write with the end of the run (`finish`). */
+export interface NewTimer {
+  partner: string;
+  poNumber: string;
+  testMode: boolean;
+  kind: ExpectedKind;
+  dueAt: Date;
+  connectorId: string;
+  messageId: string;
+  correlationKey: string;
+  /** Its document is already stored (it came first, or in the same batch). */
+  fulfilled: boolean;
+}
+
 export interface FulfilledTimer {
   kind: ExpectedKind;
   /** The status it had: raised means its exception was recorded and the case is to be cleared. */
@@ -102,23 +116,7 @@ export class MatchLedger {
    * and the second one's next statement sees the first's commit.
    */
   async keepLinesAndLock(m: EntityManager, rows: MatchedLinesRow[], subjectKeys: string[]): Promise<void> {
-    // PostgreSQL hashes the normalised jsonb, so the same content hashes the same however it was written (here or by the backfill).
-    await prepared(
-      m,
-      `WITH locked AS (
-         SELECT count(pg_advisory_xact_lock(h)) AS n
-           FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) s)
-       INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
-                                         received_at, document_date, dates, currency, requested_delivery, lines, content_hash)
-       SELECT r."documentId", r."poNumber", r.partner, r."testMode", r.type, r."messageId", r."connectorId", r."shipmentId", r."invoiceNumber",
-              r."receivedAt", r."documentDate", r.dates, r.currency, r."requestedDelivery", r.lines,
-              md5(jsonb_build_array(r."documentDate", r.dates, r.currency, r.lines)::text)
-         FROM locked, jsonb_to_recordset($1::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
-              "connectorId" varchar, "shipmentId" varchar, "invoiceNumber" varchar, "receivedAt" timestamptz, "documentDate" varchar, dates jsonb,
-              currency varchar, "requestedDelivery" varchar, lines jsonb)
-       ON CONFLICT (document_id, po_number) DO NOTHING`,
-      [JSON.stringify(rows), subjectKeys],
-    );
+    await prepared(m, `WITH locked AS (${SUBJECT_LOCKS('$2')}) ${KEEP_LINES('$1', 'locked, ')} ON CONFLICT (document_id, po_number) DO NOTHING`, [JSON.stringify(rows), subjectKeys]);
   }
 
   /**
@@ -130,14 +128,24 @@ export class MatchLedger {
    * its case is to be cleared), and, when the batch brought a document with new content next to ship
    * notices or invoices (a match is then likely due), the lines of the subject's current purchase
    * order and ship notices (newest per shipment, as `newestBy` picks them) that the batch did not bring. Lines still missing are read with `linesOf`; the batch's own are in memory.
+   *
+   * With `keep` (the caller already holds the subject locks), the same statement keeps those matched
+   * lines first, as `keepLinesAndLock` does: the subject's heads are then the rows already kept plus the
+   * ones this statement inserted (read from its RETURNING: a statement does not see its own CTE's rows;
+   * a row already kept is not returned and is read from the table, so none is counted twice).
    */
-  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null }): Promise<SubjectState> {
+  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null; keep?: MatchedLinesRow[] }): Promise<SubjectState> {
+    const headCols = `document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash`;
+    const where = `partner = $1 AND po_number = $2 AND test_mode = $3`;
+    const heads = q.keep
+      ? `kept AS (${KEEP_LINES('$9', '')} ON CONFLICT (document_id, po_number) DO NOTHING RETURNING ${headCols}, partner, po_number, test_mode),
+       heads AS MATERIALIZED (
+         SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where}
+         UNION ALL SELECT ${headCols}, document_id = ANY($5::uuid[]) FROM kept WHERE ${where})`
+      : `heads AS MATERIALIZED (SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where})`;
     const [row] = await prepared<{ heads: (MatchedDocumentHead & { in_batch: boolean })[]; results: [string, string, boolean, string | null][]; fulfilled: FulfilledTimer[]; message: MessageSource | null; lines: Record<string, KeptLines> }>(
       m,
-      `WITH heads AS MATERIALIZED (
-         SELECT document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash,
-                document_id = ANY($5::uuid[]) AS in_batch
-           FROM document_match_lines WHERE partner = $1 AND po_number = $2 AND test_mode = $3),
+      `WITH ${heads},
        open AS (
          SELECT e.id, e.status FROM expected_documents e
           WHERE $7::text[] IS NOT NULL AND e.partner = $1 AND e.po_number = $2 AND e.test_mode = $3 AND e.status IN ('waiting', 'raised')
@@ -165,7 +173,8 @@ export class MatchLedger {
                                  AND NOT EXISTS (SELECT 1 FROM heads o WHERE NOT o.in_batch AND o.type = b.type AND o.content_hash = b.content_hash
                                                     AND o.shipment_id IS NOT DISTINCT FROM b.shipment_id AND o.invoice_number IS NOT DISTINCT FROM b.invoice_number))
               ) AS lines`,
-      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null],
+      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null,
+        ...(q.keep ? [JSON.stringify(q.keep)] : [])],
     );
     const results = new Map<string, LastResult>(
       row.results.map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
@@ -186,51 +195,64 @@ export class MatchLedger {
   }
 
   /**
-   * The end of a matching run, in one statement: the new results of every subject matched, and each
-   * message's exception count raised by what matching recorded on it (routed when one opened a case).
+   * The end of a matching run, in one statement: the new results of every subject matched, the new
+   * timers of its purchase orders (a timer already there keeps its due time; one whose document is
+   * already stored is written fulfilled, the end state of "plan, then settle") and each message's
+   * exception count raised by what matching recorded on it (routed when one opened a case). The parts
+   * touch different tables and read nothing the others write, so one statement's single snapshot
+   * changes nothing; an empty part is left out (an empty UPDATE would still fire the messages' reporting trigger).
    */
-  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[]): Promise<void> {
-    if (!saves.length && !messages.length) return;
-    const save = `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
+  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[], timers: NewTimer[] = []): Promise<void> {
+    const parts: { sql: (p: number) => string; args: unknown[] }[] = [];
+    if (saves.length) {
+      parts.push({
+        sql: (p) => `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
        SELECT u.subject_key, u.partner, u.po_number, u.test_mode, u.kind, u.fingerprint, u.has_findings, u.correlation_key, u.inputs_digest, now()
-         FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::boolean[], $5::varchar[], $6::text[], $7::boolean[], $8::varchar[], $9::varchar[])
+         FROM unnest(${params(p, ['varchar', 'varchar', 'varchar', 'boolean', 'varchar', 'text', 'boolean', 'varchar', 'varchar'])})
               AS u(subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest)
        ON CONFLICT (subject_key) DO UPDATE
-          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`;
-    // Not an empty UPDATE when nothing was raised: it would still fire the messages' reporting trigger.
-    const count = (p: number) => `UPDATE inbound_messages im
+          SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`,
+        args: [
+          saves.map((r) => r.subjectKey), saves.map((r) => r.partner), saves.map((r) => r.poNumber), saves.map((r) => r.testMode), saves.map((r) => r.kind),
+          saves.map((r) => r.fingerprint), saves.map((r) => r.hasFindings), saves.map((r) => r.correlationKey), saves.map((r) => r.inputsDigest),
+        ],
+      });
+    }
+    if (timers.length) {
+      parts.push({
+        sql: (p) => `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
+       SELECT u.id, u.partner, u.po_number, u.test_mode, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, u.connector_id, u.message_id,
+              u.correlation_key, now(), CASE WHEN u.fulfilled THEN now() END
+         FROM unnest(${params(p, ['uuid', 'varchar', 'varchar', 'boolean', 'varchar', 'timestamptz', 'varchar', 'uuid', 'varchar', 'boolean'])})
+              AS u(id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key, fulfilled)
+       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
+        args: [
+          timers.map(() => uuidv7()), timers.map((t) => t.partner), timers.map((t) => t.poNumber), timers.map((t) => t.testMode), timers.map((t) => t.kind),
+          timers.map((t) => t.dueAt), timers.map((t) => t.connectorId), timers.map((t) => t.messageId), timers.map((t) => t.correlationKey), timers.map((t) => t.fulfilled),
+        ],
+      });
+    }
+    if (messages.length) {
+      parts.push({
+        sql: (p) => `UPDATE inbound_messages im
           SET exception_count = im.exception_count + u.n,
               status = CASE WHEN u.opens AND im.status IN ('parsed', 'mapped') THEN 'routed' ELSE im.status END
-         FROM unnest($${p}::uuid[], $${p + 1}::int[], $${p + 2}::boolean[]) AS u(id, n, opens)
-        WHERE im.id = u.id`;
-    const saveArgs = [
-      saves.map((r) => r.subjectKey), saves.map((r) => r.partner), saves.map((r) => r.poNumber), saves.map((r) => r.testMode), saves.map((r) => r.kind),
-      saves.map((r) => r.fingerprint), saves.map((r) => r.hasFindings), saves.map((r) => r.correlationKey), saves.map((r) => r.inputsDigest),
-    ];
-    const countArgs = [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)];
-    if (!messages.length) await prepared(m, save, saveArgs);
-    else if (!saves.length) await prepared(m, count(1), countArgs);
-    else await prepared(m, `WITH saved AS (${save}) ${count(10)}`, [...saveArgs, ...countArgs]);
-  }
-
-  /**
-   * New timers of a subject's purchase order; a timer already there keeps its due time. A timer whose
-   * document is already stored (it came first, or in the same batch) is written fulfilled.
-   */
-  async planTimers(m: EntityManager, s: Pick<SubjectRef, 'partner' | 'poNumber' | 'testMode'>, po: { connector_id: string; message_id: string },
-    timers: { kind: ExpectedKind; dueAt: Date; correlationKey: string; fulfilled: boolean }[]): Promise<void> {
-    await prepared(
-      m,
-      `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
-       SELECT u.id, $1, $2, $3, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, $4, $5, u.correlation_key, now(),
-              CASE WHEN u.fulfilled THEN now() END
-         FROM unnest($6::uuid[], $7::varchar[], $8::timestamptz[], $9::varchar[], $10::boolean[]) AS u(id, kind, due_at, correlation_key, fulfilled)
-       ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
-      [
-        s.partner, s.poNumber, s.testMode, po.connector_id, po.message_id,
-        timers.map(() => uuidv7()), timers.map((t) => t.kind), timers.map((t) => t.dueAt), timers.map((t) => t.correlationKey), timers.map((t) => t.fulfilled),
-      ],
-    );
+         FROM unnest(${params(p, ['uuid', 'int', 'boolean'])}) AS u(id, n, opens)
+        WHERE im.id = u.id`,
+        args: [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)],
+      });
+    }
+    if (!parts.length) return;
+    // The last part is the statement, the others data-modifying CTEs before it (always run, referenced or not).
+    let p = 1;
+    const texts = parts.map((part) => {
+      const text = part.sql(p);
+      p += part.args.length;
+      return text;
+    });
+    const last = texts.pop()!;
+    const text = texts.length ? `WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}` : last;
+    await prepared(m, text, parts.flatMap((part) => part.args));
   }
 
   /** Waiting timers due at `now`, oldest first, locked; timers another process holds are skipped. */
@@ -246,3 +268,33 @@ export class MatchLedger {
     await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [ids, at]);
   }
 }
+
+/** `$p::t1[], $p+1::t2[], ...`: unnest's array parameters from `$p` on. */
+function params(p: number, types: string[]): string {
+  return types.map((t, i) => `$${p + i}::${t}[]`).join(', ');
+}
+
+/**
+ * One transaction-scoped advisory lock per subject key (partner|world|PO) in the array parameter, taken
+ * in hash order (no deadlock between workers); one row. Whoever stores the PO and whoever stores its
+ * ship notice serialize on it, and the second one's next statement sees the first's commit. Taken by
+ * `keepLinesAndLock`, or by the pipeline's statement before matching (its message-status UPDATE).
+ */
+export const SUBJECT_LOCKS = (keys: string) =>
+  `SELECT count(pg_advisory_xact_lock(h)) AS n
+     FROM (SELECT DISTINCT hashtextextended(current_schema() || ':match:' || k, 0) AS h FROM unnest(${keys}::text[]) AS k ORDER BY 1) s`;
+
+/**
+ * Keeps the matched lines of documents just stored (the jsonb array parameter `rows`); `from` is put
+ * before the recordset in FROM (the lock CTE, to run after it). PostgreSQL hashes the normalised jsonb,
+ * so the same content hashes the same however it was written (here or by the backfill).
+ */
+const KEEP_LINES = (rows: string, from: string) =>
+  `INSERT INTO document_match_lines (document_id, po_number, partner, test_mode, type, message_id, connector_id, shipment_id, invoice_number,
+                                    received_at, document_date, dates, currency, requested_delivery, lines, content_hash)
+   SELECT r."documentId", r."poNumber", r.partner, r."testMode", r.type, r."messageId", r."connectorId", r."shipmentId", r."invoiceNumber",
+          r."receivedAt", r."documentDate", r.dates, r.currency, r."requestedDelivery", r.lines,
+          md5(jsonb_build_array(r."documentDate", r.dates, r.currency, r.lines)::text)
+     FROM ${from}jsonb_to_recordset(${rows}::jsonb) AS r("documentId" uuid, "poNumber" varchar, partner varchar, "testMode" boolean, type varchar, "messageId" uuid,
+          "connectorId" varchar, "shipmentId" varchar, "invoiceNumber" varchar, "receivedAt" timestamptz, "documentDate" varchar, dates jsonb,
+          currency varchar, "requestedDelivery" varchar, lines jsonb)`;

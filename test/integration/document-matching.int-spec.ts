@@ -219,8 +219,8 @@ describe('document matching through the pipeline', () => {
       await note(m, s.poNumber, [...state.lines.keys()]);
       return state;
     };
-    matching.afterDocumentsStored = async (m, docs) => {
-      const r = await after(m, docs);
+    matching.afterDocumentsStored = async (m, docs, locked) => {
+      const r = await after(m, docs, locked);
       unchanged += r.unchanged;
       return r;
     };
