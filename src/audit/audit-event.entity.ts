@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CURRENT_TRANSACTION_ID } from '../database/column-defaults.js';
 
 export type ActorType = 'system' | 'api-key' | 'connector';
 
@@ -10,7 +11,9 @@ export type ActorType = 'system' | 'api-key' | 'connector';
 @Index('IDX_audit_events_entity', ['entityType', 'entityId', 'id'])
 @Index('IDX_audit_events_occurred', ['occurredAt'])
 @Index('IDX_audit_events_actor', ['actorId', 'id'])
-@Index('IDX_audit_events_chain', ['tx', 'id'])
+// On (tx, id), in this order (migrations). TypeORM reads an index's columns back in table order (id, tx) and would recreate it on
+// every migration:generate: left to the migrations (synchronize: false).
+@Index('IDX_audit_events_chain', { synchronize: false })
 export class AuditEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;
@@ -40,6 +43,6 @@ export class AuditEvent {
   after!: Record<string, unknown> | null;
 
   /** The writing transaction (as in the outbox): the chain (AuditSeal) follows commit-safe (tx, id) order. */
-  @Column('bigint', { default: () => '(pg_current_xact_id()::text)::bigint' })
+  @Column('bigint', { default: CURRENT_TRANSACTION_ID })
   tx!: string;
 }

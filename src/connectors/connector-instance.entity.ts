@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { EMPTY_JSON_OBJECT } from '../database/column-defaults.js';
 
 /** A configured connector: its type, its plain config, and its secrets sealed with the master key. */
 @Entity('connector_instances')
@@ -12,7 +13,7 @@ export class ConnectorInstance {
   @Column('varchar', { length: 200 })
   name!: string;
 
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: EMPTY_JSON_OBJECT })
   config!: Record<string, unknown>;
 
   /** AES-256-GCM sealed JSON object of secret settings; never returned by the API. */

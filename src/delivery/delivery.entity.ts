@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
@@ -16,7 +16,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 @Index('IDX_deliveries_fresh', ['subscriptionId', 'seq'], { where: `"status" = 'pending' AND "attempts" = 0` })
 @Index('IDX_deliveries_subscription', ['subscriptionId', 'status', 'createdAt'])
 export class Delivery {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  // DEFAULT gen_random_uuid() (migrations); TypeORM reads that default back as a generated uuid column.
+  @PrimaryGeneratedColumn('uuid')
   id!: string;
 
   /** Creation order, which follows event (tx, id) order: per-case ordering compares it. */

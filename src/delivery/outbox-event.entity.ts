@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CURRENT_TRANSACTION_ID } from '../database/column-defaults.js';
 
 export const EVENT_TYPES = ['case.opened', 'case.updated', 'case.escalated', 'case.resolved', 'case.reopened', 'exception.created', 'message.failed', 'sla.warning', 'sla.breached', 'case.notified', 'case.action.done', 'case.action.failed', 'case.task.opened', 'case.task.completed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -9,7 +10,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
  * The feed (GET /v1/events) orders by (tx, id): see EventFeed.read for why not by id alone.
  */
 @Entity('outbox_events')
-@Index('IDX_outbox_events_feed', ['tx', 'id'])
+// On (tx, id), in this order (migrations); TypeORM reads it back as (id, tx), hence synchronize: false (see AuditEvent's chain index).
+@Index('IDX_outbox_events_feed', { synchronize: false })
 @Index('IDX_outbox_events_unpublished', ['id'], { where: '"published_at" IS NULL' })
 @Index('IDX_outbox_events_case', ['caseId', 'id'])
 export class OutboxEvent {
@@ -17,7 +19,7 @@ export class OutboxEvent {
   id!: string;
 
   /** The writing transaction's id (xid8 as bigint): rows become visible in this order, ids do not. */
-  @Column('bigint', { default: () => '(pg_current_xact_id()::text)::bigint' })
+  @Column('bigint', { default: CURRENT_TRANSACTION_ID })
   tx!: string;
 
   @Column('varchar', { length: 32 })

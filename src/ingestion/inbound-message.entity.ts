@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { EMPTY_JSON_ARRAY, EMPTY_JSON_OBJECT } from '../database/column-defaults.js';
 
 /** `staged`: stored by a poll but held back until its group (e.g. the whole file) is stored. */
 export const MESSAGE_STATUSES = ['staged', 'received', 'parsed', 'mapped', 'routed', 'failed', 'dead'] as const;
@@ -59,7 +60,7 @@ export class InboundMessage {
   @Column('integer', { default: 0 })
   attempts!: number;
 
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @Column('jsonb', { default: EMPTY_JSON_ARRAY })
   errors!: MessageError[];
 
   @Column('timestamptz', { name: 'enqueued_at', nullable: true })
@@ -71,13 +72,13 @@ export class InboundMessage {
   @Column('integer', { name: 'exception_count', default: 0 })
   exceptionCount!: number;
 
-  @Column('jsonb', { name: 'document_types', default: () => "'[]'::jsonb" })
+  @Column('jsonb', { name: 'document_types', default: EMPTY_JSON_ARRAY })
   documentTypes!: string[];
 
   @Column('boolean', { name: 'test_mode', default: false })
   testMode!: boolean;
 
   /** Facts the sender stated about the message (e.g. direction=outbound for a copy of what we sent). */
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: EMPTY_JSON_OBJECT })
   meta!: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { EMPTY_JSON_ARRAY } from '../database/column-defaults.js';
 
 export const ARTIFACT_KINDS = ['mapping', 'policy'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
@@ -57,7 +58,7 @@ export class ArtifactActivation {
   @Column('varchar', { length: 64 })
   version!: string;
 
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @Column('jsonb', { default: EMPTY_JSON_ARRAY })
   history!: string[];
 
   @Column('bigint')

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { EMPTY_JSON_ARRAY } from '../database/column-defaults.js';
 
 export const CLOCK_STATUSES = ['running', 'paused', 'stopped'] as const;
 export type ClockStatus = (typeof CLOCK_STATUSES)[number];
@@ -77,7 +78,7 @@ export class SlaClockRecord {
   @Column('jsonb')
   thresholds!: ClockThreshold[];
 
-  @Column('jsonb', { default: () => `'[]'::jsonb` })
+  @Column('jsonb', { default: EMPTY_JSON_ARRAY })
   fired!: FiredThreshold[];
 
   @Column('timestamptz', { name: 'breached_at', nullable: true })
