@@ -77,7 +77,7 @@ export async function findRepeatsAndReopen(
        SELECT DISTINCT ON (key) key, cutoff FROM item
         WHERE opens AND (fp IS NULL OR (nth = 1 AND fp NOT IN (SELECT fingerprint FROM rep)))
         ORDER BY key, i),
-     reopened AS (${REOPEN.replace('unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)', 'opener u').replace('$3', '$7')})
+     reopened AS (${reopen('opener u', '$7')})
      SELECT (SELECT COALESCE(json_agg(rep), '[]') FROM rep) AS repeats, (SELECT COALESCE(json_agg(r), '[]') FROM reopened r) AS reopened`,
     [fps.map((f) => f.fp), fps.map((f) => f.cutoff), items.map((i) => i.key), items.map((i) => i.fp), items.map((i) => i.opens), items.map((i) => i.cutoff), now],
   );
@@ -127,7 +127,7 @@ export async function reopenRecent(m: EntityManager, keys: { key: string; cutoff
   if (!keys.length) return [];
   return prepared<CaseRow>(
     m,
-    REOPEN,
+    reopen('unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)', '$3'),
     [keys.map((k) => k.key), keys.map((k) => k.cutoff), now],
   );
 }
@@ -153,11 +153,14 @@ const REPEATS = `SELECT DISTINCT ON (e.fingerprint) e.fingerprint, e.id, e.case_
       WHERE e.case_id IS NULL OR c.status <> 'resolved'
       ORDER BY e.fingerprint, e.last_seen_at DESC`;
 
-/** Re-opens per key ($1) the case resolved last after its cutoff ($2) unless one is open; $3 is now. */
-const REOPEN = `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
-                        reopen_count = c.reopen_count + 1, updated_at = $3
+/**
+ * Re-opens, per key of `keys` (rows `u(key, cutoff)`), the case resolved last after its cutoff unless one is
+ * open; `now` is the parameter holding the time. Used over unnest parameters and over a CTE of the batch.
+ */
+const reopen = (keys: string, now: string) => `UPDATE cases c SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, root_cause = NULL, resolution_note = NULL,
+                        reopen_count = c.reopen_count + 1, updated_at = ${now}
        FROM (SELECT DISTINCT ON (r.correlation_key) r.id
-               FROM unnest($1::varchar[], $2::timestamptz[]) AS u(key, cutoff)
+               FROM ${keys}
                JOIN cases r ON r.correlation_key = u.key AND r.status = 'resolved' AND r.resolved_at > u.cutoff
               ORDER BY r.correlation_key, r.resolved_at DESC) last
       WHERE c.id = last.id
