@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config/hub-config.js';
 import { startHub } from '../src/hub.js';
 import { matchDocuments, type MatchDocument } from '../src/matching/document-match.js';
 import { DocumentMatching } from '../src/matching/document-matching.service.js';
+import { Ingestion } from '../src/ingestion/ingestion.service.js';
 import { MatchCases } from '../src/matching/match-cases.js';
 import { DEFAULT_MATCHING_POLICY } from '../src/matching/matching-policy.js';
 import { createLogger } from '../src/observability/hub-logger.js';
@@ -118,6 +119,19 @@ async function main() {
         recordMs += performance.now() - t;
       }
     };
+    // Accepting the file (HTTP handler: envelope check, sha256, raw bytes and audit stored before the 202)
+    // is X12 ingestion work too, outside the pipeline transaction: timed so the share can be given over both.
+    let acceptMs = 0;
+    const ingestion = hub.app.get(Ingestion);
+    const accept = ingestion.accept.bind(ingestion);
+    ingestion.accept = async (...args) => {
+      const t = performance.now();
+      try {
+        return await accept(...args);
+      } finally {
+        acceptMs += performance.now() - t;
+      }
+    };
     const post = async (body: string, query = 'wait=30') => {
       const r = await fetch(`${hub.url}/v1/connectors/edi/messages?${query}`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/edi-x12' }, body });
       const j = (await r.json()) as { status: string };
@@ -132,11 +146,12 @@ async function main() {
     let before: Record<string, number> = {};
     let matchBefore = 0;
     let recordBefore = 0;
+    let acceptBefore = 0;
     for (let k = 0; k < rounds; k++) {
       const po = `PO-${k}`;
       await post(po850(po), 'wait=30&direction=outbound');
       await post(asn856(po));
-      if (k === 3) { before = await stageSums(metrics); matchBefore = matchMs; recordBefore = recordMs; } // first 3 rounds: warm-up
+      if (k === 3) { before = await stageSums(metrics); matchBefore = matchMs; recordBefore = recordMs; acceptBefore = acceptMs; } // first 3 rounds: warm-up
       const file = inv810(po, `INV-${k}`);
       bytes = file.length;
       const t = performance.now();
@@ -149,7 +164,7 @@ async function main() {
     const after = await stageSums(metrics);
     const d = (s: string) => ((after[s] ?? 0) - (before[s] ?? 0)) * 1000;
     const n = INVOICES * 3; // messages in the measured window
-    const parse = d('parse') / n, map = d('map') / n, batch = d('batch') / n, match = (matchMs - matchBefore) / n, record = (recordMs - recordBefore) / n;
+    const parse = d('parse') / n, map = d('map') / n, batch = d('batch') / n, match = (matchMs - matchBefore) / n, record = (recordMs - recordBefore) / n, acc = (acceptMs - acceptBefore) / n;
     const rest = batch - map - match;
     const lines = [
       `Matching benchmark: ${LINES}-line PO, ship notice and invoice per round; ${INVOICES} measured rounds (+3 warm-up); ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`,
@@ -159,6 +174,8 @@ async function main() {
       `mapping + matching = ${(map + match).toFixed(2)} ms; they add ${(((map + match) / rest) * 100).toFixed(1)} % to the rest of ingestion (${rest.toFixed(2)} ms: parse, route, store, audit) = ${(((map + match) / batch) * 100).toFixed(1)} % of the transaction`,
       // The same ratio with the recording of what matching found counted as ingestion work (as it is for exceptions a mapping raises).
       `without recording the exception: mapping + matching = ${(map + match - record).toFixed(2)} ms, ${(((map + match - record) / (rest + record)) * 100).toFixed(1)} % of the rest of ingestion (${(rest + record).toFixed(2)} ms)`,
+      // Over the whole hub-side ingestion of the file: accepting it plus the pipeline transaction.
+      `with accepting the file counted (${acc.toFixed(2)} ms per message): mapping + matching add ${(((map + match) / (rest + acc)) * 100).toFixed(1)} % to the rest of ingestion (${(rest + acc).toFixed(2)} ms); without recording the exception ${(((map + match - record) / (rest + acc + record)) * 100).toFixed(1)} %`,
     ];
     console.log(lines.join('\n'));
   } finally {
