@@ -76,7 +76,12 @@ class ErpBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
   }
 }
 
-const isRetryable = (e: Error) => (e instanceof ErpHttpError && e.retryable) || e instanceof BudgetExhausted || e.name === 'TimeoutError' || e instanceof TypeError;
+/**
+ * fetch's network failures (refused, reset, the connection dropped before the answer) are TypeErrors of
+ * the realm fetch lives in, which is not the caller's under a VM (jest's ESM runner): test the name.
+ */
+export const isNetworkError = (e: unknown) => (e as Error | undefined)?.name === 'TypeError';
+const isRetryable = (e: Error) => (e instanceof ErpHttpError && e.retryable) || e instanceof BudgetExhausted || e.name === 'TimeoutError' || isNetworkError(e);
 
 /**
  * HTTP to one kind of ERP: authentication (OAuth2 client credentials with a cached token,

@@ -47,6 +47,24 @@ describe('ERP actions, lookups and auth against the simulator', () => {
     expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ InvoiceHold: false, Notes: ['Hold released: stock found at SAC2'] });
   });
 
+  it.each(STYLES)('%s: pauses and resumes the fulfilment of an order once per idempotency key, even when the answer to the pause is lost', async (style) => {
+    const inst = simulatorInstance(sim, style);
+    // The ERP applies the pause, then the connection drops: the client's retry carries the same key and gets the recorded answer.
+    sim.loseAnswerNext(1, 'ulfilment');
+    const paused = await run(inst, req('pauseFulfilment', { order: 'SO-88123', reason: 'hazmat paperwork missing' }));
+    expect(paused).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 paused', response: { OrderId: 'SO-88123', FulfilmentHold: true, FulfilmentPauses: 1 } });
+    const writes = sim.log.filter((l) => l.method === 'POST' && /ulfilment/.test(l.path));
+    expect(writes.map((w) => w.status)).toEqual([0, 201]);
+    expect(writes.every((w) => w.headers['idempotency-key'] === 'case-1:pauseFulfilment')).toBe(true);
+    expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: true, FulfilmentPauses: 1, FulfilmentHoldBy: 'exception-hub', FulfilmentHoldReason: 'hazmat paperwork missing' });
+    expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was already paused' });
+
+    expect(await run(inst, req('resumeFulfilment', { order: 'SO-88123' }))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 resumed', response: { FulfilmentHold: false, FulfilmentResumes: 1 } });
+    expect(await run(inst, req('resumeFulfilment', { order: 'SO-88123' }, 'case-2:resumeFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was not paused' });
+    expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: false, FulfilmentPauses: 1, FulfilmentResumes: 1 });
+    expect(await run(inst, req('pauseFulfilment', { order: 'SO-404' }, 'case-3:pauseFulfilment'))).toMatchObject({ status: 'failed', retryable: false });
+  });
+
   it.each(STYLES)('%s: lookups return customer tier and credit, order value, alternate stock by site', async (style) => {
     const inst = simulatorInstance(sim, style);
     const signal = AbortSignal.timeout(5000);

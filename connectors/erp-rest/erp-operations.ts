@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { ActionOutcome, ActionRequest, ConnectorAction, ConnectorLookup } from '../../src/connectors/connector.js';
 import type { ErpConfig, ErpSecrets } from './erp-config.js';
-import { ErpHttpError, type ErpHttp, type ErpInstance, type ErpRequest } from './erp-http.js';
+import { ErpHttpError, isNetworkError, type ErpHttp, type ErpInstance, type ErpRequest } from './erp-http.js';
 import { BudgetExhausted } from './request-budget.js';
 import { normalizeV2, type ErpRecord } from './delta-reader.js';
 
-const REST_ACTIONS: Record<string, string> = { InvoiceHold: 'invoice-hold', Notes: 'notes' };
+const REST_ACTIONS: Record<string, string> = { InvoiceHold: 'invoice-hold', FulfilmentHold: 'fulfilment-hold', Notes: 'notes' };
 
 /** One entity (and optionally a bound action on it) in the instance's API style. */
 function entityPath(inst: ErpInstance, set: string, key: string, action?: string): string {
@@ -82,7 +82,7 @@ async function alternateInventory(http: ErpHttp, inst: ErpInstance, sku: string,
 /** ERP errors as action outcomes: 5xx, 429, timeouts and budget waits may succeed later; 4xx will not. */
 function failed(e: unknown, what: string): ActionOutcome {
   if (e instanceof ErpHttpError) return { status: 'failed', retryable: e.retryable, summary: `${what}: ${e.message}`, response: { status: e.status, body: e.body } };
-  const retryable = e instanceof BudgetExhausted || (e as Error).name === 'TimeoutError' || e instanceof TypeError;
+  const retryable = e instanceof BudgetExhausted || (e as Error).name === 'TimeoutError' || isNetworkError(e);
   return { status: 'failed', retryable, summary: `${what}: ${(e as Error).message}` };
 }
 
@@ -116,6 +116,35 @@ export function erpActions(http: () => ErpHttp): Record<string, ConnectorAction<
         } catch (e) {
           if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `order ${req.params.order} had no invoice hold`, response: e.body };
           return failed(e, `releasing the invoice hold on order ${req.params.order}`);
+        }
+      },
+    },
+    // Pausing a downstream process: the order's fulfilment (release to the warehouse, picking, shipping)
+    // stops in the ERP while the case is open; a rule pairs it with resumeFulfilment `on: resolve`.
+    pauseFulfilment: {
+      description: 'Pause the fulfilment of an order: a fulfilment hold in the ERP stops its release, picking and shipping (params: order, reason)',
+      paramsSchema: z.object({ order: OrderRef, reason: z.string().max(500).default('Exception under review') }),
+      async run(inst, req) {
+        try {
+          const res = await write(inst, req, 'POST', 'FulfilmentHold', { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
+          return { status: 'done', summary: `fulfilment of order ${req.params.order} paused`, response: res.body };
+        } catch (e) {
+          // Already paused (by someone, or an earlier attempt under another key): the state asked for holds.
+          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `fulfilment of order ${req.params.order} was already paused`, response: e.body };
+          return failed(e, `pausing the fulfilment of order ${req.params.order}`);
+        }
+      },
+    },
+    resumeFulfilment: {
+      description: 'Resume the fulfilment of an order paused by pauseFulfilment: removes the fulfilment hold (params: order)',
+      paramsSchema: z.object({ order: OrderRef }),
+      async run(inst, req) {
+        try {
+          const res = await write(inst, req, 'DELETE', 'FulfilmentHold', undefined);
+          return { status: 'done', summary: `fulfilment of order ${req.params.order} resumed`, response: res.body };
+        } catch (e) {
+          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `fulfilment of order ${req.params.order} was not paused`, response: e.body };
+          return failed(e, `resuming the fulfilment of order ${req.params.order}`);
         }
       },
     },

@@ -12,13 +12,13 @@ const ENTITY = /^[a-z][a-z0-9-]{0,63}$/;
 
 /**
  * ERP over OData v4, OData v2 (SAP Gateway) or REST: delta reads of changed records (erp-poll.ts),
- * enrichment lookups, and order actions (invoice holds, notes, alternate stock). Records also come
+ * enrichment lookups, and order actions (invoice holds, pausing/resuming fulfilment, notes, alternate stock). Records also come
  * in as messages: `{"entityType": "sales-order", "records": [...]}` (or an array of records that
  * each carry `entityType`) posted to POST /v1/connectors/{id}/messages.
  */
 export class ErpRestConnector implements Connector<ErpConfig, ErpSecrets> {
   readonly type = 'erp-rest';
-  readonly description = 'ERP over OData v4 / OData v2 / REST: delta polling, enrichment lookups, invoice holds and order notes';
+  readonly description = 'ERP over OData v4 / OData v2 / REST: delta polling, enrichment lookups, invoice holds, fulfilment pause/resume and order notes';
   readonly configSchema = ErpConfig;
   readonly secretsSchema = ErpSecrets;
   private readonly runtimes: { rt?: ConnectorRuntime; http?: ErpHttp; redis?: Redis }[] = [];

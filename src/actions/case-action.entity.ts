@@ -5,8 +5,9 @@ export const ACTION_STATUSES = ['on-resolve', 'pending', 'running', 'done', 'fai
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 /**
- * One action a routing rule asked for on a case. The idempotency key (case + action + rule) makes
- * the row unique and goes to the target system with every attempt; a `done` row is never run again.
+ * One action a routing rule asked for on a case. The idempotency key (case + action + rule + a hash
+ * of the action as declared; case-actions.service.ts) makes the row unique and goes to the target
+ * system with every attempt; a `done` row is never run again.
  */
 @Entity('case_actions')
 @Index('UQ_case_actions_idempotency', ['idempotencyKey'], { unique: true })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -11,7 +12,7 @@ import { returnedRows } from '../database/returning.js';
 import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName } from '../queues/queue-policy.js';
-import { NotifyParams, type ActionSpec } from '../routing/rule-outputs.js';
+import { actionIdentity, NotifyParams, type ActionSpec } from '../routing/rule-outputs.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { fillParams } from './action-params.js';
 import { CaseActionRecord, type ActionStatus } from './case-action.entity.js';
@@ -47,8 +48,16 @@ export interface ActionJob {
   actionId: string;
 }
 
-/** Stable across retries and re-deliveries: the target system deduplicates with it. */
-export const idempotencyKey = (caseId: string, action: string, ruleId: string) => `${caseId}:${action}:${ruleId}`;
+/**
+ * Stable across retries and re-deliveries: the target system deduplicates with it, and it makes the
+ * `case_actions` row unique. One per action of the rule: case, action type, rule and a hash of the
+ * action's identity (type, `on`, params as the policy declares them; actionIdentity). A hash rather
+ * than the action's position: a policy edit that only reorders a rule's actions keeps every key, so
+ * nothing identical is sent again under a new key. The policy refuses two identical actions in one rule,
+ * so two `notify` (or `http`) actions of a rule never share a key.
+ */
+export const idempotencyKey = (caseId: string, ruleId: string, spec: Pick<ActionSpec, 'action' | 'on' | 'params'>) =>
+  `${caseId}:${spec.action}:${ruleId}:${createHash('sha256').update(actionIdentity(spec)).digest('hex').slice(0, 16)}`;
 
 /** Case actions in PostgreSQL (`case_actions`) and their jobs on the action queue. */
 @Injectable()
@@ -74,7 +83,7 @@ export class CaseActions {
     const rows = specs.map((a) => {
       const params = fillParams(a.params, opener);
       const row = {
-        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, a.action, ruleId),
+        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, ruleId, a),
         status: a.on === 'resolve' ? ('on-resolve' as ActionStatus) : ('pending' as ActionStatus), attempts: 0,
         result: null as Record<string, unknown> | null, lastError: null, createdAt: now, updatedAt: now, completedAt: null as Date | null,
       };

@@ -19,13 +19,13 @@ const exc = (draft: Record<string, unknown>) => {
 const shortfall = (tier: string, amount = 10, extra: Record<string, unknown> = {}) =>
   exc({ code: 'WAREHOUSE.PICK_SHORTFALL', severity: 'standard', customerTier: tier, site: 'RNO1', businessUnit: 'west', references: { order: 'SO-1', sku: 'A' }, quantities: { expected: 2, actual: 1, unit: 'EA' }, amountAtRisk: { amount, currency: 'USD' }, ...extra });
 
-describe('Router with policies/ (enterprise policy default@2.2.0, overlays site-dal2 and bu-returns)', () => {
+describe('Router with policies/ (enterprise policy default@2.3.0, overlays site-dal2 and bu-returns)', () => {
   const router = new Router({ policiesDir: 'policies' } as HubConfig);
   beforeAll(() => router.load());
 
   it('applies the first matching rule and explains which conditions held', async () => {
     const d = await router.decide(shortfall('priority'));
-    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '2.2.0' } });
+    expect(d).toMatchObject({ team: 'warehouse-ops', severity: 'critical', ruleId: 'priority-fulfilment-risk', opensCase: true, policy: { id: 'default', version: '2.3.0' } });
     expect(d.reason).toBe('rule priority-fulfilment-risk matched (code=WAREHOUSE.PICK_SHORTFALL, customerTier=priority); severity set to critical');
     expect(d.explanation.conditions).toEqual(['code=WAREHOUSE.PICK_SHORTFALL', 'customerTier=priority']);
   });
@@ -44,6 +44,10 @@ describe('Router with policies/ (enterprise policy default@2.2.0, overlays site-
     const flagged = await router.decide(shortfall('standard', 10, { complianceFlags: ['export-control', 'hazmat'] }));
     expect(flagged).toMatchObject({ ruleId: 'regulated-goods', team: 'quality-compliance', severity: 'critical' });
     expect(flagged.explanation.conditions).toEqual(['complianceFlags include hazmat']);
+    // On an order the ERP knows: its fulfilment is paused in the ERP, and resumed when the case resolves.
+    const onErpOrder = await router.decide(shortfall('standard', 10, { complianceFlags: ['hazmat'], attributes: { erpOrderStatus: 'Released' } }));
+    expect(onErpOrder).toMatchObject({ ruleId: 'regulated-goods-order', team: 'quality-compliance', severity: 'critical' });
+    expect(onErpOrder.actions.map((a) => `${a.action}@${a.on}`)).toEqual(['erp.pauseFulfilment@open', 'notify@open', 'erp.resumeFulfilment@resolve']);
     const damaged = exc({ code: 'WAREHOUSE.DAMAGED_GOODS', references: { sku: 'S', supplier: 'SUP-ACME' }, quantities: { expected: 5, actual: 3, unit: 'EA' } });
     expect(await router.decide(damaged)).toMatchObject({ ruleId: 'supplier-quality', team: 'procurement' });
     const variance = exc({ code: 'WAREHOUSE.INVENTORY_VARIANCE', severity: 'info', inventoryCriticality: 'A', references: { sku: 'S' }, quantities: { expected: 5, actual: 4, unit: 'EA' } });
@@ -58,7 +62,7 @@ describe('Router with policies/ (enterprise policy default@2.2.0, overlays site-
 
   it('applies the site overlay to its site only, with its allowed changes', async () => {
     const d = await router.decide(shortfall('standard', 10, { site: 'DAL2' }));
-    expect(d).toMatchObject({ ruleId: 'warehouse', team: 'dal2-warehouse', policy: { id: 'default', version: '2.2.0', overlay: 'site-dal2@1.0.0' } });
+    expect(d).toMatchObject({ ruleId: 'warehouse', team: 'dal2-warehouse', policy: { id: 'default', version: '2.3.0', overlay: 'site-dal2@1.0.0' } });
     expect(d.reason).toContain('(overlay site-dal2@1.0.0)');
     // Not overridable: the priority rule keeps the enterprise team at DAL2 too.
     expect(await router.decide(shortfall('priority', 10, { site: 'DAL2' }))).toMatchObject({ ruleId: 'priority-fulfilment-risk', team: 'warehouse-ops' });
@@ -140,7 +144,7 @@ describe('overlays', () => {
     const err = await r.load().catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe(
-      `HUB_POLICIES_DIR "${dir}": overlay site-bad@1.0.0 may not change rules.priority-fulfilment-risk.then.team: default@2.2.0 does not list it in "overridable"`,
+      `HUB_POLICIES_DIR "${dir}": overlay site-bad@1.0.0 may not change rules.priority-fulfilment-risk.then.team: default@2.3.0 does not list it in "overridable"`,
     );
     expect(err.message).not.toContain('\n');
   });

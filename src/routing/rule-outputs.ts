@@ -107,6 +107,26 @@ export const ActionSpecSchema = z.strictObject({
 });
 export type ActionSpec = z.infer<typeof ActionSpecSchema>;
 
+/** JSON with object keys sorted at every level: equal values give equal text, whatever order the policy wrote them in. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * What makes an action the action it is within a rule: its type, when it runs and its params as the
+ * policy declares them (before `{{path}}` filling). Two actions of one rule with the same identity
+ * would be one effect, so the policy is refused; the idempotency key is derived from it
+ * (src/actions/case-actions.service.ts), so it does not depend on the action's position in the list.
+ */
+export function actionIdentity(a: Pick<ActionSpec, 'action' | 'on' | 'params'>): string {
+  return canonicalJson({ action: a.action, on: a.on ?? 'open', params: a.params ?? {} });
+}
+
 /** Built-in action parameters, checked when the policy loads. */
 export const NotifyParams = z.strictObject({ team: z.string().min(1).max(64), message: z.string().min(1).max(2000) });
 export const HttpParams = z.strictObject({
@@ -122,7 +142,7 @@ interface PolicyOutputs {
   rules: { then: { sla?: string; tasks?: TaskSpec[]; actions?: ActionSpec[] } }[];
 }
 
-/** Cross-references inside a policy: SLA ids, calendar ids, teams of tasks/escalations/notify. */
+/** Cross-references inside a policy: SLA ids, calendar ids, teams of tasks/escalations/notify; no action twice in a rule. */
 export function checkRuleOutputs(p: PolicyOutputs, ctx: z.RefinementCtx): void {
   const teams = new Set(p.teams.map((t) => t.id));
   const calendars = new Set(['24x7', ...p.calendars.map((c) => c.id)]);
@@ -144,7 +164,11 @@ export function checkRuleOutputs(p: PolicyOutputs, ctx: z.RefinementCtx): void {
       if (!teams.has(t.team)) issue(['rules', i, 'then', 'tasks', j, 'team'], `team ${t.team} is not declared in teams`);
       if (t.sla && !slas.has(t.sla)) issue(['rules', i, 'then', 'tasks', j, 'sla'], `SLA ${t.sla} is not declared in slas`);
     });
+    const actions = new Map<string, number>();
     then.actions?.forEach((a, j) => {
+      const same = actions.get(actionIdentity(a));
+      if (same !== undefined) issue(['rules', i, 'then', 'actions', j], `duplicate action: same ${a.action} (on ${a.on}, same params) as actions[${same}]; a rule runs each action once per case, so give it once`);
+      else actions.set(actionIdentity(a), j);
       const schema = a.action === 'notify' ? NotifyParams : a.action === 'http' ? HttpParams : null;
       if (!schema) return;
       const r2 = schema.safeParse(a.params);

@@ -11,7 +11,9 @@ describe('case actions', () => {
   let world: TestWorld;
   let hub: Awaited<ReturnType<typeof startInProcess>>;
   let server: Server;
-  const hits: { key: string; body: any; status: number }[] = [];
+  const hits: { key: string; body: any; status: number; path?: string }[] = [];
+  /** Keys whose call /apply-then-drop applied (its side effects). */
+  const applied: string[] = [];
   const effects = new Map<string, number>();
 
   beforeAll(async () => {
@@ -21,8 +23,18 @@ describe('case actions', () => {
       req.on('end', () => {
         const key = String(req.headers['idempotency-key']);
         const seen = hits.filter((h) => h.key === key).length;
-        // The downstream automation is down for the first two calls of each key.
-        const status = seen < 2 ? 503 : 200;
+        if (req.url === '/apply-then-drop') {
+          // An idempotent downstream whose first answer is lost: it applies the first call, then the connection
+          // drops before the answer leaves; a call with a key it has applied gets the same answer, no new effect.
+          const replay = applied.includes(key);
+          const first = !hits.some((h) => h.path === req.url);
+          if (!replay) applied.push(key);
+          hits.push({ key, body: JSON.parse(raw), status: first ? 0 : 200, path: req.url });
+          if (first) return void req.socket.destroy();
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ paused: true, replayed: replay }));
+        }
+        // The downstream automation behind /expedite is down for the first two calls of each key; others answer at once.
+        const status = req.url === '/expedite' && seen < 2 ? 503 : 200;
         hits.push({ key, body: JSON.parse(raw), status });
         if (status === 200 && !effects.has(key)) effects.set(key, 1);
         else if (status === 200) effects.set(key, effects.get(key)! + 1);
@@ -34,6 +46,11 @@ describe('case actions', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
+  });
+  beforeEach(() => {
+    hits.length = 0;
+    applied.length = 0;
+    effects.clear();
   });
   afterEach(async () => {
     await hub?.close();
@@ -54,7 +71,7 @@ describe('case actions', () => {
       const a = items.find((x) => x.action === 'http');
       return a?.status === 'done' ? a : undefined;
     }, 60000, 'the http action done');
-    expect(http).toMatchObject({ attempts: 3, idempotencyKey: `${caseId}:http:priority-fulfilment-risk`, result: { summary: expect.stringMatching(/: 200$/), response: { status: 200, body: { released: true } } } });
+    expect(http).toMatchObject({ attempts: 3, idempotencyKey: expect.stringMatching(new RegExp(`^${caseId}:http:priority-fulfilment-risk:[0-9a-f]{16}$`)), result: { summary: expect.stringMatching(/: 200$/), response: { status: 200, body: { released: true } } } });
     expect(hits.map((h) => h.status)).toEqual([503, 503, 200]);
     expect(hits[2].body).toMatchObject({ caseId, rule: 'priority-fulfilment-risk', priority: 'rush' });
     expect(effects.get(http.idempotencyKey)).toBe(1);
@@ -142,4 +159,58 @@ describe('case actions', () => {
     expect(notified).toHaveLength(1);
     expect(notified[0].after).toMatchObject({ team: 'customer-service', message: 'Resolved: SO-ACT-4', policy: { id: 'default' } });
   });
+  it('runs two actions of the same type in one rule as two actions, each with its own key, result and audit entries', async () => {
+    const port = (server.address() as { port: number }).port;
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [
+        { action: 'notify', params: { team: 'customer-service', message: 'Tell the customer about {{references.order}}' } },
+        { action: 'notify', params: { team: 'warehouse-ops', message: 'Find stock for {{references.order}}' } },
+        { action: 'http', params: { url: `http://127.0.0.1:${port}/ok`, body: { step: 'expedite' } } },
+        { action: 'http', params: { url: `http://127.0.0.1:${port}/ok`, body: { step: 'reserve' } } },
+      ];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-5'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    const rows = await waitFor(async () => {
+      const { rows } = await world.db.query(`SELECT id, action, status, attempts, idempotency_key, result, params FROM case_actions WHERE case_id = $1 ORDER BY action, idempotency_key`, [caseId]);
+      return rows.length === 4 && rows.every((r) => r.status === 'done') ? rows : undefined;
+    }, 30000, 'four actions done');
+    expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(4);
+    expect(rows.filter((r) => r.action === 'notify').map((r) => r.result.summary).sort()).toEqual(['notified customer-service', 'notified warehouse-ops']);
+    expect(rows.filter((r) => r.action === 'http').map((r) => r.result.response)).toEqual([{ status: 200, body: { released: true } }, { status: 200, body: { released: true } }]);
+    expect(hits.map((h) => h.body.step).sort()).toEqual(['expedite', 'reserve']);
+    expect(new Set(hits.map((h) => h.key))).toEqual(new Set(rows.filter((r) => r.action === 'http').map((r) => r.idempotency_key)));
+    const trail = await auditActions(world, caseId);
+    expect(trail.filter((a) => a.action === 'case.notified').map((a) => a.after.team).sort()).toEqual(['customer-service', 'warehouse-ops']);
+    const done = trail.filter((a) => a.action === 'case.action.done');
+    expect(done.map((a) => a.after.actionId).sort()).toEqual(rows.map((r) => r.id).sort());
+  }, 60_000);
+
+  it('retries an http action whose answer was lost after the downstream applied it: same key again, one effect, done on the second attempt', async () => {
+    const port = (server.address() as { port: number }).port;
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'http', params: { url: `http://127.0.0.1:${port}/apply-then-drop`, body: { process: 'wave-release' } } }];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-6'))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined);
+    const a = await waitFor(async () => {
+      const items = (await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[];
+      return items[0]?.status === 'done' ? items[0] : undefined;
+    }, 30000, 'the http action done');
+    // Two calls reached the downstream with the one key; it applied the first only.
+    expect(hits).toHaveLength(2);
+    expect(hits.map((h) => h.key)).toEqual([a.idempotencyKey, a.idempotencyKey]);
+    expect(hits.map((h) => h.body.idempotencyKey)).toEqual([a.idempotencyKey, a.idempotencyKey]);
+    expect(applied).toEqual([a.idempotencyKey]);
+    expect(a).toMatchObject({ attempts: 2, result: { attempt: 2, response: { status: 200, body: { paused: true, replayed: true } } } });
+    // The lost answer was an error of the first attempt; the audit shows one settlement, after two attempts.
+    const done = (await auditActions(world, caseId)).filter((x) => x.action === 'case.action.done');
+    expect(done).toHaveLength(1);
+    expect(done[0].after).toMatchObject({ idempotencyKey: a.idempotencyKey, attempts: 2, status: 'done' });
+    expect((await auditActions(world, caseId)).filter((x) => x.action === 'case.action.failed')).toHaveLength(0);
+  }, 60_000);
 });

@@ -54,7 +54,7 @@ describe('pick shortfall on a priority order, end to end', () => {
   });
 
   it('classifies, holds the invoice, alerts, checks stock, guides customer service, escalates, and releases the hold when cleared', async () => {
-    expect(version).toBe('2.2.0');
+    expect(version).toBe('2.3.0');
     // The order is released in the ERP.
     sim.data.upsert('SalesOrders', { OrderId: 'SO-88123', Status: 'Released', InvoiceHold: false });
 

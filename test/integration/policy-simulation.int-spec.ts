@@ -55,7 +55,7 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
     expect(byOrder['order:SO-SIM-1']).toMatchObject({ changed: false, decision: { ruleId: 'priority-fulfilment-risk', team: 'warehouse-ops' } });
     expect(byOrder['order:SO-SIM-2']).toMatchObject({
       changed: true,
-      inForce: { team: 'warehouse-ops', ruleId: 'warehouse', policy: { id: 'default', version: '2.2.0' } },
+      inForce: { team: 'warehouse-ops', ruleId: 'warehouse', policy: { id: 'default', version: '2.3.0' } },
       decision: { team: 'operations-control', ruleId: 'warehouse', policy: { id: 'default', version: '2.1.0' }, reason: 'rule warehouse matched (category=WAREHOUSE)' },
     });
     expect(await snapshot()).toEqual(before);
@@ -74,7 +74,7 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
     const overlay = { id: 'site-rno1', version: '1.0.0', extends: 'default', scope: { sites: ['RNO1'] }, set: { 'rules.priority-fulfilment-risk.then.severity': 'info', 'rules.regulated-goods.when.complianceFlags': ['none'] } };
     const refused = await api(hub.url, 'POST', '/v1/policies/site-rno1/versions/1.0.0/simulate', { body: { policy: overlay, days: 1 } });
     expect(refused.status).toBe(422);
-    expect(refused.body.message).toBe('overlay site-rno1@1.0.0 may not change rules.regulated-goods.when.complianceFlags: default@2.2.0 does not list it in "overridable"');
+    expect(refused.body.message).toBe('overlay site-rno1@1.0.0 may not change rules.regulated-goods.when.complianceFlags: default@2.3.0 does not list it in "overridable"');
 
     expect((await api(hub.url, 'POST', '/v1/policies/default/versions/9.9.9/simulate', { body: { days: 1 } })).status).toBe(404);
     const both = await api(hub.url, 'POST', '/v1/policies/default/versions/2.0.0/simulate', { body: { days: 1, exception: { code: 'ORDER.CREDIT_HOLD' } } });

@@ -34,7 +34,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
     const c = await caseFor('order:SO-E2E-1');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(c).toMatchObject({ status: 'open', code: 'WAREHOUSE.PICK_SHORTFALL', severity: 'critical', ownerTeam: 'warehouse-ops', exceptionCount: 1, amountAtRisk: '75.00', currency: 'USD' });
-    expect(c.routing).toMatchObject({ policy: { id: 'default', version: '2.2.0' }, ruleId: 'priority-fulfilment-risk' });
+    expect(c.routing).toMatchObject({ policy: { id: 'default', version: '2.3.0' }, ruleId: 'priority-fulfilment-risk' });
 
     const msg = await messageIn(res.body.messageId, ['routed']);
     expect(msg.exceptions).toHaveLength(1);

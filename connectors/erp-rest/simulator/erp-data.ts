@@ -64,7 +64,7 @@ export class ErpData {
     return { records: page, more: rows.length > q.top, last: lastRow ? { modified: String(lastRow[meta.modified]), key: String(lastRow[meta.key]) } : undefined };
   }
 
-  /** Order actions: invoice hold (POST places, DELETE releases) and notes. */
+  /** Order actions: invoice hold and fulfilment hold (POST places, DELETE releases) and notes. */
   act(set: string, key: string, action: string, method: string, body: Record<string, unknown>): { status: number; body: unknown } {
     const rec = this.get(set, key)!;
     if (set !== 'SalesOrders') return { status: 405, body: { error: { code: '405', message: `no actions on ${set}` } } };
@@ -77,6 +77,17 @@ export class ErpData {
       if (!rec.InvoiceHold) return { status: 409, body: { error: { code: 'NO_HOLD', message: `order ${key} has no invoice hold` } } };
       const out = this.upsert(set, { OrderId: key, InvoiceHold: false, InvoiceHoldReason: null, InvoiceHoldBy: null });
       return { status: 200, body: { OrderId: key, InvoiceHold: false, ModifiedAt: out.ModifiedAt } };
+    }
+    // The order's fulfilment (release, picking, shipping) held; counters show how often it really changed.
+    if (action === 'FulfilmentHold' && method === 'POST') {
+      if (rec.FulfilmentHold) return { status: 409, body: { error: { code: 'HOLD_EXISTS', message: `order ${key} already has a fulfilment hold` } } };
+      const out = this.upsert(set, { OrderId: key, FulfilmentHold: true, FulfilmentHoldReason: String(body.Reason ?? ''), FulfilmentHoldBy: String(body.RequestedBy ?? 'unknown'), FulfilmentPauses: Number(rec.FulfilmentPauses ?? 0) + 1 });
+      return { status: 201, body: { OrderId: key, FulfilmentHold: true, FulfilmentPauses: out.FulfilmentPauses, ModifiedAt: out.ModifiedAt } };
+    }
+    if (action === 'FulfilmentHold' && method === 'DELETE') {
+      if (!rec.FulfilmentHold) return { status: 409, body: { error: { code: 'NO_HOLD', message: `order ${key} has no fulfilment hold` } } };
+      const out = this.upsert(set, { OrderId: key, FulfilmentHold: false, FulfilmentHoldReason: null, FulfilmentHoldBy: null, FulfilmentResumes: Number(rec.FulfilmentResumes ?? 0) + 1 });
+      return { status: 200, body: { OrderId: key, FulfilmentHold: false, FulfilmentResumes: out.FulfilmentResumes, ModifiedAt: out.ModifiedAt } };
     }
     if (action === 'Notes' && method === 'POST') {
       const notes = [...((rec.Notes as string[]) ?? []), String(body.Text ?? '')];

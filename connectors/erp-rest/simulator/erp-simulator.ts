@@ -29,7 +29,7 @@ interface Fault {
  * A local ERP for tests and the demo: OData v4 (Dynamics 365 style), OData v2 (SAP Gateway style:
  * d.results, __next, CSRF tokens) and a REST JSON/XML API with cursor paging, over one mutable data
  * set. It enforces auth (OAuth2 client credentials, basic, API key), can inject faults (429 with
- * Retry-After, 5xx bursts), expire tokens, and counts requests and peak concurrency.
+ * Retry-After, 5xx bursts, a write applied whose answer is lost), expire tokens, and counts requests and peak concurrency.
  */
 export class ErpSimulator {
   readonly data = new ErpData();
@@ -38,6 +38,8 @@ export class ErpSimulator {
   /** Held before answering (to observe concurrency). */
   delayMs = 0;
   readonly faults: Fault[] = [];
+  /** Writes applied whose answer is then lost (the connection drops): path parts to match, one per write. */
+  readonly lostAnswers: string[] = [];
   readonly log: { method: string; path: string; status: number; at: number; headers: Record<string, string | string[] | undefined> }[] = [];
   inFlight = 0;
   peakInFlight = 0;
@@ -89,6 +91,10 @@ export class ErpSimulator {
   /** Queues faults answered to the next matching requests (e.g. three 503s, a 429 with Retry-After: 1). */
   failNext(count: number, status: number, o: { retryAfter?: string; match?: string } = {}) {
     for (let i = 0; i < count; i++) this.faults.push({ status, ...o });
+  }
+  /** The next `count` writes whose path contains `match` are applied, then the connection drops before the answer. */
+  loseAnswerNext(count: number, match = '') {
+    for (let i = 0; i < count; i++) this.lostAnswers.push(match);
   }
   expireTokens() {
     this.tokens.clear();
@@ -220,6 +226,12 @@ export class ErpSimulator {
     }
     const out = this.data.act(set, key, action ?? '', req.method ?? 'GET', body ? JSON.parse(body) : {});
     if (idem && out.status < 500) this.data.idempotent.set(idem, out);
+    const lost = this.lostAnswers.findIndex((m) => (req.url ?? '').includes(m));
+    if (lost >= 0) {
+      this.lostAnswers.splice(lost, 1);
+      req.socket.destroy();
+      return 0;
+    }
     return send(res, out.status, out.body);
   }
 }
@@ -234,7 +246,7 @@ function restSet(path: string): string {
   return { 'sales-orders': 'SalesOrders', customers: 'Customers', inventory: 'Inventory' }[path] ?? path;
 }
 function restAction(a: string): string {
-  return { 'invoice-hold': 'InvoiceHold', notes: 'Notes' }[a] ?? a;
+  return { 'invoice-hold': 'InvoiceHold', 'fulfilment-hold': 'FulfilmentHold', notes: 'Notes' }[a] ?? a;
 }
 
 /** SAP Gateway v2 writes DateTime values as /Date(ms)/. */

@@ -1,0 +1,68 @@
+import { ErpSimulator } from '../../connectors/erp-rest/simulator/erp-simulator.js';
+import { seedSample } from '../../connectors/erp-rest/simulator/sample-data.js';
+import { simulatorConfig, simulatorSecrets } from '../../connectors/erp-rest/simulator/test-instances.js';
+import { api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
+import { auditActions, newestDefaultVersion } from '../support/sla-harness.js';
+
+/** The ERP order lookup, as config/connectors/erp.json declares it: it tells the policy the order is known to the ERP. */
+const ENRICH = [{ codes: ['WAREHOUSE.PICK_SHORTFALL'], lookup: 'order', key: { order: 'references.order' }, set: { 'attributes.erpOrderStatus': 'status' }, timeoutMs: 2000 }];
+
+/**
+ * Pausing and resuming a downstream process, as the shipped policy declares it (rule regulated-goods-order):
+ * a hazmat pick shortfall on an ERP order pauses the order's fulfilment in the ERP simulator (a real HTTP
+ * server); the answer to the pause is lost once, the action queue retries under the same idempotency key
+ * and the ERP pauses once; resolving the case resumes it.
+ */
+describe('pause and resume of an order fulfilment in the ERP', () => {
+  let world: TestWorld;
+  let hub: Awaited<ReturnType<typeof startInProcess>>;
+  let sim: ErpSimulator;
+
+  beforeAll(async () => {
+    sim = new ErpSimulator();
+    await sim.start();
+    seedSample(sim);
+    world = newWorld();
+    hub = await startInProcess(world);
+    // No client-side retries: a lost answer is retried by the hub's action queue, attempt by attempt.
+    const erp = { id: 'erp', type: 'erp-rest', name: 'Simulated ERP', config: { system: 'sim-erp', mapping: 'erp-rest', ...simulatorConfig(sim, 'odata-v4', 'basic'), retries: { attempts: 0 }, poll: { enabled: false }, enrich: ENRICH }, secrets: simulatorSecrets(sim) };
+    expect(await api(hub.url, 'POST', '/v1/connectors', { body: erp })).toMatchObject({ status: 201 });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await world?.drop();
+    await sim?.stop();
+  });
+
+  it('pauses once despite a lost answer, records both actions on the case and in the audit trail, and resumes on resolve', async () => {
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88123', Status: 'Released', FulfilmentHold: false });
+    sim.loseAnswerNext(1, 'FulfilmentHold');
+    const line = { number: 1, sku: 'HX-2210', orderedQty: 10, pickedQty: 4, uom: 'EA', unitPrice: 12.5, complianceFlags: ['hazmat'] };
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-88123', 'HX-2210', { line }))).status).toBe(202);
+    const caseId = await waitFor(async () => (await world.db.query(`SELECT id FROM cases`)).rows[0]?.id as string | undefined, 15000, 'the case');
+    const kase = (await api(hub.url, 'GET', `/v1/cases/${caseId}`)).body;
+    expect(kase).toMatchObject({ ownerTeam: 'quality-compliance', severity: 'critical', routing: { ruleId: 'regulated-goods-order', policy: { id: 'default', version: newestDefaultVersion() } } });
+
+    const actions = async () => (await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[];
+    const pause = await waitFor(async () => (await actions()).find((a) => a.action === 'erp.pauseFulfilment' && a.status === 'done'), 30000, 'the pause done');
+    // The first attempt was applied by the ERP but its answer was lost; the retry carried the same key and got the recorded answer.
+    expect(pause).toMatchObject({ attempts: 2, result: { summary: 'fulfilment of order SO-88123 paused', response: { OrderId: 'SO-88123', FulfilmentHold: true, FulfilmentPauses: 1 } } });
+    const writes = sim.log.filter((l) => l.method === 'POST' && l.path.includes('FulfilmentHold'));
+    expect(writes.map((w) => w.status)).toEqual([0, 201]);
+    expect(writes.map((w) => w.headers['idempotency-key'])).toEqual([pause.idempotencyKey, pause.idempotencyKey]);
+    expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: true, FulfilmentPauses: 1, FulfilmentHoldBy: 'exception-hub' });
+    expect((await actions()).find((a) => a.action === 'erp.resumeFulfilment')).toMatchObject({ status: 'on-resolve', attempts: 0 });
+
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'hazmat paperwork found' } })).status).toBe(200);
+    const resume = await waitFor(async () => (await actions()).find((a) => a.action === 'erp.resumeFulfilment' && a.status === 'done'), 30000, 'the resume done');
+    expect(resume).toMatchObject({ attempts: 1, result: { summary: 'fulfilment of order SO-88123 resumed', response: { FulfilmentHold: false, FulfilmentResumes: 1 } } });
+    expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: false, FulfilmentPauses: 1, FulfilmentResumes: 1 });
+
+    const done = (await auditActions(world, caseId)).filter((a) => a.action === 'case.action.done');
+    expect(done.map((a) => [a.after.action, a.after.attempts, a.after.summary])).toEqual(expect.arrayContaining([
+      ['erp.pauseFulfilment', 2, 'fulfilment of order SO-88123 paused'],
+      ['erp.resumeFulfilment', 1, 'fulfilment of order SO-88123 resumed'],
+    ]));
+    expect(done.every((a) => a.after.rule === 'regulated-goods-order' && a.after.policy?.id === 'default')).toBe(true);
+  }, 90_000);
+});
