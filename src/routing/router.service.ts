@@ -30,6 +30,9 @@ export interface RoutingDecision {
 
 export const DEFAULT_POLICY = 'default';
 
+/** The overlay id a decision was made under (null: the enterprise policy); SLA clocks keep it as their scope. */
+export const scopeOf = (d: Pick<RoutingDecision, 'policy'>): string | null => d.policy.overlay?.split('@')[0] ?? null;
+
 /** An enterprise policy with its overlays, compiled; decides for one exception. Used by the Router and by simulation. */
 export class PolicyEngine {
   constructor(
@@ -135,6 +138,18 @@ export class Router {
   /** The enterprise policy in force. */
   current(): RoutingPolicy {
     return this.engineOrThrow().enterprise.policy;
+  }
+
+  /**
+   * The effective policy of a scope: the overlay with this id applied to the enterprise policy in force,
+   * or the enterprise policy itself (scope null, or an overlay no longer in force). SLA clocks remember
+   * the scope they were planned in and read their calendar here, so an overlay's `slas` and `calendars`
+   * hold for its cases from opening to the last alarm.
+   */
+  policyOfScope(scope: string | null | undefined): RoutingPolicy {
+    const e = this.engineOrThrow();
+    if (!scope) return e.enterprise.policy;
+    return e.overlays.find((o) => o.overlay.id === scope)?.compiled.policy ?? e.enterprise.policy;
   }
 
   /** Policy files as loaded (every version), for simulation. */

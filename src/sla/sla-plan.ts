@@ -16,6 +16,8 @@ export interface ClockPlan {
   kind: string;
   slaId: string;
   calendarId: string;
+  /** The overlay id whose policy the SLA came from (null: enterprise); see SlaClockRecord.policyScope. */
+  scope?: string | null;
   targetMs: number;
   basis: string;
   thresholds: ClockThreshold[];
