@@ -24,7 +24,7 @@ export interface OpenedCase {
 
 /** The case facts SLA targets depend on, from the exception that opened (or re-opened) the case. */
 export function impactOf(e: CanonicalException, d: RoutingDecision): CaseImpact {
-  return { severity: d.severity, customerTier: e.customerTier ?? null, amountAtRisk: e.amountAtRisk?.amount ?? null, attributes: e.attributes };
+  return { severity: d.severity, customerTier: e.customerTier ?? null, amountAtRisk: e.amountAtRisk?.amount ?? null, orderValue: e.orderValue?.amount ?? null, attributes: e.attributes };
 }
 
 /** Work to do once the transaction has committed: alarms to set or remove, actions to enqueue. */
