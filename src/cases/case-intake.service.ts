@@ -399,9 +399,10 @@ function caseColumns(groups: CaseGroup[]): CaseColumns {
     amount: groups.map((g) => (g.amount === null ? null : g.amount.toFixed(2))),
     currency: groups.map((g) => g.currency),
     routing: groups.map((g) => JSON.stringify(explanation(g.first.decision))),
+    extraTeams: groups.map((g) => JSON.stringify(g.first.decision.extraTeams ?? [])),
   };
 }
 
 function explanation(d: RoutingDecision) {
-  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason, conditions: d.explanation.conditions, skipped: d.explanation.skipped };
+  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason, conditions: d.explanation.conditions, skipped: d.explanation.skipped, ...(d.extraTeams?.length ? { extraTeams: d.extraTeams } : {}) };
 }

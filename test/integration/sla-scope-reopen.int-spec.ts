@@ -9,6 +9,7 @@ import { Clock, ManualClock } from '../../src/sla/clock.js';
  * SLA clocks follow the policy that decided the case: the site-dal2 overlay's own `slas` / `calendars`
  * (both overridable in default) for its site, the enterprise's elsewhere, to the last alarm. And a case
  * re-opened by a recurrence runs again: fresh clocks, its rule's tasks back with fresh task clocks.
+ * Also: a rule's `extraTeams` are on the case it opens.
  */
 describe('SLA clocks by policy scope, and for re-opened cases', () => {
   let world: TestWorld;
@@ -46,6 +47,11 @@ describe('SLA clocks by policy scope, and for re-opened cases', () => {
     expect(await ack(atDal2)).toMatchObject({ sla: 'fulfilment-risk', calendar: 'dal2-shifts', scope: 'site-dal2', targetMs: 45 * 60_000, dueAt: '2026-12-07T11:45:00.000Z' });
     // Enterprise: critical → 30 business minutes from the 07:00 opening.
     expect(await ack(atRno1)).toMatchObject({ sla: 'fulfilment-risk', calendar: 'us-central-business', scope: null, targetMs: 30 * 60_000, dueAt: '2026-12-07T13:30:00.000Z' });
+
+    // The rule's extra teams are on the case from opening, and in its routing explanation.
+    const rno1 = (await api(hub.url, 'GET', `/v1/cases/${atRno1}`)).body;
+    expect(rno1).toMatchObject({ ownerTeam: 'warehouse-ops', extraTeams: ['customer-service'] });
+    expect(rno1.routing.reason).toMatch(/; extra teams customer-service$/);
 
     // The alarms count in the clock's own calendar too: at 05:40 (100 real minutes) not breached, at 05:50 breached.
     clock.set('2026-12-07T11:40:00Z');
@@ -107,7 +113,11 @@ describe('SLA clocks by policy scope, and for re-opened cases', () => {
 function overlayWithOwnSla(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'hub-policies-'));
   cpSync(path.resolve('policies'), dir, { recursive: true });
-  const enterprise = JSON.parse(readFileSync(path.join(dir, 'default', newestDefaultVersion(), 'policy.json'), 'utf8'));
+  const enterpriseFile = path.join(dir, 'default', newestDefaultVersion(), 'policy.json');
+  const enterprise = JSON.parse(readFileSync(enterpriseFile, 'utf8'));
+  // Customer service works priority shortfalls next to warehouse operations (`then.extraTeams`).
+  enterprise.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.extraTeams = ['customer-service'];
+  writeFileSync(enterpriseFile, JSON.stringify(enterprise));
   const sla = structuredClone(enterprise.slas.find((s: any) => s.id === 'fulfilment-risk'));
   sla.calendar = 'dal2-shifts';
   sla.clocks.find((c: any) => c.kind === 'acknowledge').targets = [];
