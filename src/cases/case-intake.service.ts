@@ -28,7 +28,8 @@ export interface IntakeResult {
   events: NewEvent[];
   /** Identical repeats counted on a stored exception instead of stored again. */
   repeats: { exceptionId: string; messageId: string }[];
-  casesReopened: string[];
+  /** `opener`: the first exception of the batch with the re-opened case's key (its fresh SLA clocks start from it). */
+  casesReopened: { id: string; team: string; opener: RoutedException }[];
   casesResolved: string[];
 }
 
@@ -105,7 +106,11 @@ export class CaseIntake {
       .map((g) => ({ key: g.key, minutes: this.router.noiseFor(g.first.exception).reopenWindowMinutes }))
       .filter((k) => k.minutes > 0)
       .map((k) => ({ key: k.key, cutoff: new Date(now.getTime() - k.minutes * 60_000) }));
-    for (const r of reopened ?? (await reopenRecent(m, reopenKeys, now))) this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
+    for (const r of reopened ?? (await reopenRecent(m, reopenKeys, now))) {
+      this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
+      const g = groups.get(r.correlation_key);
+      if (g) result.casesReopened.push({ id: r.id, team: r.owner_team, opener: g.first });
+    }
     const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
     const rows = stored.map(({ it, i }) => {
       const e = it.exception;
@@ -312,7 +317,6 @@ export class CaseIntake {
 
   /** Audit entry and outbox event for a case change made by the noise controls. */
   private noteCase(result: IntakeResult, r: CaseRow, type: 'case.reopened' | 'case.resolved' | 'case.updated', after: Record<string, unknown>, audit = true) {
-    if (type === 'case.reopened') result.casesReopened.push(r.id);
     if (type === 'case.resolved') result.casesResolved.push(r.id);
     if (audit) result.audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: r.id, action: type, after });
     result.events.push({
@@ -395,9 +399,10 @@ function caseColumns(groups: CaseGroup[]): CaseColumns {
     amount: groups.map((g) => (g.amount === null ? null : g.amount.toFixed(2))),
     currency: groups.map((g) => g.currency),
     routing: groups.map((g) => JSON.stringify(explanation(g.first.decision))),
+    extraTeams: groups.map((g) => JSON.stringify(g.first.decision.extraTeams ?? [])),
   };
 }
 
 function explanation(d: RoutingDecision) {
-  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason, conditions: d.explanation.conditions, skipped: d.explanation.skipped };
+  return { policy: d.policy, ruleId: d.ruleId, reason: d.reason, conditions: d.explanation.conditions, skipped: d.explanation.skipped, ...(d.extraTeams?.length ? { extraTeams: d.extraTeams } : {}) };
 }

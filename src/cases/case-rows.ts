@@ -90,6 +90,8 @@ export interface CaseColumns {
   amount: (string | null)[];
   currency: (string | null)[];
   routing: string[];
+  /** JSON arrays: the opening rule's `extraTeams` (a case joined later keeps its own). */
+  extraTeams: string[];
 }
 
 export interface UpsertedCase {
@@ -118,7 +120,7 @@ export async function upsertCasesWithExceptions(m: EntityManager, cols: CaseColu
 
 function caseValues(cols: CaseColumns, now: Date): unknown[] {
   return [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
-    cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind];
+    cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind, cols.extraTeams];
 }
 
 /**
@@ -127,12 +129,12 @@ function caseValues(cols: CaseColumns, now: Date): unknown[] {
  * express the partial-index conflict target or the merge arithmetic.
  */
 const UPSERT_CASES = `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
-                        test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind)
+                        test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind, extra_teams)
      SELECT u.id, u.key, u.title, u.code, u.category, u.severity, u.team, u.bu, u.site,
-            u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind
+            u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind, u.extra
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
-                   $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[], $16::varchar[])
-            AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind)
+                   $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[], $16::varchar[], $17::jsonb[])
+            AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind, extra)
      ON CONFLICT (correlation_key) WHERE status <> 'resolved' DO UPDATE SET
        exception_count = cases.exception_count + EXCLUDED.exception_count,
        severity = CASE WHEN EXCLUDED.severity = 'critical' OR (EXCLUDED.severity = 'standard' AND cases.severity = 'info')
@@ -146,6 +148,6 @@ const UPSERT_CASES = `INSERT INTO cases (id, correlation_key, title, code, categ
      RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`;
 
 const UPSERT_CASES_WITH_EXCEPTIONS = `WITH up AS (${UPSERT_CASES}),
-  ex AS (${exceptionsInsert(17, '$15::timestamptz', 'CASE WHEN u.case_key IS NULL THEN u.case_id ELSE up.id END',
+  ex AS (${exceptionsInsert(18, '$15::timestamptz', 'CASE WHEN u.case_key IS NULL THEN u.case_id ELSE up.id END',
     [{ name: 'case_key', type: 'varchar' }], ' LEFT JOIN up ON up.correlation_key = u.case_key')})
   SELECT id, correlation_key, opened, owner_team, exception_count, severity FROM up`;

@@ -51,8 +51,10 @@ export class ExceptionRecording {
   async record(m: EntityManager, routed: RoutedException[]): Promise<Recorded> {
     const intake = await this.intake.record(m, routed);
     const opened = await this.commitments.opened(m, intake.casesOpened);
+    // A re-opened case runs again: fresh clocks (and its rule's tasks) from the exception that re-opened it.
+    const reopened = await this.commitments.reopened(m, intake.casesReopened);
     const cleared = await this.commitments.cleared(m, intake.casesResolved);
-    const after = combine(opened, cleared);
+    const after = combine(opened, reopened, cleared);
     intake.audit.push(...after.audit);
     intake.events.push(...after.events);
     return { intake, routed, after: { ...after, audit: [], events: [] } };

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { CURRENT_TRANSACTION_ID } from '../database/column-defaults.js';
 
-export const EVENT_TYPES = ['case.opened', 'case.updated', 'case.escalated', 'case.resolved', 'case.reopened', 'exception.created', 'message.failed', 'sla.warning', 'sla.breached', 'case.notified', 'case.action.done', 'case.action.failed', 'case.task.opened', 'case.task.completed'] as const;
+export const EVENT_TYPES = ['case.opened', 'case.updated', 'case.escalated', 'case.resolved', 'case.reopened', 'exception.created', 'message.failed', 'sla.warning', 'sla.breached', 'case.notified', 'case.action.done', 'case.action.failed', 'case.task.opened', 'case.task.reopened', 'case.task.completed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**

@@ -1,6 +1,7 @@
 import jsonata from 'jsonata';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import { guard, TIMEBOX, type Timebox } from '../mapping/mapping-registry.service.js';
+import { isOverridable } from './policy-overlay.js';
 import type { RoutingPolicy, RoutingRule, RoutingTeam, RuleCondition } from './routing-policy.js';
 
 /** Why a rule matched (or was passed over): one line per condition. */
@@ -13,7 +14,7 @@ export interface RuleVerdict {
 
 export class PolicyExpressionError extends Error {}
 
-interface CompiledRule {
+export interface CompiledRule {
   rule: RoutingRule;
   /** The rule's conditions with every key present, in one order: one object shape for all rules keeps property reads fast. */
   when: RuleCondition;
@@ -37,11 +38,14 @@ function normalized(w: RuleCondition): RuleCondition {
  */
 export class CompiledPolicy {
   readonly rules: CompiledRule[];
+  /** An overlay's `addRules` (its effective policy lists them first) and the enterprise rules, apart: see PolicyEngine.decide. */
+  readonly added: CompiledRule[];
+  readonly enterpriseRules: CompiledRule[];
   private readonly teams: Map<string, RoutingTeam>;
 
   constructor(
     readonly policy: RoutingPolicy,
-    readonly overlay: { id: string; version: string } | null = null,
+    readonly overlay: { id: string; version: string; addedRules?: ReadonlySet<string> } | null = null,
   ) {
     this.teams = new Map(policy.teams.map((t) => [t.id, t]));
     this.rules = policy.rules.map((rule) => {
@@ -56,6 +60,18 @@ export class CompiledPolicy {
         throw new PolicyExpressionError(`rules.${rule.id}.when.expression: ${err.message} at position ${err.position ?? '?'}`);
       }
     });
+    const added = overlay?.addedRules ?? new Set<string>();
+    this.added = this.rules.filter((c) => added.has(c.rule.id));
+    this.enterpriseRules = this.rules.filter((c) => !added.has(c.rule.id));
+  }
+
+  /**
+   * Whether an overlay's added rule may decide an exception this enterprise rule would decide: only
+   * when the overlay may change the rule's owner team anyway (`rules.<id>.then.team` overridable).
+   * A rule whose team is locked keeps its whole outcome at every site.
+   */
+  preemptable(c: CompiledRule): boolean {
+    return isOverridable(this.policy, `rules.${c.rule.id}.then.team`);
   }
 
   /**

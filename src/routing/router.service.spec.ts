@@ -149,3 +149,58 @@ describe('overlays', () => {
     expect(err.message).not.toContain('\n');
   });
 });
+
+describe('policy defaults and rule outputs', () => {
+  const base = { id: 'p', version: '1.0.0', teams: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }], fallback: { team: 'b' } };
+
+  it('opens no case for info exceptions when the policy does not set caseMinSeverity', async () => {
+    const p = RoutingPolicySchema.parse({ ...base, rules: [] });
+    expect(p.caseMinSeverity).toBe('standard');
+    const engine = PolicyEngine.build(p, []);
+    expect(await engine.decide(exc({ code: 'INTEGRATION.EDI_DUPLICATE' }))).toMatchObject({ severity: 'info', opensCase: false });
+    expect(await engine.decide(shortfall('standard'))).toMatchObject({ severity: 'standard', opensCase: true });
+  });
+
+  it('names extra teams on the decision and in its reason; they must be declared', async () => {
+    const p = RoutingPolicySchema.parse({ ...base, rules: [{ id: 'short', when: { code: ['WAREHOUSE.PICK_SHORTFALL'] }, then: { team: 'a', extraTeams: ['c'] } }] });
+    const d = await PolicyEngine.build(p, []).decide(shortfall('standard'));
+    expect(d).toMatchObject({ team: 'a', extraTeams: ['c'], ruleId: 'short' });
+    expect(d.reason).toBe('rule short matched (code=WAREHOUSE.PICK_SHORTFALL); extra teams c');
+    expect((await PolicyEngine.build(p, []).decide(exc({ code: 'ORDER.CREDIT_HOLD', references: { order: 'SO-2', customer: 'C' } }))).extraTeams).toEqual([]);
+    const bad = RoutingPolicySchema.safeParse({ ...base, rules: [{ id: 'short', when: {}, then: { team: 'a', extraTeams: ['nobody'] } }] });
+    expect(bad.success || `${bad.error.issues[0].path.join('.')}: ${bad.error.issues[0].message}`).toBe('rules.0.then.extraTeams.0: team nobody is not declared in teams');
+  });
+});
+
+describe('overlay rules and locked enterprise rules', () => {
+  const enterprise = RoutingPolicySchema.parse({
+    id: 'ent', version: '1.0.0', teams: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'key-accounts', name: 'K' }],
+    overridable: ['rules.warehouse.then.team', 'rules.add', 'teams.add'],
+    rules: [
+      { id: 'priority-short', when: { code: ['WAREHOUSE.PICK_SHORTFALL'], customerTier: ['priority'] }, then: { team: 'key-accounts', severity: 'critical' } },
+      { id: 'warehouse', when: { category: ['WAREHOUSE'] }, then: { team: 'a' } },
+    ],
+    fallback: { team: 'b' },
+  });
+  const overlay = PolicyOverlaySchema.parse({
+    id: 'site-x', version: '1.0.0', extends: 'ent', scope: { sites: ['RNO1'] },
+    addTeams: [{ id: 'x-local', name: 'X local', sites: ['RNO1'] }],
+    addRules: [{ id: 'x-shortfalls', when: { code: ['WAREHOUSE.PICK_SHORTFALL'] }, then: { team: 'x-local', severity: 'standard' } }],
+  });
+  const engine = PolicyEngine.build(enterprise, [overlay]);
+
+  it('cannot pre-empt an enterprise rule whose team is not overridable', async () => {
+    const d = await engine.decide(shortfall('priority'));
+    expect(d).toMatchObject({ ruleId: 'priority-short', team: 'key-accounts', severity: 'critical', policy: { overlay: 'site-x@1.0.0' } });
+    expect(d.explanation.skipped).toEqual([{ ruleId: 'x-shortfalls', why: 'overlay rule may not pre-empt enterprise rule priority-short (its team is not overridable)' }]);
+  });
+
+  it('still routes what the enterprise leaves to an overridable rule or the fallback', async () => {
+    expect(await engine.decide(shortfall('standard'))).toMatchObject({ ruleId: 'x-shortfalls', team: 'x-local', severity: 'standard' });
+    const fallbackOnly = PolicyOverlaySchema.parse({ ...overlay, addRules: [{ id: 'x-credit', when: { code: ['ORDER.CREDIT_HOLD'] }, then: { team: 'x-local' } }] });
+    const credit = exc({ code: 'ORDER.CREDIT_HOLD', site: 'RNO1', references: { order: 'SO-2', customer: 'C' } });
+    expect(await PolicyEngine.build(enterprise, [fallbackOnly]).decide(credit)).toMatchObject({ ruleId: 'x-credit', team: 'x-local' });
+    // Elsewhere the enterprise policy alone decides.
+    expect(await engine.decide(shortfall('standard', 10, { site: 'DAL2' }))).toMatchObject({ ruleId: 'warehouse', team: 'a' });
+  });
+});

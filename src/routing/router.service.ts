@@ -4,13 +4,15 @@ import type { CanonicalException } from '../canonical/exception.schema.js';
 import type { ExceptionCode } from '../canonical/taxonomy.js';
 import { severityRank, type Severity } from '../canonical/taxonomy.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
-import { CompiledPolicy, declarative, holds, PolicyExpressionError } from './compiled-policy.js';
+import { CompiledPolicy, declarative, holds, PolicyExpressionError, type CompiledRule } from './compiled-policy.js';
 import { applyOverlay, OverlayRefused } from './policy-overlay.js';
 import type { ActionSpec, TaskSpec } from './rule-outputs.js';
 import { isOverlay, loadPolicySet, type NoiseSettings, type PolicyOverlay, type PolicySet, type RoutingPolicy } from './routing-policy.js';
 
 export interface RoutingDecision {
   team: string;
+  /** From the matching rule's `extraTeams`: teams working the case next to the owner. */
+  extraTeams: string[];
   severity: Severity;
   /** False when the exception is below the policy's case threshold: recorded, reported, no case. */
   opensCase: boolean;
@@ -29,6 +31,9 @@ export interface RoutingDecision {
 }
 
 export const DEFAULT_POLICY = 'default';
+
+/** The overlay id a decision was made under (null: the enterprise policy); SLA clocks keep it as their scope. */
+export const scopeOf = (d: Pick<RoutingDecision, 'policy'>): string | null => d.policy.overlay?.split('@')[0] ?? null;
 
 /** An enterprise policy with its overlays, compiled; decides for one exception. Used by the Router and by simulation. */
 export class PolicyEngine {
@@ -49,7 +54,10 @@ export class PolicyEngine {
     }
     return new PolicyEngine(
       new CompiledPolicy(enterprise),
-      mine.map((overlay) => ({ overlay, compiled: new CompiledPolicy(applyOverlay(enterprise, overlay), { id: overlay.id, version: overlay.version }) })),
+      mine.map((overlay) => ({
+        overlay,
+        compiled: new CompiledPolicy(applyOverlay(enterprise, overlay), { id: overlay.id, version: overlay.version, addedRules: new Set(overlay.addRules.map((r) => r.id)) }),
+      })),
     );
   }
 
@@ -60,28 +68,39 @@ export class PolicyEngine {
     return this.enterprise;
   }
 
+  /**
+   * The first matching rule decides. An overlay's added rules are tried before the enterprise rules
+   * only where the enterprise lets the overlay re-route: when the enterprise rule that would decide has
+   * an overridable team (or no rule does and the fallback would). Otherwise the enterprise rule decides
+   * and a matching overlay rule is listed under `skipped`.
+   */
   async decide(e: CanonicalException): Promise<RoutingDecision> {
     const compiled = this.policyFor(e);
     const p = compiled.policy;
     const policy = { id: p.id, version: p.version, ...(compiled.overlay ? { overlay: `${compiled.overlay.id}@${compiled.overlay.version}` } : {}) };
     const via = compiled.overlay ? ` (overlay ${policy.overlay})` : '';
     const skipped: { ruleId: string; why: string }[] = [];
-    for (const c of compiled.rules) {
-      if (!holds(c.when, e)) continue;
-      const pending = compiled.settle(c, e, declarative(c.rule, e)!);
-      const v = pending instanceof Promise ? await pending : pending;
-      if (v.skipped) skipped.push({ ruleId: c.rule.id, why: v.skipped });
-      if (!v.matched) continue;
+    let hit = await firstMatch(compiled, compiled.enterpriseRules, e, skipped);
+    if (compiled.added.length) {
+      const locked = hit && !compiled.preemptable(hit.c);
+      const own = await firstMatch(compiled, compiled.added, e, locked ? [] : skipped);
+      if (own && locked) skipped.push({ ruleId: own.c.rule.id, why: `overlay rule may not pre-empt enterprise rule ${hit!.c.rule.id} (its team is not overridable)` });
+      else if (own) hit = own;
+    }
+    if (hit) {
+      const { c, because } = hit;
       const then = c.rule.then;
       const severity = then.severity ?? e.severity;
+      const extra = then.extraTeams ?? [];
       return {
         team: then.team,
+        extraTeams: extra,
         severity,
         opensCase: severityRank(severity) >= severityRank(p.caseMinSeverity),
         policy,
         ruleId: c.rule.id,
-        reason: `rule ${c.rule.id}${via} matched (${v.because.join(', ')})${then.severity ? `; severity set to ${then.severity}` : ''}`,
-        explanation: { conditions: v.because, skipped },
+        reason: `rule ${c.rule.id}${via} matched (${because.join(', ')})${then.severity ? `; severity set to ${then.severity}` : ''}${extra.length ? `; extra teams ${extra.join(', ')}` : ''}`,
+        explanation: { conditions: because, skipped },
         sla: then.sla ?? null,
         tasks: then.tasks ?? [],
         actions: then.actions ?? [],
@@ -90,6 +109,7 @@ export class PolicyEngine {
     }
     return {
       team: p.fallback.team,
+      extraTeams: [],
       severity: e.severity,
       opensCase: severityRank(e.severity) >= severityRank(p.caseMinSeverity),
       policy,
@@ -102,6 +122,18 @@ export class PolicyEngine {
       clears: null,
     };
   }
+}
+
+/** The first of `rules` that matches, with the conditions that held; rules passed over go to `skipped`. */
+async function firstMatch(compiled: CompiledPolicy, rules: CompiledRule[], e: CanonicalException, skipped: { ruleId: string; why: string }[]) {
+  for (const c of rules) {
+    if (!holds(c.when, e)) continue;
+    const pending = compiled.settle(c, e, declarative(c.rule, e)!);
+    const v = pending instanceof Promise ? await pending : pending;
+    if (v.skipped) skipped.push({ ruleId: c.rule.id, why: v.skipped });
+    if (v.matched) return { c, because: v.because };
+  }
+  return null;
 }
 
 /** Decides owner team and severity for an exception from the routing policy and its overlays; explains every decision. */
@@ -135,6 +167,18 @@ export class Router {
   /** The enterprise policy in force. */
   current(): RoutingPolicy {
     return this.engineOrThrow().enterprise.policy;
+  }
+
+  /**
+   * The effective policy of a scope: the overlay with this id applied to the enterprise policy in force,
+   * or the enterprise policy itself (scope null, or an overlay no longer in force). SLA clocks remember
+   * the scope they were planned in and read their calendar here, so an overlay's `slas` and `calendars`
+   * hold for its cases from opening to the last alarm.
+   */
+  policyOfScope(scope: string | null | undefined): RoutingPolicy {
+    const e = this.engineOrThrow();
+    if (!scope) return e.enterprise.policy;
+    return e.overlays.find((o) => o.overlay.id === scope)?.compiled.policy ?? e.enterprise.policy;
   }
 
   /** Policy files as loaded (every version), for simulation. */

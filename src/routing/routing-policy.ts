@@ -40,6 +40,8 @@ const Rule = z.strictObject({
   when: RuleConditionSchema.default({}),
   then: z.strictObject({
     team: z.string().min(1),
+    /** More teams working the case next to the owner (declared team ids): on the case's `extraTeams` from opening. */
+    extraTeams: z.array(z.string().min(1).max(64)).min(1).optional(),
     severity: z.enum(SEVERITIES).optional(),
     /** Id of an SLA definition in `slas`. */
     sla: z.string().min(1).optional(),
@@ -74,8 +76,8 @@ export const RoutingPolicySchema = z
     version: semver,
     description: z.string().max(2000).default(''),
     teams: z.array(Team).min(1),
-    /** Exceptions below this severity are recorded and reported but open no case. */
-    caseMinSeverity: z.enum(SEVERITIES).default('info'),
+    /** Exceptions below this severity are recorded and reported but open no case; by default `info` opens none. */
+    caseMinSeverity: z.enum(SEVERITIES).default('standard'),
     noise: NoiseSchema.default({ repeatWindowSeconds: 0, stormPerMinute: 0, reopenWindowMinutes: 0 }),
     /** Time limit for each rule `expression` evaluation; a rule whose expression fails or times out does not match. */
     expressionTimeoutMs: z.number().int().min(1).max(1000).default(50),
@@ -95,6 +97,10 @@ export const RoutingPolicySchema = z
       if (!teams.has(r.then.team)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'then', 'team'], message: `team ${r.then.team} is not declared in teams` });
       }
+      r.then.extraTeams?.forEach((t, j) => {
+        if (!teams.has(t)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'then', 'extraTeams', j], message: `team ${t} is not declared in teams` });
+        else if (t === r.then.team) ctx.addIssue({ code: 'custom', path: ['rules', i, 'then', 'extraTeams', j], message: `team ${t} already owns the case` });
+      });
     });
     if (!teams.has(p.fallback.team)) {
       ctx.addIssue({ code: 'custom', path: ['fallback', 'team'], message: `team ${p.fallback.team} is not declared in teams` });
@@ -108,7 +114,7 @@ export type RoutingTeam = z.infer<typeof Team>;
 /**
  * A site / business-unit overlay: changes an enterprise policy only where it says `overridable`.
  * `set` maps a path (`rules.<ruleId>.then.team`, `noise.stormPerMinute`, `slas.<slaId>` ...) to its new value;
- * `addRules` go before the enterprise rules; `addTeams` declare local teams.
+ * `addRules` may decide only what the enterprise leaves open (see policy-overlay.ts); `addTeams` declare local teams.
  */
 export const PolicyOverlaySchema = z.strictObject({
   id: policyId,

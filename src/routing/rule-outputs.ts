@@ -42,6 +42,8 @@ const ImpactCondition = z.strictObject({
   severity: z.array(z.enum(SEVERITIES)).min(1).optional(),
   customerTier: z.array(z.string().min(1)).min(1).optional(),
   minAmountAtRisk: z.number().nonnegative().optional(),
+  /** The order's value (`orderValue.amount` of the exception) at least this. */
+  minOrderValue: z.number().nonnegative().optional(),
 });
 export type ImpactCondition = z.infer<typeof ImpactCondition>;
 

@@ -5,7 +5,8 @@ import { CaseActions } from '../actions/case-actions.service.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import type { RoutingDecision } from '../routing/router.service.js';
-import { Router } from '../routing/router.service.js';
+import { Router, scopeOf } from '../routing/router.service.js';
+import type { SlaDefinitionSpec } from '../routing/rule-outputs.js';
 import { CaseTasks, describe } from './case-tasks.service.js';
 import { SlaClocks, type Alarm } from './sla-clocks.service.js';
 import { planClocks, slaFor, type CaseImpact } from './sla-plan.js';
@@ -19,6 +20,11 @@ export interface OpenedCase {
   title?: string;
   severity?: string;
   opener?: { exception: CanonicalException; decision: RoutingDecision };
+}
+
+/** The case facts SLA targets depend on, from the exception that opened (or re-opened) the case. */
+export function impactOf(e: CanonicalException, d: RoutingDecision): CaseImpact {
+  return { severity: d.severity, customerTier: e.customerTier ?? null, amountAtRisk: e.amountAtRisk?.amount ?? null, orderValue: e.orderValue?.amount ?? null, attributes: e.attributes };
 }
 
 /** Work to do once the transaction has committed: alarms to set or remove, actions to enqueue. */
@@ -62,31 +68,48 @@ export class CaseCommitments {
 
   /** Clocks (rule SLA or the policy's default for the severity), tasks with their clocks, and actions for new cases. */
   async opened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
+    return this.commit(m, cases, false);
+  }
+
+  /**
+   * Cases re-opened by a recurrence of their cause: fresh acknowledge / resolve clocks from the
+   * re-opening exception's decision (its policy scope, SLA and impact), as if the case opened now; the
+   * clocks of the earlier round stay stopped with their outcome. The rule's tasks come back: one done
+   * in the earlier round opens again, one still open stays open, a new one opens; each gets a fresh
+   * clock. Actions do not run again (their idempotency key is per case, action and rule).
+   */
+  async reopened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
+    return this.commit(m, cases, true);
+  }
+
+  private async commit(m: EntityManager, cases: OpenedCase[], reopen: boolean): Promise<AfterCommit> {
     const out = empty();
-    const policy = this.router.current();
     const now = this.clocks.now();
     const starts: Parameters<SlaClocks['start']>[1] = [];
     for (const c of cases) {
       if (!c.opener) continue;
       const { exception: e, decision: d } = c.opener;
-      const impact: CaseImpact = { severity: d.severity, customerTier: e.customerTier ?? null, amountAtRisk: e.amountAtRisk?.amount ?? null, attributes: e.attributes };
+      // The SLA, task SLAs and calendars of the policy that decided: a site / business-unit overlay's own.
+      const scope = scopeOf(d);
+      const policy = this.router.policyOfScope(scope);
+      const plan = (sla: SlaDefinitionSpec) => planClocks(sla, this.clocks.calendar(sla.calendar, scope), impactOf(e, d), now).map((p) => ({ ...p, scope }));
+      if (reopen) out.disarm.push(...(await this.clocks.stop(m, c.id, {}, 'cancelled', now)));
       const sla = slaFor(policy, d.sla, d.severity);
-      if (sla) for (const plan of planClocks(sla, this.clocks.calendar(sla.calendar), impact, now)) starts.push({ caseId: c.id, plan });
+      if (sla) for (const p of plan(sla)) starts.push({ caseId: c.id, plan: p });
       if (d.tasks.length) {
         const facets = { team: c.team, code: e.code, severity: d.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null };
-        const t = await this.tasks.open(m, c.id, d.ruleId, d.tasks, facets, now);
+        const t = reopen ? await this.tasks.reopen(m, c.id, d.ruleId, d.tasks, facets, now) : await this.tasks.open(m, c.id, d.ruleId, d.tasks, facets, now);
         out.audit.push(...t.audit);
         out.events.push(...t.events);
         t.rows.forEach((row, i) => {
           const spec = d.tasks[i];
           const tsla = spec.sla ? policy.slas.find((s) => s.id === spec.sla) : undefined;
-          if (!tsla) return;
-          const plans = planClocks(tsla, this.clocks.calendar(tsla.calendar), impact, now);
-          const plan = plans.find((p) => p.kind === 'resolve') ?? plans[0];
-          starts.push({ caseId: c.id, taskId: row.id, plan });
+          if (!tsla || row.status !== 'open') return;
+          const plans = plan(tsla);
+          starts.push({ caseId: c.id, taskId: row.id, plan: plans.find((p) => p.kind === 'resolve') ?? plans[0] });
         });
       }
-      if (d.ruleId && d.actions.length) {
+      if (!reopen && d.ruleId && d.actions.length) {
         const kase = { title: c.title ?? e.title, severity: c.severity ?? d.severity, code: e.code, ownerTeam: c.team, site: e.site ?? null, businessUnit: e.businessUnit ?? null, policy: d.policy };
         const planned = await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e, kase);
         out.actions.push(...planned.enqueue);

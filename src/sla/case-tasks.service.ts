@@ -35,6 +35,30 @@ export class CaseTasks {
     return { rows, audit, events };
   }
 
+  /**
+   * A re-opened case's tasks for its re-opening rule, in `specs` order: a task done in the earlier round
+   * opens again (`case.task.reopened`), one still open stays as it is, one the case never had opens.
+   */
+  async reopen(m: EntityManager, caseId: string, ruleId: string | null, specs: TaskSpec[], facets: CaseFacets, now: Date) {
+    const existing = new Map((await m.find(CaseTaskRecord, { where: { caseId }, lock: { mode: 'pessimistic_write' } })).map((t) => [t.specId, t]));
+    const fresh = await this.open(m, caseId, ruleId, specs.filter((s) => !existing.has(s.id)), facets, now);
+    const again = specs.map((s) => existing.get(s.id)).filter((t): t is CaseTaskRecord => t?.status === 'done');
+    for (const t of again) {
+      await m.update(CaseTaskRecord, { id: t.id }, { status: 'open', completedAt: null, completedBy: null, note: null, openedAt: now });
+      Object.assign(t, { status: 'open', completedAt: null, completedBy: null, note: null, openedAt: now });
+    }
+    const byspec = new Map([...existing, ...fresh.rows.map((r) => [r.specId, r] as const)]);
+    const audit: AuditEntry[] = [
+      ...fresh.audit,
+      ...again.map((r): AuditEntry => ({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: caseId, action: 'case.task.reopened', after: describe(r) })),
+    ];
+    const events: NewEvent[] = [
+      ...fresh.events,
+      ...again.map((r): NewEvent => ({ type: 'case.task.reopened', caseId, entityType: 'case', entityId: caseId, facets: { ...facets, team: r.team }, payload: { caseId, task: describe(r) } })),
+    ];
+    return { rows: specs.map((s) => byspec.get(s.id)!), audit, events };
+  }
+
   /** Marks a task done (locked; 409-worthy states are returned for the caller to phrase). */
   async complete(m: EntityManager, caseId: string, taskId: string, actor: Actor, note: string | undefined, now: Date) {
     const t = await m.findOne(CaseTaskRecord, { where: { id: taskId, caseId }, lock: { mode: 'pessimistic_write' } });

@@ -28,8 +28,9 @@ export interface FiredThreshold extends ClockThreshold {
 @Entity('sla_clocks')
 @Index('IDX_sla_clocks_case', ['caseId'])
 @Index('IDX_sla_clocks_next_due', ['nextDueAt'], { where: `"status" = 'running'` })
-@Index('UQ_sla_clocks_case_kind', ['caseId', 'kind'], { unique: true, where: '"task_id" IS NULL' })
-@Index('UQ_sla_clocks_task', ['taskId'], { unique: true, where: '"task_id" IS NOT NULL' })
+// One clock of a kind per case (per task) that is not stopped: a re-opened case gets fresh ones, the old keep their outcome.
+@Index('UQ_sla_clocks_case_kind', ['caseId', 'kind'], { unique: true, where: `"task_id" IS NULL AND "status" <> 'stopped'` })
+@Index('UQ_sla_clocks_task', ['taskId'], { unique: true, where: `"task_id" IS NOT NULL AND "status" <> 'stopped'` })
 export class SlaClockRecord {
   @PrimaryColumn('uuid')
   id!: string;
@@ -49,6 +50,13 @@ export class SlaClockRecord {
 
   @Column('varchar', { name: 'calendar_id', length: 64 })
   calendarId!: string;
+
+  /**
+   * The overlay whose effective policy planned this clock (null: the enterprise policy). Its calendar
+   * is read from that scope's policy in force, so alarms count in the calendar the clock started with.
+   */
+  @Column('varchar', { name: 'policy_scope', length: 64, nullable: true })
+  policyScope!: string | null;
 
   @Column('varchar', { length: 16 })
   status!: ClockStatus;

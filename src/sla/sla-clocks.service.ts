@@ -27,7 +27,8 @@ export type FireResult = { fired: FiredThreshold[]; next: Alarm | null } | { ear
  */
 @Injectable()
 export class SlaClocks {
-  private calendars?: { policy: unknown; map: Map<string, BusinessCalendar> };
+  /** Calendars per effective policy object (a new activation makes new objects; old ones are collected). */
+  private calendars = new WeakMap<object, Map<string, BusinessCalendar>>();
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -41,11 +42,16 @@ export class SlaClocks {
     return this.clock.now();
   }
 
-  calendar(id: string): BusinessCalendar {
-    const p = this.router.current();
-    if (this.calendars?.policy !== p) this.calendars = { policy: p, map: calendarsOf(p.calendars) };
+  /**
+   * A calendar of the policy in force for `scope` (an overlay id, null for the enterprise policy): the
+   * scope a clock was planned in, so a site's own calendar keeps counting its cases' clocks.
+   */
+  calendar(id: string, scope: string | null = null): BusinessCalendar {
+    const p = this.router.policyOfScope(scope);
+    let map = this.calendars.get(p);
+    if (!map) this.calendars.set(p, (map = calendarsOf(p.calendars)));
     // A clock started under an older policy keeps counting in 24x7 if its calendar was removed.
-    return this.calendars.map.get(id) ?? BusinessCalendar.ALWAYS;
+    return map.get(id) ?? BusinessCalendar.ALWAYS;
   }
 
   /** Inserts running clocks; returns their first alarms. */
@@ -53,7 +59,7 @@ export class SlaClocks {
     if (!items.length) return [];
     const rows = items.map(({ caseId, taskId, plan }) => {
       const r = Object.assign(new SlaClockRecord(), {
-        id: uuidv7(), caseId, taskId: taskId ?? null, kind: plan.kind, slaId: plan.slaId, calendarId: plan.calendarId, status: 'running',
+        id: uuidv7(), caseId, taskId: taskId ?? null, kind: plan.kind, slaId: plan.slaId, calendarId: plan.calendarId, policyScope: plan.scope ?? null, status: 'running',
         startedAt: now, targetMs: String(Math.max(0, Math.round(plan.targetMs))), consumedMs: '0', segmentStartedAt: now,
         thresholds: plan.thresholds, fired: [], breachedAt: null, stoppedAt: null, outcome: null, basis: plan.basis,
       });
@@ -66,12 +72,12 @@ export class SlaClocks {
       m,
       `WITH ins AS (
          INSERT INTO sla_clocks (id, case_id, task_id, kind, sla_id, calendar_id, status, started_at, target_ms, consumed_ms,
-                                 segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis)
+                                 segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis, policy_scope)
          SELECT u.id, u.case_id, u.task_id, u.kind, u.sla_id, u.calendar_id, 'running', u.started_at, u.target_ms, 0,
-                u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis
+                u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis, u.policy_scope
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[], $8::bigint[],
-                       $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[])
-                AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis)
+                       $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[], $14::varchar[])
+                AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis, policy_scope)
          RETURNING case_id, task_id, kind, due_at, started_at),
        k AS (SELECT case_id, task_id, kind, due_at, started_at FROM sla_clocks WHERE case_id IN (SELECT case_id FROM ins)
              UNION ALL SELECT case_id, task_id, kind, due_at, started_at FROM ins)
@@ -81,6 +87,7 @@ export class SlaClocks {
         rows.map((r) => r.id), rows.map((r) => r.caseId), rows.map((r) => r.taskId), rows.map((r) => r.kind), rows.map((r) => r.slaId),
         rows.map((r) => r.calendarId), rows.map((r) => r.startedAt), rows.map((r) => r.targetMs), rows.map((r) => r.dueAt),
         rows.map((r) => r.nextThreshold), rows.map((r) => r.nextDueAt), rows.map((r) => JSON.stringify(r.thresholds)), rows.map((r) => r.basis),
+        rows.map((r) => r.policyScope),
       ],
     );
     return rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! }));
@@ -212,7 +219,7 @@ export class SlaClocks {
       const elapsed = this.consumed(c, now);
       const target = Number(c.targetMs);
       return {
-        id: c.id, kind: c.kind, taskId: c.taskId, sla: c.slaId, calendar: c.calendarId, status: c.status, basis: c.basis,
+        id: c.id, kind: c.kind, taskId: c.taskId, sla: c.slaId, calendar: c.calendarId, scope: c.policyScope, status: c.status, basis: c.basis,
         startedAt: c.startedAt, dueAt: this.dueAt(c), targetMs: target, elapsedMs: elapsed,
         percent: target > 0 ? Math.round((elapsed / target) * 1000) / 10 : 100,
         breached: c.breachedAt !== null || (c.status !== 'running' && elapsed > target),
@@ -240,13 +247,13 @@ export class SlaClocks {
   /** Business time used so far. */
   private consumed(c: SlaClockRecord, now: Date): number {
     const base = Number(c.consumedMs);
-    return c.status === 'running' && c.segmentStartedAt ? base + this.calendar(c.calendarId).between(c.segmentStartedAt, now) : base;
+    return c.status === 'running' && c.segmentStartedAt ? base + this.calendar(c.calendarId, c.policyScope).between(c.segmentStartedAt, now) : base;
   }
 
   /** When the target is reached if the clock keeps running. */
   private dueAt(c: SlaClockRecord): Date | null {
     if (c.status !== 'running' || !c.segmentStartedAt) return null;
-    return this.calendar(c.calendarId).add(c.segmentStartedAt, Math.max(0, Number(c.targetMs) - Number(c.consumedMs)));
+    return this.calendar(c.calendarId, c.policyScope).add(c.segmentStartedAt, Math.max(0, Number(c.targetMs) - Number(c.consumedMs)));
   }
 
   /** Next unfired threshold and when it is reached, for a running clock. */
@@ -256,7 +263,7 @@ export class SlaClocks {
     const dueAt = this.dueAt(c);
     if (!next || !c.segmentStartedAt) return { dueAt, nextThreshold: null, nextDueAt: null };
     const left = need(c, next.at) - Number(c.consumedMs);
-    const at = left <= 0 ? now : this.calendar(c.calendarId).add(c.segmentStartedAt, left);
+    const at = left <= 0 ? now : this.calendar(c.calendarId, c.policyScope).add(c.segmentStartedAt, left);
     return { dueAt, nextThreshold: next.at, nextDueAt: at };
   }
 }

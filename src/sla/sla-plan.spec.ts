@@ -23,12 +23,31 @@ describe('SLA plans from policy default@1.1.0', () => {
     const [, resolve] = planClocks(sla, cal, { severity: 'critical', attributes: { requestedShipDate: '2026-12-08T12:00:00-06:00' } }, monday9);
     expect(resolve.targetMs).toBe(12 * H);
     expect(resolve.basis).toMatch(/requestedShipDate 2026-12-08T12:00:00-06:00 minus 2h/);
+    // The margin is business time: ship Tuesday 08:00 CST leaves 10 business hours (9 on Monday, 1 on
+    // Tuesday from 07:00); 2 business hours less is 8 h, due Monday 17:00. (Two wall-clock hours before
+    // the ship date, Tuesday 06:00, would leave 9 h.)
+    const [, early] = planClocks(sla, cal, { severity: 'critical', attributes: { requestedShipDate: '2026-12-08T08:00:00-06:00' } }, monday9);
+    expect(early.targetMs).toBe(8 * H);
+    expect(cal.add(monday9, early.targetMs).toISOString()).toBe('2026-12-07T23:00:00.000Z');
+    expect(early.basis).toMatch(/minus 2h of business time: 8h of business time left/);
     // Not a date: the impact targets apply.
     const [, fallback] = planClocks(sla, cal, { severity: 'critical', attributes: { requestedShipDate: 'soon' } }, monday9);
     expect(fallback.targetMs).toBe(8 * H);
     // Already past: no time left, every threshold is due at once.
     const [, past] = planClocks(sla, cal, { severity: 'critical', attributes: { requestedShipDate: '2026-12-01' } }, monday9);
     expect(past.targetMs).toBe(0);
+  });
+
+  it('chooses a target by order value', () => {
+    const byValue = RoutingPolicySchema.parse({
+      ...policy,
+      slas: [{ id: 'big-orders', clocks: [{ kind: 'resolve', target: 'PT8H', targets: [{ when: { minOrderValue: 50000 }, target: 'PT2H' }] }] }],
+      rules: [],
+    }).slas[0];
+    const resolve = (impact: any) => planClocks(byValue, cal, impact, monday9)[0];
+    expect(resolve({ severity: 'standard', orderValue: 60000 })).toMatchObject({ targetMs: 2 * H, basis: 'order value >= 50000: 2h' });
+    expect(resolve({ severity: 'standard', orderValue: 49999 }).targetMs).toBe(8 * H);
+    expect(resolve({ severity: 'standard' }).targetMs).toBe(8 * H);
   });
 
   it('uses the severity default when the rule names no SLA', () => {

@@ -9,6 +9,8 @@ export interface CaseImpact {
   severity: string;
   customerTier?: string | null;
   amountAtRisk?: number | null;
+  /** The order's value (canonical `orderValue.amount`, set by the mapping or enrichment). */
+  orderValue?: number | null;
   attributes?: Record<string, unknown>;
 }
 
@@ -16,6 +18,8 @@ export interface ClockPlan {
   kind: string;
   slaId: string;
   calendarId: string;
+  /** The overlay id whose policy the SLA came from (null: enterprise); see SlaClockRecord.policyScope. */
+  scope?: string | null;
   targetMs: number;
   basis: string;
   thresholds: ClockThreshold[];
@@ -58,10 +62,11 @@ export function planClocks(sla: SlaDefinitionSpec, calendar: BusinessCalendar, i
       const raw = impact.attributes?.[c.dueFrom.attribute];
       const date = typeof raw === 'string' ? DateTime.fromISO(raw, { zone: calendar.spec.timeZone }) : null;
       if (date?.isValid) {
+        // `before` is business time, like every SLA duration: "2 business hours before the ship date"
+        // leaves the business time until that date less two business hours (not two wall-clock hours).
         const before = (c.dueFrom.before as unknown as number | undefined) ?? 0;
-        const due = new Date(date.toMillis() - before);
-        targetMs = calendar.between(now, due);
-        basis = `${c.dueFrom.attribute} ${raw}${before ? ` minus ${fmt(before)}` : ''}: ${fmt(targetMs)} of business time left`;
+        targetMs = Math.max(0, calendar.between(now, new Date(date.toMillis())) - before);
+        basis = `${c.dueFrom.attribute} ${raw}${before ? ` minus ${fmt(before)} of business time` : ''}: ${fmt(targetMs)} of business time left`;
       }
     }
     out.push({ kind: c.kind, slaId: sla.id, calendarId: sla.calendar, targetMs, basis: basis.slice(0, 300), thresholds: thresholdsOf(sla) });
@@ -73,6 +78,7 @@ function holds(w: ImpactCondition, i: CaseImpact): boolean {
   if (w.severity && !(w.severity as string[]).includes(i.severity)) return false;
   if (w.customerTier && (!i.customerTier || !w.customerTier.includes(i.customerTier))) return false;
   if (w.minAmountAtRisk !== undefined && (i.amountAtRisk == null || i.amountAtRisk < w.minAmountAtRisk)) return false;
+  if (w.minOrderValue !== undefined && (i.orderValue == null || i.orderValue < w.minOrderValue)) return false;
   return true;
 }
 
@@ -81,6 +87,7 @@ function describe(w: ImpactCondition): string {
   if (w.severity) parts.push(`severity ${w.severity.join('|')}`);
   if (w.customerTier) parts.push(`customer tier ${w.customerTier.join('|')}`);
   if (w.minAmountAtRisk !== undefined) parts.push(`amount at risk >= ${w.minAmountAtRisk}`);
+  if (w.minOrderValue !== undefined) parts.push(`order value >= ${w.minOrderValue}`);
   return parts.join(', ') || 'always';
 }
 

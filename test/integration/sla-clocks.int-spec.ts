@@ -93,6 +93,16 @@ describe('SLA clocks, escalation, pause/resume and tasks', () => {
     expect((await auditActions(world, id)).length).toBe(before);
   });
 
+  it("takes the resolve due time from the order's requested ship date (wms-webhook 1.2.0), 2 business hours before it", async () => {
+    const order = { number: 'SO-SHIP-1', customer: 'C-1007', customerTier: 'priority', currency: 'USD', requestedShipDate: '2026-12-08T12:00:00-06:00' };
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-SHIP-1', 'HX-2210', { order }))).status).toBe(202);
+    const id = await openCaseId(world);
+    const res = (await slas(id)).find((c) => c.kind === 'resolve' && !c.taskId);
+    // Monday 09:00 to Tuesday 12:00 CST is 14 business hours (9 + 5); less 2 business hours: due Tuesday 10:00 CST.
+    expect(res).toMatchObject({ sla: 'fulfilment-risk', targetMs: 12 * 3600_000, dueAt: '2026-12-08T16:00:00.000Z' });
+    expect(res.basis).toBe('requestedShipDate 2026-12-08T12:00:00-06:00 minus 2h of business time: 12h of business time left');
+  });
+
   it('opens parallel tasks; the case resolves when its required tasks are done', async () => {
     const strategic = { order: { number: 'SO-TASKS-1', customer: 'C-2001', customerTier: 'strategic', currency: 'USD' } };
     expect((await postWebhook(hub.url, world, pickShortfall('SO-TASKS-1', 'HX-2210', strategic))).status).toBe(202);

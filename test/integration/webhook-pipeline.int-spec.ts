@@ -38,7 +38,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
 
     const msg = await messageIn(res.body.messageId, ['routed']);
     expect(msg.exceptions).toHaveLength(1);
-    expect(msg.exceptions[0]).toMatchObject({ code: 'WAREHOUSE.PICK_SHORTFALL', caseId: c.id, mappingId: 'wms-webhook', mappingVersion: '1.1.0' });
+    expect(msg.exceptions[0]).toMatchObject({ code: 'WAREHOUSE.PICK_SHORTFALL', caseId: c.id, mappingId: 'wms-webhook', mappingVersion: '1.2.0' });
 
     const detail = (await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body;
     expect(detail.exceptions[0]).toMatchObject({
@@ -46,7 +46,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
       source: { system: 'test-wms', connectorId: 'test-wms', connectorType: 'wms-webhook', messageId: res.body.messageId, documentType: 'pick.shortfall', testMode: false, senderEventId: res.id },
       references: { order: 'SO-E2E-1', customer: 'C-1007', sku: 'HX-2210', line: '1' },
       quantities: { expected: 10, actual: 4, unit: 'EA' },
-      mapping: { id: 'wms-webhook', version: '1.1.0' },
+      mapping: { id: 'wms-webhook', version: '1.2.0' },
     });
     expect(detail.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed']);
 
@@ -146,7 +146,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
     const msg = await messageIn(res.body.messageId, ['failed']);
     expect(msg.exceptions).toHaveLength(1);
     expect(msg.exceptions[0].code).toBe('INTEGRATION.MAPPING_FAILED');
-    const c = await caseFor('mapping-failed:test-wms:wms-webhook@1.1.0');
+    const c = await caseFor('mapping-failed:test-wms:wms-webhook@1.2.0');
     const detail = (await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body;
     const exc = detail.exceptions.find((e: any) => e.source.messageId === res.body.messageId);
     expect(exc.attributes.problems).toEqual(expect.arrayContaining([{ path: 'references.order', message: 'is required for WAREHOUSE.PICK_SHORTFALL' }]));
@@ -155,7 +155,7 @@ describe('WMS webhook → canonical exception → case (in-process hub, real Pos
 
     const unknownType = await postWebhook(hub.url, world, JSON.stringify({ type: 'dock.door.opened' }));
     const m2 = await messageIn(unknownType.body.messageId, ['failed']);
-    expect(m2.errors[0].message).toMatch(/no rule in wms-webhook@1.1.0 for document type "dock.door.opened"/);
+    expect(m2.errors[0].message).toMatch(/no rule in wms-webhook@1.2.0 for document type "dock.door.opened"/);
   });
 
   it('records events that are not exceptions as mapped, with no case', async () => {
