@@ -13,6 +13,7 @@ import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
 import { ReportingCoarseRollups1795799000000 } from './1795799000000-ReportingCoarseRollups.js';
 import { DeliveryFreshQueue1795801000000 } from './1795801000000-DeliveryFreshQueue.js';
 import { DocumentMatchLines1795811051101 } from './1795811051101-DocumentMatchLines.js';
+import { ExceptionReportedSeverity1795812000000 } from './1795812000000-ExceptionReportedSeverity.js';
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ReportingCoarseRollups1795799000000,
   DeliveryFreshQueue1795801000000,
   DocumentMatchLines1795811051101,
+  ExceptionReportedSeverity1795812000000,
 ];
