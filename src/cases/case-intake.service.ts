@@ -144,6 +144,8 @@ export class CaseIntake {
         caseId: null as string | null,
         caseKey: it.decision.opensCase ? plans[i].key : null,
         payload: { ...e, severity: it.decision.severity },
+        // What the source said, for simulating other policies against history (payload has the routed one).
+        reportedSeverity: e.severity,
         fingerprint: plans[i].fingerprint,
         occurrences: plans[i].occurrences,
       };

@@ -37,6 +37,7 @@ export interface ExceptionRow {
   mappingVersion: string;
   caseId: string | null;
   payload: Record<string, unknown>;
+  reportedSeverity: string;
   fingerprint: string | null;
   occurrences: number;
 }
@@ -50,7 +51,7 @@ const EXCEPTION_COLUMNS: [column: string, type: string, field: keyof ExceptionRo
   ['customer_tier', 'varchar', 'customerTier'], ['amount_at_risk', 'numeric', 'amountAtRisk'], ['currency', 'char(3)', 'currency'],
   ['occurred_at', 'timestamptz', 'occurredAt'], ['detected_at', 'timestamptz', 'detectedAt'], ['correlation_key', 'varchar', 'correlationKey'],
   ['mapping_id', 'varchar', 'mappingId'], ['mapping_version', 'varchar', 'mappingVersion'], ['case_id', 'uuid', 'caseId'], ['payload', 'jsonb', 'payload'],
-  ['fingerprint', 'varchar', 'fingerprint'], ['occurrences', 'int', 'occurrences'],
+  ['reported_severity', 'varchar', 'reportedSeverity'], ['fingerprint', 'varchar', 'fingerprint'], ['occurrences', 'int', 'occurrences'],
 ];
 
 /** The exceptions INSERT over unnest, parameters from `$first` on; `caseId` lets the merged statement take the case id from the upsert. */

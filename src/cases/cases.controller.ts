@@ -23,7 +23,6 @@ const ListQuery = z.strictObject({
 const Assign = z
   .strictObject({ assignee: z.string().trim().min(1).max(128).nullable().optional(), team: z.string().trim().min(1).max(64).optional() })
   .refine((b) => b.assignee !== undefined || b.team !== undefined, 'give an assignee, a team, or both');
-const SummaryQuery = z.strictObject({ targetHours: z.coerce.number().min(0.1).max(24 * 90).default(24) });
 const Comment = z.strictObject({ text: z.string().trim().min(1).max(4000) });
 const Resolve = z.strictObject({ rootCause: z.enum(ROOT_CAUSE_CODES), note: z.string().trim().max(4000).optional() });
 const Pause = z.strictObject({ waitingOn: z.enum(['customer', 'supplier', 'carrier', 'internal']), note: z.string().trim().max(4000).optional() });
@@ -51,11 +50,11 @@ export class CasesController {
     return this.desk.get(id);
   }
 
-  /** The case in plain sentences (timeline from its exceptions and audit trail) and a resolution-time risk score. */
+  /** The case in plain sentences (timeline from its exceptions and audit trail) and the risk that its SLA clocks breach, from SLA history. */
   @Get(':id/summary')
   @Allow(...ANY_ROLE)
-  summary(@Param('id', new ParseUUIDPipe()) id: string, @Query(new ZodPipe(SummaryQuery)) q: z.infer<typeof SummaryQuery>) {
-    return this.narrative.summary(id, q.targetHours);
+  summary(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.narrative.summary(id);
   }
 
   @Post(':id/acknowledge')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RoutingModule } from '../routing/routing.module.js';
 import { SlaModule } from '../sla/sla.module.js';
+import { BreachRisk } from './breach-risk.service.js';
 import { CaseDesk } from './case-desk.service.js';
 import { CaseIntake } from './case-intake.service.js';
 import { CaseNarrative } from './case-narrative.service.js';
@@ -13,7 +14,7 @@ import { ExceptionRecording } from './exception-recording.service.js';
  */
 @Module({
   imports: [RoutingModule, SlaModule],
-  providers: [CaseIntake, ExceptionRecording, CaseDesk, CaseNarrative],
+  providers: [CaseIntake, ExceptionRecording, CaseDesk, CaseNarrative, BreachRisk],
   controllers: [CasesController],
   exports: [ExceptionRecording, CaseDesk],
 })

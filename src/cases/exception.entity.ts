@@ -105,7 +105,15 @@ export class ExceptionRecord {
   @Column('jsonb')
   payload!: CanonicalException;
 
-  /** Hash of test mode + code + references; set when the policy counts identical repeats. */
+  /**
+   * The severity the source reported, before routing: `severity` and `payload.severity` hold the one the
+   * routing decision gave. Policy simulation routes stored exceptions from this one. Null on rows
+   * recorded before it was kept.
+   */
+  @Column('varchar', { name: 'reported_severity', length: 16, nullable: true })
+  reportedSeverity!: string | null;
+
+  /** Hash of test mode + connector + code + correlation key + references (noise-control.ts fingerprintOf); set when the policy counts identical repeats. */
   @Column('varchar', { length: 64, nullable: true })
   fingerprint!: string | null;
 

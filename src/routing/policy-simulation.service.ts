@@ -4,10 +4,12 @@ import { v7 as uuidv7 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { completeDraft } from '../canonical/exception-draft.js';
 import type { CanonicalException } from '../canonical/exception.schema.js';
+import { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
+import { ArtifactRegistry } from '../mapping/artifact-registry.service.js';
 import { PolicyExpressionError } from './compiled-policy.js';
 import { OverlayRefused } from './policy-overlay.js';
 import { PolicyEngine, Router, type RoutingDecision } from './router.service.js';
-import { parsePolicyDocument, type PolicyOverlay, type RoutingPolicy } from './routing-policy.js';
+import { isOverlay, parsePolicyDocument, type PolicyOverlay, type RoutingPolicy } from './routing-policy.js';
 
 export interface SimulationRequest {
   policy?: unknown;
@@ -22,6 +24,12 @@ export interface SimulatedDecision {
   correlationKey: string;
   site: string | null;
   businessUnit: string | null;
+  /**
+   * The severity the candidate was given: a sample's own, or a stored exception's severity as its source
+   * reported it (`reported`). Stored exceptions recorded before the hub kept that have only the routed
+   * severity (`routed`), which a severity-conditioned rule may read differently.
+   */
+  input: { severity: string; from: 'sample' | 'reported' | 'routed' };
   decision: RoutingDecision;
   /** What the policy in force decides for the same exception, and whether the candidate differs. */
   inForce: { team: string; severity: string; ruleId: string | null; policy: RoutingDecision['policy'] };
@@ -36,12 +44,18 @@ export interface SimulatedDecision {
 export class PolicySimulation {
   constructor(
     private readonly router: Router,
+    private readonly registry: ArtifactRegistry,
+    private readonly active: ActiveArtifacts,
     @InjectDataSource() private readonly ds: DataSource,
   ) {}
 
   async simulate(id: string, version: string, req: SimulationRequest) {
-    const engine = this.engineFor(id, version, req.policy);
-    const samples = req.exceptions ? req.exceptions.map((d, i) => ({ id: null, exception: this.complete(d, i) })) : await this.stored(req.days!, req.limit);
+    // The baselines are the versions in force, as another process may just have activated them.
+    await this.active.sync();
+    const engine = await this.engineFor(id, version, req.policy);
+    const samples = req.exceptions
+      ? req.exceptions.map((d, i) => ({ id: null, exception: this.complete(d, i), from: 'sample' as const }))
+      : await this.stored(req.days!, req.limit);
     const decisions: SimulatedDecision[] = [];
     for (const s of samples) {
       const [decision, inForce] = await Promise.all([engine.decide(s.exception), this.router.decide(s.exception)]);
@@ -51,6 +65,7 @@ export class PolicySimulation {
         correlationKey: s.exception.correlationKey,
         site: s.exception.site ?? null,
         businessUnit: s.exception.businessUnit ?? null,
+        input: { severity: s.exception.severity, from: s.from },
         decision,
         inForce: { team: inForce.team, severity: inForce.severity, ruleId: inForce.ruleId, policy: inForce.policy },
         changed: inForce.team !== decision.team || inForce.severity !== decision.severity || inForce.opensCase !== decision.opensCase,
@@ -70,9 +85,13 @@ export class PolicySimulation {
     };
   }
 
-  /** The candidate: the body's document, or policies/<id>/<version>; an overlay runs on top of its enterprise policy in force. */
-  private engineFor(id: string, version: string, body: unknown): PolicyEngine {
-    const files = this.router.files();
+  /**
+   * The candidate: the body's document, or a published version from the artifact registry (where the
+   * folders and POST /v1/policies/{id}/versions both publish). It runs with the versions in force
+   * around it: an enterprise candidate under the activated overlays, an overlay on top of the
+   * activated version of the policy it extends, next to the other activated overlays.
+   */
+  private async engineFor(id: string, version: string, body: unknown): Promise<PolicyEngine> {
     let doc: RoutingPolicy | PolicyOverlay;
     if (body !== undefined) {
       const parsed = parsePolicyDocument(body);
@@ -80,18 +99,21 @@ export class PolicySimulation {
       doc = 'policy' in parsed ? parsed.policy : parsed.overlay;
       if (doc.id !== id || doc.version !== version) throw new BadRequestException(`policy: id/version ${doc.id}@${doc.version} must match the path (${id}@${version})`);
     } else {
-      const found = files.all.get(`${id}@${version}`);
-      if (!found) throw new NotFoundException(`no policy ${id}@${version} under policies/; give the candidate as "policy" in the body`);
+      const found = await this.registry.compiled('policy', id, version);
+      if (!found) throw new NotFoundException(`no published policy ${id}@${version}; publish it (POST /v1/policies/${id}/versions) or give the candidate as "policy" in the body`);
       doc = found;
     }
+    const overlaysInForce = this.active
+      .policyIds()
+      .map((p) => this.active.policy(p))
+      .filter((p): p is PolicyOverlay => !!p && isOverlay(p));
     try {
       if ('extends' in doc) {
-        const base = files.policies.get(doc.extends);
-        if (!base) throw new UnprocessableEntityException(`overlay ${id}@${version} extends "${doc.extends}", which is not a loaded policy`);
-        const others = [...files.overlays.values()].filter((o) => o.id !== doc.id);
-        return PolicyEngine.build(base, [...others, doc as PolicyOverlay]);
+        const base = this.active.policy(doc.extends);
+        if (!base || isOverlay(base)) throw new UnprocessableEntityException(`overlay ${id}@${version} extends "${doc.extends}", which is not a policy in force`);
+        return PolicyEngine.build(base as RoutingPolicy, [...overlaysInForce.filter((o) => o.id !== doc.id), doc as PolicyOverlay]);
       }
-      return PolicyEngine.build(doc, [...files.overlays.values()]);
+      return PolicyEngine.build(doc, overlaysInForce);
     } catch (e) {
       if (e instanceof OverlayRefused || e instanceof PolicyExpressionError) throw new UnprocessableEntityException(e.message);
       throw e;
@@ -107,14 +129,22 @@ export class PolicySimulation {
     return r.exception;
   }
 
-  private async stored(days: number, limit: number): Promise<{ id: string; exception: CanonicalException }[]> {
+  /**
+   * Stored exceptions as they arrived: `payload` carries the severity routing gave them, so the
+   * candidate gets `reported_severity` (what the source said) instead, where it was kept.
+   */
+  private async stored(days: number, limit: number): Promise<{ id: string; exception: CanonicalException; from: 'reported' | 'routed' }[]> {
     return this.ds.transaction(async (m) => {
       await m.query('SET TRANSACTION READ ONLY');
-      const rows: { id: string; payload: CanonicalException }[] = await m.query(
-        `SELECT id, payload FROM exceptions WHERE detected_at > now() - make_interval(days => $1) ORDER BY detected_at DESC LIMIT $2`,
+      const rows: { id: string; payload: CanonicalException; reported_severity: CanonicalException['severity'] | null }[] = await m.query(
+        `SELECT id, payload, reported_severity FROM exceptions WHERE detected_at > now() - make_interval(days => $1) ORDER BY detected_at DESC LIMIT $2`,
         [days, limit],
       );
-      return rows.map((r) => ({ id: r.id, exception: r.payload }));
+      return rows.map((r) =>
+        r.reported_severity
+          ? { id: r.id, exception: { ...r.payload, severity: r.reported_severity }, from: 'reported' as const }
+          : { id: r.id, exception: r.payload, from: 'routed' as const },
+      );
     });
   }
 }

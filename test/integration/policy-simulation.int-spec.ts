@@ -86,4 +86,59 @@ describe('POST /v1/policies/{id}/versions/{v}/simulate', () => {
     const viewer = await api(hub.url, 'POST', '/v1/policies/default/versions/2.0.0/simulate', { key: null, body: { days: 1 } });
     expect(viewer.status).toBe(401);
   });
+
+  it('simulates a version published only through the API, against stored history at the severity its source reported', async () => {
+    // A large inventory variance: the source reports it standard, the in-force rule large-amount-at-risk
+    // raises it to critical. A candidate that sends standard warehouse work to the control tower must see
+    // the reported severity, not the routed one that the exception's payload carries.
+    const variance = JSON.stringify({
+      type: 'inventory.variance', occurredAt: new Date().toISOString(), warehouse: { site: 'RNO1', businessUnit: 'west' }, location: 'A-01',
+      item: { sku: 'SKU-V', expectedQty: 1000, countedQty: 0, uom: 'EA', unitCost: 20 }, currency: 'USD', countId: 'CC-1',
+    });
+    const v = await postWebhook(hub.url, world, variance);
+    await waitFor(async () => (await api(hub.url, 'GET', `/v1/messages/${v.body.messageId}`)).body.status === 'routed', 10000, 'variance routed');
+    const published = {
+      ...enterprise, version: '2.3.0-sim',
+      rules: [{ id: 'standard-warehouse', when: { category: ['WAREHOUSE'], severity: ['standard'] }, then: { team: 'operations-control' } }, ...enterprise.rules],
+    };
+    expect((await api(hub.url, 'POST', '/v1/policies/default/versions', { body: published })).status).toBe(201);
+    const stored = (await world.db.query(`SELECT severity, reported_severity, payload->>'severity' AS payload_severity FROM exceptions WHERE code = 'WAREHOUSE.INVENTORY_VARIANCE'`)).rows;
+    expect(stored).toEqual([{ severity: 'critical', reported_severity: 'standard', payload_severity: 'critical' }]);
+
+    const before = await settled();
+    const r = await api(hub.url, 'POST', '/v1/policies/default/versions/2.3.0-sim/simulate', { body: { days: 1 } });
+    expect(r.status).toBe(200);
+    expect(r.body.count).toBe(3);
+    const byKey = Object.fromEntries(r.body.decisions.map((d: any) => [d.correlationKey, d]));
+    expect(byKey['inventory:RNO1:SKU-V']).toMatchObject({
+      input: { severity: 'standard', from: 'reported' },
+      decision: { ruleId: 'standard-warehouse', team: 'operations-control', severity: 'standard', policy: { version: '2.3.0-sim' } },
+      inForce: { ruleId: 'large-amount-at-risk', team: 'warehouse-ops', severity: 'critical' },
+      changed: true,
+    });
+    // Pick shortfalls are reported critical: the candidate's new rule passes them by.
+    expect(byKey['order:SO-SIM-1']).toMatchObject({ input: { severity: 'critical', from: 'reported' }, decision: { ruleId: 'priority-fulfilment-risk' }, changed: false });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('runs candidates with the activated versions around them, not the newest folder versions', async () => {
+    // Activating 2.1.0 puts an older version than the newest folder (2.2.0) in force.
+    expect((await api(hub.url, 'POST', '/v1/policies/default/activations', { body: { version: '2.1.0' } })).status).toBe(200);
+    try {
+      const before = await settled();
+      const sample = { code: 'WAREHOUSE.PICK_SHORTFALL', site: 'DAL2', customerTier: 'standard', references: { order: 'SO-Y', sku: 'A' }, quantities: { expected: 3, actual: 1, unit: 'EA' } };
+      const overlay = await api(hub.url, 'POST', '/v1/policies/site-dal2/versions/1.0.0/simulate', { body: { exception: sample } });
+      expect(overlay.status).toBe(200);
+      expect(overlay.body.decisions[0]).toMatchObject({
+        decision: { team: 'dal2-warehouse', policy: { id: 'default', version: '2.1.0', overlay: 'site-dal2@1.0.0' } },
+        inForce: { policy: { version: '2.1.0' } },
+      });
+      const enterpriseCandidate = await api(hub.url, 'POST', '/v1/policies/default/versions/2.3.0-sim/simulate', { body: { exception: sample } });
+      expect(enterpriseCandidate.body).toMatchObject({ policy: { overlays: ['bu-returns@1.0.0', 'site-dal2@1.0.0'] } });
+      expect(enterpriseCandidate.body.decisions[0]).toMatchObject({ decision: { policy: { version: '2.3.0-sim', overlay: 'site-dal2@1.0.0' } }, inForce: { policy: { version: '2.1.0' } } });
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      expect((await api(hub.url, 'POST', '/v1/policies/default/activations', { body: { version: '2.2.0' } })).status).toBe(200);
+    }
+  });
 });

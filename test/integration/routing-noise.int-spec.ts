@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { api, newWorld, pickShortfall, postWebhook, sleep, spawnHub, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import type { RunningHub } from '../../src/hub.js';
 
@@ -14,6 +16,11 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
 
   beforeAll(async () => {
     world = newWorld();
+    // A second WMS connector: storms and repeats are per source.
+    writeFileSync(
+      path.join(world.connectorsDir, 'test-wms-2.json'),
+      JSON.stringify({ id: 'test-wms-2', type: 'wms-webhook', name: 'Second WMS', config: { system: 'test-wms-2', mapping: 'wms-webhook' }, secrets: { signingSecret: world.secret } }),
+    );
     hub = await startInProcess(world);
     // A second worker process on the same queue and database: the noise controls must hold across processes.
     secondWorker = spawnHub(world, { HUB_ROLES: 'worker', HUB_LOG_LEVEL: 'info' });
@@ -34,8 +41,8 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
       const m = (await api(hub.url, 'GET', `/v1/messages/${messageId}`)).body;
       return ['routed', 'mapped', 'failed'].includes(m.status) ? m : undefined;
     }, 10000, `message ${messageId} processed`);
-  const send = async (body: string) => {
-    const r = await postWebhook(hub.url, world, body);
+  const send = async (body: string, connectorId = 'test-wms') => {
+    const r = await postWebhook(hub.url, world, body, {}, connectorId);
     expect(r.status).toBe(202);
     return routed(r.body.messageId);
   };
@@ -67,9 +74,37 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     expect(trail.map((a: any) => [a.action, a.after.occurrences ?? null])).toEqual([['exception.created', null], ['exception.repeated', 2], ['exception.repeated', 3]]);
     expect(await casesFor('order:SO-REP-1')).toHaveLength(1);
 
+    // Same code and references with an updated count: the same problem re-sent, so one more occurrence.
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 4, line: { number: 1, sku: 'SKU-R', orderedQty: 10, pickedQty: 2, uom: 'EA', unitPrice: 12.5 } }));
+    expect((await world.db.query(`SELECT occurrences FROM exceptions WHERE order_ref = 'SO-REP-1'`)).rows).toEqual([{ occurrences: 4 }]);
+
     // Another SKU on the same order is not a repeat: it joins the case as a new exception.
-    await send(pickShortfall('SO-REP-1', 'SKU-OTHER', { seq: 4 }));
+    await send(pickShortfall('SO-REP-1', 'SKU-OTHER', { seq: 5 }));
     expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(2);
+    // Nor is the same report from another connector: corroboration, stored and joined to the case.
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 6 }), 'test-wms-2');
+    expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(3);
+  });
+
+  it('counts a repeat within the window from the last sighting; after the window it is a new exception of the same open case', async () => {
+    await send(pickShortfall('SO-WIN-1', 'SKU-W'));
+    const c = await caseWhere('order:SO-WIN-1', () => true, 'case for SO-WIN-1');
+    const rows = async () => (await world.db.query(`SELECT occurrences FROM exceptions WHERE order_ref = 'SO-WIN-1' ORDER BY id`)).rows.map((r: any) => r.occurrences);
+    // The window (15 min in default@2.x) runs from the last sighting: 14 minutes ago still counts...
+    await world.db.query(`UPDATE exceptions SET last_seen_at = now() - interval '14 minutes' WHERE order_ref = 'SO-WIN-1'`);
+    await send(pickShortfall('SO-WIN-1', 'SKU-W'));
+    expect(await rows()).toEqual([2]);
+    // ... and moved last_seen_at to now. 16 minutes without a sighting: the window is over.
+    await world.db.query(`UPDATE exceptions SET last_seen_at = now() - interval '16 minutes' WHERE order_ref = 'SO-WIN-1'`);
+    const late = await send(pickShortfall('SO-WIN-1', 'SKU-W'));
+    expect(late.exceptions).toHaveLength(1);
+    expect(await rows()).toEqual([2, 1]);
+    // The case is still open, so the new exception joins it (grouping by correlation key) rather than opening another.
+    expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body).toMatchObject({ status: 'open', exceptionCount: 2 });
+    expect(await casesFor('order:SO-WIN-1')).toHaveLength(1);
+    // And the next repeat within the window counts on the newest one.
+    await send(pickShortfall('SO-WIN-1', 'SKU-W'));
+    expect(await rows()).toEqual([2, 2]);
   });
 
   it('records info exceptions without a case, and groups standard ones per correlation key', async () => {
@@ -109,6 +144,16 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     expect(detail.exceptions).toHaveLength(6);
     expect(new Set(detail.exceptions.map((e: any) => e.references.sku)).size).toBe(6);
     expect(detail.ownerTeam).toBe('warehouse-ops');
+
+    // Per source: the same code from another connector in the same minute is not swallowed by the storm.
+    const other = await Promise.all(Array.from({ length: 3 }, (_, i) => send(variance(`CALM-${i}`), 'test-wms-2')));
+    expect(other.every((m) => m.status === 'routed')).toBe(true);
+    const calm = (await world.db.query(`SELECT correlation_key, kind, exception_count FROM cases WHERE correlation_key LIKE 'inventory:SAV1:CALM-%' ORDER BY 1`)).rows;
+    expect(calm).toEqual([0, 1, 2].map((i) => ({ correlation_key: `inventory:SAV1:CALM-${i}`, kind: 'case', exception_count: 1 })));
+    expect(await casesFor('storm:test-wms-2:WAREHOUSE.INVENTORY_VARIANCE')).toHaveLength(0);
+    // While the first source is still storming: one more of its variances joins the incident.
+    await send(variance('STORM-26'));
+    expect((await api(hub.url, 'GET', `/v1/cases/${incident.id}`)).body.exceptionCount).toBe(7);
   });
 
   it('auto-resolves a case when a later message clears the condition, and re-opens it when the cause recurs within the window', async () => {

@@ -38,20 +38,15 @@ describe('governed triage: free text → suggestion → routed or reviewed; case
       expect.stringMatching(/^The hub opened the case for finance-ap/),
       'Routed to finance-ap: rule invoice-and-tax matched (category=FINANCE).',
     ]);
-    expect(summary.risk).toEqual({ score: null, targetHours: 24, explanation: 'Not enough history: 0 FINANCE.INVOICE_DISCREPANCY cases resolved by finance-ap in the last 90 days (need 5).' });
-
-    // History: five comparable cases resolved, two of them after more than 24 h.
-    for (const hours of [2, 5, 30, 8, 50]) {
-      await world.db.query(
-        `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, opened_at, updated_at, resolved_at, routing, status)
-         VALUES (gen_random_uuid(), 'hist:' || gen_random_uuid(), 'old', 'FINANCE.INVOICE_DISCREPANCY', 'FINANCE', 'standard', 'finance-ap',
-                 now() - make_interval(hours => $1 + 24), now(), now() - interval '24 hours', '{}'::jsonb, 'resolved')`,
-        [hours],
-      );
-    }
-    const risk = (await api(hub.url, 'GET', `/v1/cases/${c.id}/summary?targetHours=24`)).body.risk;
-    expect(risk.score).toBe(0.4);
-    expect(risk.explanation).toMatch(/^2 of 5 FINANCE\.INVOICE_DISCREPANCY cases resolved by finance-ap in the last 90 days took longer than 24 h \(median 8\.0 h\); this case has been open 0\.\d h\. Based on resolution times, not SLA clocks\.$/);
+    // The standard SLA's clocks run; no comparable case has SLA history yet (case-summary.int-spec.ts scores with history).
+    expect(summary.risk).toMatchObject({
+      score: null,
+      clocks: [
+        { kind: 'acknowledge', sla: 'standard', probability: null, basis: { similar: 0 } },
+        { kind: 'resolve', sla: 'standard', probability: null, basis: { similar: 0 } },
+      ],
+    });
+    expect(summary.risk.explanation).toMatch(/^No score: Not enough history for the acknowledge clock \(standard, [\d.]+ % of its target used\): 0 acknowledge clocks of FINANCE\.INVOICE_DISCREPANCY cases \(\w+, finance-ap(, RNO1)?\) stopped in the last 90 days/);
   });
 
   it('sends an unsure suggestion to the review queue; a person corrects it and it is routed, or rejects it', async () => {
