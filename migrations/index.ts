@@ -13,11 +13,8 @@ import { AuditSeals1795798000000 } from './1795798000000-AuditSeals.js';
 import { ReportingCoarseRollups1795799000000 } from './1795799000000-ReportingCoarseRollups.js';
 import { DeliveryFreshQueue1795801000000 } from './1795801000000-DeliveryFreshQueue.js';
 import { DocumentMatchLines1795811051101 } from './1795811051101-DocumentMatchLines.js';
-<<<<<<< HEAD
 import { SlaClockScope1795812000000 } from './1795812000000-SlaClockScope.js';
-=======
 import { ExceptionReportedSeverity1795813000000 } from './1795813000000-ExceptionReportedSeverity.js';
->>>>>>> fix5-sim
 
 // Every migration, in order. Generate with `npm run migration:generate -- migrations/<Name>`, review, then list it here.
 export const MIGRATIONS = [
