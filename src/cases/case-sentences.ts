@@ -11,7 +11,7 @@ export interface SentenceContext {
  */
 export const CASE_AUDIT_ACTIONS = [
   'case.opened', 'case.routed', 'case.updated', 'case.acknowledged', 'case.assigned', 'case.commented', 'case.resolved',
-  'case.reopened', 'case.paused', 'case.resumed', 'case.task.opened', 'case.task.completed', 'sla.warning', 'sla.breached',
+  'case.reopened', 'case.paused', 'case.resumed', 'case.task.opened', 'case.task.reopened', 'case.task.completed', 'sla.warning', 'sla.breached',
   'case.escalated', 'case.notified', 'case.action.done', 'case.action.failed',
 ] as const;
 
@@ -47,6 +47,8 @@ export function sentence(a: AuditEvent, ctx: SentenceContext = { taskTitles: new
       return `${who} resumed the SLA clocks${note(after.note)}.`;
     case 'case.task.opened':
       return `${after.required === false ? 'An optional' : 'A required'} task opened for ${after.team}: ${after.title}.`;
+    case 'case.task.reopened':
+      return `The case came back, so the ${after.required === false ? 'optional' : 'required'} task for ${after.team} opened again: ${after.title}.`;
     case 'case.task.completed':
       return `${who} completed the task ${taskName(after.task)}${note(after.task?.note)}.`;
     case 'sla.warning':

@@ -113,7 +113,7 @@ export class ExceptionRecord {
   @Column('varchar', { name: 'reported_severity', length: 16, nullable: true })
   reportedSeverity!: string | null;
 
-  /** Hash of test mode + connector + code + correlation key + references (noise-control.ts fingerprintOf); set when the policy counts identical repeats. */
+  /** Hash of test mode + connector + code + correlation key + references + title, quantities and amount (noise-control.ts fingerprintOf); set when the policy counts identical repeats. */
   @Column('varchar', { length: 64, nullable: true })
   fingerprint!: string | null;
 

@@ -19,14 +19,19 @@ function shortfall(draft: Record<string, unknown> = {}, source: { connectorId?: 
   return r.exception;
 }
 
-describe('identical repeat fingerprint: same code + references from the same source', () => {
+describe('identical repeat fingerprint: the same report (code, references, figures) from the same source', () => {
   const base = fingerprintOf(shortfall())!;
 
-  it('ignores what a re-sent report may update (title, quantities, amount), when and where it was seen, and the order of references', () => {
+  it('ignores when and where it was seen, and the order of references', () => {
     expect(base).toMatch(/^[0-9a-f]{40}$/);
-    expect(fingerprintOf(shortfall({ title: 'Pick shortfall on order SO-1: 8 EA of HX-2210 not picked', quantities: { expected: 10, actual: 2, unit: 'EA' }, amountAtRisk: { amount: 100, currency: 'USD' } }))).toBe(base);
     expect(fingerprintOf(shortfall({ occurredAt: '2026-12-07T16:00:00Z', site: 'RNO1', attributes: { location: 'B-2' } }))).toBe(base);
     expect(fingerprintOf(shortfall({ references: { line: '1', sku: 'HX-2210', order: 'SO-1' } }))).toBe(base);
+  });
+
+  it('tells apart a report whose figures changed (news, not a repeat)', () => {
+    expect(fingerprintOf(shortfall({ quantities: { expected: 10, actual: 2, unit: 'EA' } }))).not.toBe(base);
+    expect(fingerprintOf(shortfall({ amountAtRisk: { amount: 100, currency: 'USD' } }))).not.toBe(base);
+    expect(fingerprintOf(shortfall({ title: 'Pick shortfall on order SO-1: 8 EA of HX-2210 not picked' }))).not.toBe(base);
   });
 
   it('tells apart another code, other references, another connector, test traffic and another case key', () => {

@@ -9,21 +9,22 @@ import { prepared } from '../database/prepared.js';
  */
 
 /**
- * Identical repeat = the same report again: same code and references (order of keys irrelevant), from
- * the same connector, in the same test mode, for the same case key (correlation key). Title,
- * quantities and amount are not part of it: a source re-sending a report with an updated count is
- * still the same problem of the same order / SKU / document, so it counts as an occurrence instead of
- * a second exception whose amount at risk would be added to the case again (the stored exception keeps
- * the first report's figures; docs/routing.md). Another connector reporting it is corroboration, not a
- * repeat: it is stored and joins the case. Null without references: nothing then says two reports are
- * about the same thing (e.g. two malformed payloads), so they are never folded together.
+ * Identical repeat = the same report again: same code and references (order of keys irrelevant), the
+ * same title, quantities and amount, from the same connector, in the same test mode, for the same case
+ * key (correlation key). A changed quantity, amount or title (e.g. a corrected invoice with a smaller
+ * discrepancy, or a shortfall that grew) is news, not a repeat: it is stored as a new exception and
+ * joins the open case. Another connector reporting it is corroboration, not a repeat: it is stored and
+ * joins the case. Null without references: nothing then says two reports are about the same thing
+ * (e.g. two malformed payloads), so they are never folded together.
  */
 export function fingerprintOf(e: CanonicalException): string | null {
   const refs = Object.entries(e.references)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
   if (!refs.length) return null;
-  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.source.connectorId, e.code, e.correlationKey, refs])).digest('hex').slice(0, 40);
+  // What the problem is, not when or where it was seen.
+  const what = [e.title, e.quantities ?? null, e.amountAtRisk ?? null];
+  return createHash('sha256').update(JSON.stringify([e.source.testMode, e.source.connectorId, e.code, e.correlationKey, refs, what])).digest('hex').slice(0, 40);
 }
 
 export const stormKey = (e: CanonicalException) => `${e.source.testMode ? 'test:' : ''}storm:${e.source.connectorId}:${e.code}`;

@@ -74,16 +74,16 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     expect(trail.map((a: any) => [a.action, a.after.occurrences ?? null])).toEqual([['exception.created', null], ['exception.repeated', 2], ['exception.repeated', 3]]);
     expect(await casesFor('order:SO-REP-1')).toHaveLength(1);
 
-    // Same code and references with an updated count: the same problem re-sent, so one more occurrence.
-    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 4, line: { number: 1, sku: 'SKU-R', orderedQty: 10, pickedQty: 2, uom: 'EA', unitPrice: 12.5 } }));
-    expect((await world.db.query(`SELECT occurrences FROM exceptions WHERE order_ref = 'SO-REP-1'`)).rows).toEqual([{ occurrences: 4 }]);
-
     // Another SKU on the same order is not a repeat: it joins the case as a new exception.
-    await send(pickShortfall('SO-REP-1', 'SKU-OTHER', { seq: 5 }));
+    await send(pickShortfall('SO-REP-1', 'SKU-OTHER', { seq: 4 }));
     expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(2);
     // Nor is the same report from another connector: corroboration, stored and joined to the case.
-    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 6 }), 'test-wms-2');
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 5 }), 'test-wms-2');
     expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(3);
+    // Nor a report whose figures changed (the shortfall grew): news, stored and joined to the case.
+    await send(pickShortfall('SO-REP-1', 'SKU-R', { seq: 6, line: { number: 1, sku: 'SKU-R', orderedQty: 10, pickedQty: 2, uom: 'EA', unitPrice: 12.5 } }));
+    expect((await api(hub.url, 'GET', `/v1/cases/${c.id}`)).body.exceptionCount).toBe(4);
+    expect((await world.db.query(`SELECT occurrences FROM exceptions WHERE order_ref = 'SO-REP-1' AND sku = 'SKU-R' ORDER BY id`)).rows.map((r: any) => r.occurrences)).toEqual([3, 1, 1]);
   });
 
   it('counts a repeat within the window from the last sighting; after the window it is a new exception of the same open case', async () => {
