@@ -3,7 +3,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
-import { QUEUE_POLICY, QueueName, jitteredBackoff } from '../queues/queue-policy.js';
+import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
 import { ActionRunner } from './action-runner.js';
 import { CaseActions, type ActionJob } from './case-actions.service.js';
@@ -26,7 +26,7 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
       prefix: this.cfg.keyPrefix,
       concurrency: p.concurrency,
-      lockDuration: p.lockDuration,
+      ...workerLock(QueueName.CaseActions, this.cfg.queueLockMs),
       settings: jitteredBackoff(QueueName.CaseActions),
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'action worker error'));

@@ -54,7 +54,9 @@ const ENV_SCHEMA = z.object({
   HUB_PIPELINE_SCOOP_ROUNDS: z.coerce.number().int().min(1).max(16).default(2),
   HUB_PIPELINE_JOB_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(1024 * 1024),
   HUB_PIPELINE_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(2 * 1024 * 1024),
-  HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  // No default: unset, each queue keeps its policy's lock (src/queues/queue-policy.ts); a default here
+  // would have overridden every queue's lock with one value.
+  HUB_QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).optional(),
   HUB_PIPELINE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   HUB_PIPELINE_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   HUB_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
@@ -117,7 +119,11 @@ export type HubConfig = {
   pipelineJobBytes: number;
   /** Raw bytes of pipeline jobs one worker process holds at once (a larger job runs alone). */
   pipelineInflightBytes: number;
-  queueLockMs: number;
+  /**
+   * HUB_QUEUE_LOCK_MS: when set, the job lock of the pipeline, sla-timers and case-actions workers
+   * (queue-policy.ts workerLock); unset, each keeps its policy's lock.
+   */
+  queueLockMs?: number;
   pipelineAttempts: number;
   pipelineBackoffMs: number;
   sweepIntervalMs: number;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
-import { QUEUE_POLICY, QueueName, jitteredBackoff, jobOptions } from '../queues/queue-policy.js';
+import { QUEUE_POLICY, QueueName, jitteredBackoff, jobOptions, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
 import type { PipelineJob } from './ingestion.service.js';
 import { Pipeline } from './pipeline.service.js';
@@ -49,8 +49,7 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
       prefix: this.cfg.keyPrefix,
       concurrency: this.cfg.workerConcurrency ?? policy.concurrency,
-      lockDuration: this.cfg.queueLockMs ?? policy.lockDuration,
-      stalledInterval: Math.max(1000, Math.floor((this.cfg.queueLockMs ?? policy.lockDuration) / 2)),
+      ...workerLock(QueueName.Pipeline, this.cfg.queueLockMs),
       maxStalledCount: 5,
       settings: jitteredBackoff(QueueName.Pipeline, this.overrides),
     });

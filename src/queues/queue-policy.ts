@@ -14,7 +14,11 @@ export enum QueueName {
 export interface QueuePolicy {
   /** Jobs one worker process runs at once (HUB_WORKER_CONCURRENCY overrides the pipeline's). */
   concurrency: number;
-  /** How long a job's lock lasts before another worker may take it over as stalled (HUB_QUEUE_LOCK_MS overrides). */
+  /**
+   * How long a job's lock lasts before another worker may take it over as stalled (a killed process's
+   * jobs wait this long). HUB_QUEUE_LOCK_MS, when set, overrides it for every queue but delivery
+   * (workerLock).
+   */
   lockDuration: number;
   attempts: number;
   backoff: { type: 'jittered'; delay: number; maxDelay: number };
@@ -57,6 +61,8 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
   },
   [QueueName.Delivery]: {
     concurrency: 32,
+    // At least three send timeouts (delivery.worker.ts), so a taken-over job finds its delivery's
+    // lease (two timeouts + 5 s) ended; HUB_QUEUE_LOCK_MS does not apply.
     lockDuration: 60_000,
     // One attempt per job: the delivery row holds the retry schedule (about a day), and each retry
     // is a new job, so a Redis outage or flush loses no retry (the delivery sweeper re-enqueues).
@@ -67,6 +73,16 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
     removeOnFail: { age: 24 * 3600 },
   },
 };
+
+/**
+ * Lock settings of a queue's worker: HUB_QUEUE_LOCK_MS (`lockMs`) when set, else the policy's lock.
+ * Stalled jobs are looked for every half lock, so a killed worker's job is taken over within about
+ * one and a half locks rather than at BullMQ's fixed 30 s check.
+ */
+export function workerLock(name: QueueName, lockMs?: number): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
+  const lockDuration = lockMs ?? QUEUE_POLICY[name].lockDuration;
+  return { lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)) };
+}
 
 /** Settings an operator may override per deployment (HUB_PIPELINE_ATTEMPTS, HUB_PIPELINE_BACKOFF_MS). */
 export interface PolicyOverrides {

@@ -4,7 +4,7 @@ import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
-import { QUEUE_POLICY, QueueName, jitteredBackoff } from '../queues/queue-policy.js';
+import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
 import { Clock } from './clock.js';
 import { SlaClocks, type Alarm } from './sla-clocks.service.js';
@@ -94,7 +94,7 @@ export class SlaAlarmWorker implements OnModuleInit, OnApplicationShutdown {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
       prefix: this.cfg.keyPrefix,
       concurrency: p.concurrency,
-      lockDuration: p.lockDuration,
+      ...workerLock(QueueName.SlaTimers, this.cfg.queueLockMs),
       settings: jitteredBackoff(QueueName.SlaTimers),
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'SLA alarm worker error'));
