@@ -27,6 +27,9 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
       prefix: this.cfg.keyPrefix,
       concurrency: p.concurrency,
       ...workerLock(QueueName.CaseActions, this.cfg.queueLockMs),
+      // As the pipeline's: a job whose worker died mid-call is taken over, not failed, a few times over
+      // (each run is safe twice: the claim and the downstream's idempotency key).
+      maxStalledCount: 5,
       settings: jitteredBackoff(QueueName.CaseActions),
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'action worker error'));

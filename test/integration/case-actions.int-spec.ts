@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { ActionWorker } from '../../src/actions/action.worker.js';
+import { CaseActions } from '../../src/actions/case-actions.service.js';
 import { api, newWorld, pickShortfall, postWebhook, REDIS_URL, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { auditActions, policiesWith } from '../support/sla-harness.js';
 
@@ -212,5 +214,41 @@ describe('case actions', () => {
     expect(done).toHaveLength(1);
     expect(done[0].after).toMatchObject({ idempotencyKey: a.idempotencyKey, attempts: 2, status: 'done' });
     expect((await auditActions(world, caseId)).filter((x) => x.action === 'case.action.failed')).toHaveLength(0);
+  }, 60_000);
+
+  it('runs again an unsettled action whose job failed for good (its worker died past the stall limit), under the same key', async () => {
+    const port = (server.address() as { port: number }).port;
+    const dir = policiesWith((p) => {
+      p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'http', params: { url: `http://127.0.0.1:${port}/hold` } }];
+    });
+    world = newWorld({ HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    // The hub's action worker is paused, so the job can be left failed the way BullMQ leaves one that stalled too often.
+    const worker = (hub.app.get(ActionWorker) as unknown as { worker: Worker }).worker;
+    await worker.pause();
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-ACT-9'))).status).toBe(202);
+    const a = await waitFor(async () => (await world.db.query(`SELECT id, idempotency_key FROM case_actions WHERE action = 'http'`)).rows[0] as { id: string; idempotency_key: string } | undefined);
+    const u = new URL(REDIS_URL);
+    const connection = { host: u.hostname, port: Number(u.port || 6379) };
+    const failer = new Worker('case-actions', async () => { throw new UnrecoverableError('job stalled more than allowable limit'); }, { connection, prefix: world.prefix });
+    const q = new Queue('case-actions', { connection, prefix: world.prefix });
+    try {
+      await waitFor(async () => ((await (await q.getJob(`act_${a.id}`))?.getState()) === 'failed' ? true : undefined), 10000, 'the job failed for good');
+      await failer.close();
+      // Its row was claimed by the run that died and never settled.
+      await world.db.query(`UPDATE case_actions SET status = 'running', attempts = 1, updated_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
+      worker.resume();
+      expect(await hub.app.get(CaseActions).requeueStale(10 * 60_000)).toBe(1);
+      const done = await waitFor(async () => {
+        const r = (await world.db.query(`SELECT status, attempts FROM case_actions WHERE id = $1`, [a.id])).rows[0];
+        return r.status === 'done' ? r : undefined;
+      }, 20000, 'the action done');
+      expect(done).toEqual({ status: 'done', attempts: 2 });
+      expect(hits.map((h) => h.key)).toEqual([a.idempotency_key]);
+      expect((await auditActions(world, (await world.db.query(`SELECT case_id FROM case_actions WHERE id = $1`, [a.id])).rows[0].case_id)).filter((x) => x.action === 'case.action.done')).toHaveLength(1);
+    } finally {
+      await failer.close();
+      await q.close();
+    }
   }, 60_000);
 });
