@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditTrail, type Actor } from '../audit/audit-trail.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import type { ArtifactKind } from './artifact.entity.js';
 import { ArtifactProblem, ArtifactRegistry, type PolicyDocument } from './artifact-registry.service.js';
 import type { LoadedMapping } from './mapping-registry.service.js';
+import { requireBuildsWith } from './policy-combination.js';
 
 /** Where an activation applies. Mappings: a connector instance and/or document type (`*` = any); policies: `*`. */
 export interface Scope {
@@ -102,6 +103,30 @@ export class ActiveArtifacts {
     return [...ids];
   }
 
+  /**
+   * Publishes a policy version. An overlay is checked against the enterprise version in force (activated,
+   * else the newest folder version), read from the table rather than this process's copy, so a version
+   * activated through another process a moment ago counts.
+   */
+  publishPolicy(id: string, content: Record<string, unknown>, actor: Actor) {
+    return this.registry.publish('policy', id, content, actor, 'api', async (enterpriseId) => (await this.policiesInForce(this.ds, enterpriseId)).get(enterpriseId));
+  }
+
+  /** The policy versions in force by id, as committed (activations, else the newest folder version); `only` limits it to one id. */
+  private async policiesInForce(m: EntityManager | DataSource, only?: string): Promise<Map<string, PolicyDocument>> {
+    const versions = new Map<string, string>();
+    for (const [key, version] of this.registry.folderDefaults) if (key.startsWith('policy/')) versions.set(key.slice('policy/'.length), version);
+    const rows: { artifact_id: string; version: string }[] = await m.query(`SELECT artifact_id, version FROM artifact_activations WHERE kind = 'policy' AND scope = '*'`);
+    for (const r of rows) versions.set(r.artifact_id, r.version);
+    const out = new Map<string, PolicyDocument>();
+    for (const [id, version] of versions) {
+      if (only && id !== only) continue;
+      const doc = await this.registry.compiled('policy', id, version);
+      if (doc) out.set(id, doc);
+    }
+    return out;
+  }
+
   async activations(kind: ArtifactKind, id: string) {
     const rows: ActivationRow[] = await this.ds.query(
       `SELECT * FROM artifact_activations WHERE kind = $1 AND artifact_id = $2 ORDER BY scope`,
@@ -126,12 +151,14 @@ export class ActiveArtifacts {
     const key = scopeKey(kind, scope);
     const fallback = (await this.registry.defaultVersion(kind, id)) ?? null;
     const out = await this.ds.transaction(async (m) => {
+      if (kind === 'policy') await lockPolicyActivations(m);
       const [cur]: ActivationRow[] = await m.query(
         `SELECT * FROM artifact_activations WHERE kind = $1 AND artifact_id = $2 AND scope = $3 FOR UPDATE`,
         [kind, id, key],
       );
       const from = cur?.version ?? fallback;
       if (cur?.version === version) return { kind, id, scope: key, from, to: version, changed: false };
+      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, version))!, 'activate');
       const history = [...(cur?.history ?? []), ...(from ? [from] : [])].slice(-50);
       await m.query(
         `INSERT INTO artifact_activations (kind, artifact_id, scope, version, history, generation, activated_by, activated_at)
@@ -152,6 +179,7 @@ export class ActiveArtifacts {
   async rollback(kind: ArtifactKind, id: string, scope: Scope, actor: Actor) {
     const key = scopeKey(kind, scope);
     const out = await this.ds.transaction(async (m) => {
+      if (kind === 'policy') await lockPolicyActivations(m);
       const [cur]: ActivationRow[] = await m.query(
         `SELECT * FROM artifact_activations WHERE kind = $1 AND artifact_id = $2 AND scope = $3 FOR UPDATE`,
         [kind, id, key],
@@ -159,6 +187,7 @@ export class ActiveArtifacts {
       if (!cur || cur.history.length === 0) throw new ArtifactProblem(409, `nothing to roll back: no earlier activation of ${kind} ${id} for scope ${key}`);
       const history = cur.history.slice(0, -1);
       const to = cur.history[cur.history.length - 1];
+      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, to))!, 'roll back to');
       await m.query(
         `UPDATE artifact_activations SET version = $4, history = $5, generation = nextval('artifact_generation'), activated_by = $6, activated_at = now()
           WHERE kind = $1 AND artifact_id = $2 AND scope = $3`,
@@ -170,4 +199,12 @@ export class ActiveArtifacts {
     await this.refresh();
     return out;
   }
+}
+
+/**
+ * Policy activations and rollbacks take turns across processes: each checks the combination it leads to,
+ * and two changes each fine alone (an enterprise version and an overlay) may not build together.
+ */
+async function lockPolicyActivations(m: EntityManager) {
+  await m.query(`SELECT pg_advisory_xact_lock(hashtext('artifact_activations:policy'))`);
 }

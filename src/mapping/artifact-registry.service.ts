@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AuditTrail, SYSTEM_ACTOR, type Actor } from '../audit/audit-trail.service.js';
 import { ConfigError, HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { applyOverlay, OverlayRefused } from '../routing/policy-overlay.js';
-import { parsePolicyDocument, type PolicyOverlay, type RoutingPolicy } from '../routing/routing-policy.js';
+import { isOverlay, parsePolicyDocument, type PolicyOverlay, type RoutingPolicy } from '../routing/routing-policy.js';
 
 /** A policy version: an enterprise policy or a site / business-unit overlay of one. */
 export type PolicyDocument = RoutingPolicy | PolicyOverlay;
@@ -21,6 +21,23 @@ function policyDocument(content: unknown): PolicyDocument {
 import type { ArtifactKind } from './artifact.entity.js';
 import { checkFixtures, readFixtures, type FixtureSet } from './fixture-check.js';
 import { compareSemver, compileMapping, MappingManifest, readMappingFolder, type LoadedMapping, type MappingContent } from './mapping-registry.service.js';
+
+/**
+ * The enterprise policy an overlay is checked against when it is published. The API passes the version
+ * in force (ActiveArtifacts); the folders, published at start, are checked against the newest folder version.
+ */
+export type EnterpriseOf = (id: string) => Promise<PolicyDocument | undefined>;
+
+/** An overlay may change only what its enterprise policy marks overridable (422 naming the path). No enterprise: nothing to check. */
+function requireOverridable(overlay: PolicyOverlay, enterprise: PolicyDocument | undefined) {
+  if (!enterprise || isOverlay(enterprise)) return;
+  try {
+    applyOverlay(enterprise as RoutingPolicy, overlay);
+  } catch (e) {
+    if (e instanceof OverlayRefused) throw new ArtifactProblem(422, e.message);
+    throw e;
+  }
+}
 
 /** A refusal with the HTTP status it deserves; controllers turn it into the answer. */
 export class ArtifactProblem extends Error {
@@ -134,10 +151,21 @@ export class ArtifactRegistry {
    * Validates and stores a version. Returns created=false when the same id + version with the same
    * content is already published (idempotent); ArtifactProblem 409 when the content differs.
    */
-  async publish(kind: ArtifactKind, id: string, content: Record<string, unknown>, actor: Actor, origin: 'folder' | 'api' = 'api') {
+  async publish(
+    kind: ArtifactKind,
+    id: string,
+    content: Record<string, unknown>,
+    actor: Actor,
+    origin: 'folder' | 'api' = 'api',
+    enterpriseOf: EnterpriseOf = async (eid) => this.folderPolicy(eid),
+  ) {
     const { version, behaviour } = this.validate(kind, id, content);
     if (kind === 'mapping' && origin === 'api') await this.requireFixturesPass(content as unknown as MappingVersionBody);
     const hash = sha256(behaviour);
+    if (kind === 'policy' && isOverlay(behaviour) && (await this.row(kind, id, version))?.sha256 !== hash) {
+      // Only a new version is checked: the same content again stays an idempotent 200 whatever is in force now.
+      requireOverridable(behaviour as PolicyOverlay, await enterpriseOf((behaviour as PolicyOverlay).extends));
+    }
     return this.ds.transaction(async (m) => {
       const inserted: { version: string }[] = await m.query(
         `INSERT INTO artifact_versions (kind, artifact_id, version, content, sha256, origin, published_by)
@@ -163,19 +191,6 @@ export class ArtifactRegistry {
       if ('error' in parsed) throw new ArtifactProblem(422, parsed.error);
       const doc = 'policy' in parsed ? parsed.policy : parsed.overlay;
       if (doc.id !== id) throw new ArtifactProblem(422, `policy id "${doc.id}" does not match the path's "${id}"`);
-      if ('overlay' in parsed) {
-        // An overlay may change only what its enterprise policy marks overridable: checked against the version in force.
-        const base = this.folderDefaults.get(`policy/${parsed.overlay.extends}`);
-        const enterprise = base ? this.cached('policy', parsed.overlay.extends, base) : undefined;
-        if (enterprise && !('extends' in enterprise)) {
-          try {
-            applyOverlay(enterprise, parsed.overlay);
-          } catch (e) {
-            if (e instanceof OverlayRefused) throw new ArtifactProblem(422, e.message);
-            throw e;
-          }
-        }
-      }
       return { version: doc.version, behaviour: doc };
     }
     const c = content as unknown as MappingContent;
@@ -186,6 +201,12 @@ export class ArtifactRegistry {
       throw new ArtifactProblem(422, (e as Error).message);
     }
     return { version: c.manifest.version, behaviour: { manifest: c.manifest, transform: c.transform, lookups: c.lookups } };
+  }
+
+  /** The newest folder version of a policy: what the folders are checked against while they are published at start. */
+  private folderPolicy(id: string): PolicyDocument | undefined {
+    const v = this.folderDefaults.get(`policy/${id}`);
+    return v ? this.cached('policy', id, v) : undefined;
   }
 
   private async requireFixturesPass(body: MappingVersionBody) {

@@ -42,7 +42,7 @@ export class PoliciesController {
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const out = await answering(() => this.registry.publish('policy', id, body, req.caller!.actor));
+    const out = await answering(() => this.active.publishPolicy(id, body, req.caller!.actor));
     res.status(out.created ? 201 : 200);
     return out;
   }

@@ -1,11 +1,13 @@
 import { completeDraft } from '../canonical/exception-draft.js';
 import { ConfigError, type HubConfig } from '../config/hub-config.js';
-import { mkdtempSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, cpSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PolicyEngine, Router } from './router.service.js';
 import { OverlayRefused, applyOverlay } from './policy-overlay.js';
-import { PolicyOverlaySchema, RoutingPolicySchema } from './routing-policy.js';
+import type { Logger } from 'pino';
+import type { ActiveArtifacts } from '../mapping/active-artifacts.service.js';
+import { PolicyOverlaySchema, RoutingPolicySchema, type PolicyOverlay, type RoutingPolicy } from './routing-policy.js';
 
 const ctx = {
   system: 's', connectorId: 'c', connectorType: 'wms-webhook', messageId: '01a21cd0-0000-7000-8000-000000000001',
@@ -202,5 +204,39 @@ describe('overlay rules and locked enterprise rules', () => {
     expect(await PolicyEngine.build(enterprise, [fallbackOnly]).decide(credit)).toMatchObject({ ruleId: 'x-credit', team: 'x-local' });
     // Elsewhere the enterprise policy alone decides.
     expect(await engine.decide(shortfall('standard', 10, { site: 'DAL2' }))).toMatchObject({ ruleId: 'warehouse', team: 'a' });
+  });
+});
+
+describe('Router with activated versions that do not build together (another process activated them)', () => {
+  const file = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+  const dal2 = PolicyOverlaySchema.parse(file('policies/site-dal2/1.0.0/policy.json'));
+  const shipped = RoutingPolicySchema.parse(file('policies/default/2.3.0/policy.json'));
+  // 2.9.0 no longer lets overlays re-route warehouse work, which site-dal2 does: the pair does not build.
+  const locked = { ...shipped, version: '2.9.0', overridable: shipped.overridable.filter((p) => p !== 'rules.warehouse.then.team') };
+  const inForce: { enterprise: RoutingPolicy; overlays: PolicyOverlay[] } = { enterprise: locked, overlays: [dal2] };
+  const active = {
+    policy: (id: string) => (id === 'default' ? inForce.enterprise : inForce.overlays.find((o) => o.id === id)),
+    policyIds: () => ['default', ...inForce.overlays.map((o) => o.id)],
+  } as unknown as ActiveArtifacts;
+  const errors: string[] = [];
+  const log = { error: (_o: unknown, msg: string) => errors.push(msg) } as unknown as Logger;
+  const router = new Router({ policiesDir: 'policies' } as HubConfig, active, log);
+  beforeAll(() => router.load());
+  const dal2Shortfall = () => shortfall('standard', 10, { site: 'DAL2' });
+
+  it('keeps routing with the engine it has and logs one error line naming the overlay and the field, once', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(await router.decide(dal2Shortfall())).toMatchObject({ team: 'dal2-warehouse', policy: { id: 'default', version: '2.3.0', overlay: 'site-dal2@1.0.0' } });
+    }
+    expect(errors).toEqual([
+      'routing policies in force (default@2.9.0,site-dal2@1.0.0) do not build, still routing with default@2.3.0,bu-returns@1.0.0,site-dal2@1.0.0: ' +
+        'overlay site-dal2@1.0.0 may not change rules.warehouse.then.team: default@2.9.0 does not list it in "overridable"',
+    ]);
+  });
+
+  it('takes the next combination in force that builds', async () => {
+    inForce.enterprise = { ...shipped, version: '2.9.1' };
+    expect(await router.decide(dal2Shortfall())).toMatchObject({ team: 'dal2-warehouse', policy: { id: 'default', version: '2.9.1', overlay: 'site-dal2@1.0.0' } });
+    expect(errors).toHaveLength(1);
   });
 });
