@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { createServer as netServer } from 'node:net';
 import { newWorld, pickShortfall, postWebhook, spawnHub, waitFor, waitForHttp, type TestWorld } from '../support/hub-harness.js';
+import { freePort, stop } from '../support/processes.js';
 import { auditActions, policiesWith } from '../support/sla-harness.js';
 
 /**
@@ -10,23 +10,6 @@ import { auditActions, policiesWith } from '../support/sla-harness.js';
  * calls again under the same Idempotency-Key; the downstream applies nothing new, and the action is
  * done once, with one `case.action.done`.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function stop(p?: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
-  return new Promise<void>((resolve) => {
-    if (!p || p.exitCode !== null || p.signalCode) return resolve();
-    p.once('exit', () => resolve());
-    p.kill(signal);
-  });
-}
-
 /** A failed wait says what the hub process printed (warnings and errors). */
 async function orOutput<T>(wait: Promise<T>, proc: ChildProcess & { output: () => string }): Promise<T> {
   try {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { api, newWorld, pickShortfall, postWebhook, sleep, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
+import { freePort } from '../support/processes.js';
 import { TestSubscriber } from '../support/subscriber.js';
 
 /**
@@ -11,15 +11,6 @@ import { TestSubscriber } from '../support/subscriber.js';
  * the outbox and the delivery rows carry them, the sweeper queues them when Redis is back, and
  * each is delivered once, with the delivery id as its webhook-id.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe('delivery across a Redis outage', () => {
   let world: TestWorld;
   let redis: ChildProcess | undefined;

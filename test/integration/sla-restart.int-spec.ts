@@ -1,25 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { newWorld, pickShortfall, postWebhook, REDIS_URL, spawnHub, waitForHttp, type TestWorld } from '../support/hub-harness.js';
+import { freePort, stop } from '../support/processes.js';
 import { auditActions, openCaseId, policiesWith, waitForAudit } from '../support/sla-harness.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function stop(p?: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
-  return new Promise<void>((resolve) => {
-    if (!p || p.exitCode !== null || p.signalCode) return resolve();
-    p.once('exit', () => resolve());
-    p.kill(signal);
-  });
-}
 
 /**
  * Pending SLA timers survive a SIGKILLed hub and a flushed alarm queue: the clocks are rows in

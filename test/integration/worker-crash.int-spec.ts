@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { newWorld, pickShortfall, postWebhook, sleep, spawnHub, waitFor, waitForHttp, type TestWorld } from '../support/hub-harness.js';
+import { freePort, stop } from '../support/processes.js';
 
 /**
  * Separate api and worker processes of the built hub on one PostgreSQL and Redis: a worker killed
  * with SIGKILL mid-run, two workers at once, and Redis stopped while events are accepted.
  * In every case each accepted event yields exactly one exception, and each order one case.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function settle(world: TestWorld, expected: number, timeoutMs = 60000) {
   return waitFor(async () => {
     const { rows } = await world.db.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE status = 'routed'`);
@@ -47,14 +38,6 @@ async function send(base: string, world: TestWorld, events: number, orders: numb
     statuses.push(...chunk.map((c) => c.status));
   }
   expect(statuses.every((s) => s === 202)).toBe(true);
-}
-
-function stop(p?: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
-  return new Promise<void>((resolve) => {
-    if (!p || p.exitCode !== null || p.signalCode) return resolve();
-    p.once('exit', () => resolve());
-    p.kill(signal);
-  });
 }
 
 describe('multi-process durability', () => {
