@@ -193,16 +193,9 @@ export class CaseActions {
       `SELECT id FROM case_actions WHERE status IN ('pending', 'running') AND updated_at < now() - ($1::int * interval '1 millisecond') ORDER BY updated_at LIMIT 1000`,
       [olderThanMs],
     );
-    // A job still waiting or retrying keeps its id; only lost ones are added. A job that failed for good
-    // while its row is unsettled (its worker died more often than the queue's stall limit allows, so the
-    // handler never settled the row) would keep its id for a week and block the re-add: it runs again.
-    const lost: string[] = [];
-    for (const r of rows) {
-      const job = await this.queue.getJob(`act_${r.id}`);
-      if (!job) lost.push(r.id);
-      else if ((await job.getState()) === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    }
-    await this.enqueue(lost);
+    // A job still waiting or retrying keeps its id; only lost ones are added (failed jobs are not kept:
+    // queue-policy.ts), so an unsettled action whose job failed for good runs again too.
+    await this.enqueue(rows.map((r) => r.id));
     return rows.length;
   }
 }

@@ -57,7 +57,10 @@ export const QUEUE_POLICY: Record<QueueName, QueuePolicy> = {
     attempts: 8,
     backoff: { type: 'jittered', delay: 1000, maxDelay: 300_000 },
     removeOnComplete: { age: 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    // The case_actions row is the record (status, last error, audit entries), and the scheduler re-adds
+    // the job of an unsettled row under the same id: a kept failed job (e.g. one whose worker died more
+    // often than the stall limit allows, so nothing settled its row) would block that for a week.
+    removeOnFail: { age: 0 },
   },
   [QueueName.Delivery]: {
     concurrency: 32,

@@ -216,7 +216,7 @@ describe('case actions', () => {
     expect((await auditActions(world, caseId)).filter((x) => x.action === 'case.action.failed')).toHaveLength(0);
   }, 60_000);
 
-  it('runs again an unsettled action whose job failed for good (its worker died past the stall limit), under the same key', async () => {
+  it('runs again an unsettled action whose job failed for good (its worker died past the stall limit) and was not kept, under the same key', async () => {
     const port = (server.address() as { port: number }).port;
     const dir = policiesWith((p) => {
       p.rules.find((r: any) => r.id === 'priority-fulfilment-risk').then.actions = [{ action: 'http', params: { url: `http://127.0.0.1:${port}/hold` } }];
@@ -231,9 +231,12 @@ describe('case actions', () => {
     const u = new URL(REDIS_URL);
     const connection = { host: u.hostname, port: Number(u.port || 6379) };
     const failer = new Worker('case-actions', async () => { throw new UnrecoverableError('job stalled more than allowable limit'); }, { connection, prefix: world.prefix });
+    const failedIds: string[] = [];
+    failer.on('failed', (job) => void (job?.id && failedIds.push(job.id)));
     const q = new Queue('case-actions', { connection, prefix: world.prefix });
     try {
-      await waitFor(async () => ((await (await q.getJob(`act_${a.id}`))?.getState()) === 'failed' ? true : undefined), 10000, 'the job failed for good');
+      // Failed for good, and not kept (a kept failed job would block the re-add under the same id).
+      await waitFor(async () => (failedIds.includes(`act_${a.id}`) && (await q.getJob(`act_${a.id}`)) === undefined ? true : undefined), 10000, 'the job failed for good');
       await failer.close();
       // Its row was claimed by the run that died and never settled.
       await world.db.query(`UPDATE case_actions SET status = 'running', attempts = 1, updated_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
