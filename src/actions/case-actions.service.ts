@@ -54,10 +54,11 @@ export interface ActionJob {
  * action's identity (type, `on`, params as the policy declares them; actionIdentity). A hash rather
  * than the action's position: a policy edit that only reorders a rule's actions keeps every key, so
  * nothing identical is sent again under a new key. The policy refuses two identical actions in one rule,
- * so two `notify` (or `http`) actions of a rule never share a key.
+ * so two `notify` (or `http`) actions of a rule never share a key. A re-opened case plans its rule's
+ * actions again with the round (`:r<re-open count>`): a new effect, deduplicated within its round.
  */
-export const idempotencyKey = (caseId: string, ruleId: string, spec: Pick<ActionSpec, 'action' | 'on' | 'params'>) =>
-  `${caseId}:${spec.action}:${ruleId}:${createHash('sha256').update(actionIdentity(spec)).digest('hex').slice(0, 16)}`;
+export const idempotencyKey = (caseId: string, ruleId: string, spec: Pick<ActionSpec, 'action' | 'on' | 'params'>, round?: number) =>
+  `${caseId}:${spec.action}:${ruleId}:${createHash('sha256').update(actionIdentity(spec)).digest('hex').slice(0, 16)}${round ? `:r${round}` : ''}`;
 
 /** Case actions in PostgreSQL (`case_actions`) and their jobs on the action queue. */
 @Injectable()
@@ -77,13 +78,13 @@ export class CaseActions {
    * done right here, in the transaction that opens the case, instead of costing a job and a
    * transaction of its own; its records are returned for the caller to write after the case's own.
    */
-  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException, kase?: ActionCase): Promise<PlannedActions> {
+  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException, kase?: ActionCase, round?: number): Promise<PlannedActions> {
     const out: PlannedActions = { enqueue: [], audit: [], events: [] };
     if (!specs.length) return out;
     const rows = specs.map((a) => {
       const params = fillParams(a.params, opener);
       const row = {
-        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, ruleId, a),
+        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, ruleId, a, round),
         status: a.on === 'resolve' ? ('on-resolve' as ActionStatus) : ('pending' as ActionStatus), attempts: 0,
         result: null as Record<string, unknown> | null, lastError: null, createdAt: now, updatedAt: now, completedAt: null as Date | null,
       };

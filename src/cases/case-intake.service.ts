@@ -29,7 +29,8 @@ export interface IntakeResult {
   /** Identical repeats counted on a stored exception instead of stored again. */
   repeats: { exceptionId: string; messageId: string }[];
   /** `opener`: the first exception of the batch with the re-opened case's key (its fresh SLA clocks start from it). */
-  casesReopened: { id: string; team: string; opener: RoutedException }[];
+  /** `round`: the case's re-open count after this re-open (its actions run again under keys of that round). */
+  casesReopened: { id: string; team: string; round: number; opener: RoutedException }[];
   casesResolved: string[];
 }
 
@@ -109,7 +110,7 @@ export class CaseIntake {
     for (const r of reopened ?? (await reopenRecent(m, reopenKeys, now))) {
       this.noteCase(result, r, 'case.reopened', { reopenCount: r.reopen_count });
       const g = groups.get(r.correlation_key);
-      if (g) result.casesReopened.push({ id: r.id, team: r.owner_team, opener: g.first });
+      if (g) result.casesReopened.push({ id: r.id, team: r.owner_team, round: r.reopen_count, opener: g.first });
     }
     const stored = items.map((it, i) => ({ it, i })).filter(({ i }) => !plans[i].repeatOf);
     const rows = stored.map(({ it, i }) => {

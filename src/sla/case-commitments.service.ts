@@ -20,6 +20,8 @@ export interface OpenedCase {
   title?: string;
   severity?: string;
   opener?: { exception: CanonicalException; decision: RoutingDecision };
+  /** A re-opened case: its re-open count (the round its actions are planned for). */
+  round?: number;
 }
 
 /** The case facts SLA targets depend on, from the exception that opened (or re-opened) the case. */
@@ -76,7 +78,8 @@ export class CaseCommitments {
    * re-opening exception's decision (its policy scope, SLA and impact), as if the case opened now; the
    * clocks of the earlier round stay stopped with their outcome. The rule's tasks come back: one done
    * in the earlier round opens again, one still open stays open, a new one opens; each gets a fresh
-   * clock. Actions do not run again (their idempotency key is per case, action and rule).
+   * clock. The rule's actions run again for the new round, under keys of that round (a fulfilment
+   * paused at opening and resumed at the resolve is paused again; the team is notified again).
    */
   async reopened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
     return this.commit(m, cases, true);
@@ -109,9 +112,9 @@ export class CaseCommitments {
           starts.push({ caseId: c.id, taskId: row.id, plan: plans.find((p) => p.kind === 'resolve') ?? plans[0] });
         });
       }
-      if (!reopen && d.ruleId && d.actions.length) {
+      if (d.ruleId && d.actions.length) {
         const kase = { title: c.title ?? e.title, severity: c.severity ?? d.severity, code: e.code, ownerTeam: c.team, site: e.site ?? null, businessUnit: e.businessUnit ?? null, policy: d.policy };
-        const planned = await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e, kase);
+        const planned = await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e, kase, reopen ? c.round : undefined);
         out.actions.push(...planned.enqueue);
         out.audit.push(...planned.audit);
         out.events.push(...planned.events);

@@ -64,5 +64,16 @@ describe('pause and resume of an order fulfilment in the ERP', () => {
       ['erp.resumeFulfilment', 1, 'fulfilment of order SO-88123 resumed'],
     ]));
     expect(done.every((a) => a.after.rule === 'regulated-goods-order' && a.after.policy?.id === 'default')).toBe(true);
+
+    // The cause recurs within the re-open window: the case re-opens and its rule's actions run for the
+    // new round (keys ending :r1), so the order's fulfilment is paused again until the next resolve.
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-88123', 'HX-2210', { line: { ...line, pickedQty: 3 } }))).status).toBe(202);
+    const again = await waitFor(async () => (await actions()).find((a) => a.action === 'erp.pauseFulfilment' && a.idempotencyKey === `${pause.idempotencyKey}:r1` && a.status === 'done'), 30000, 'the pause of the second round done');
+    expect(again).toMatchObject({ attempts: 1, result: { summary: 'fulfilment of order SO-88123 paused' } });
+    expect((await api(hub.url, 'GET', `/v1/cases/${caseId}`)).body).toMatchObject({ status: 'open', reopenCount: 1 });
+    expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: true, FulfilmentPauses: 2, FulfilmentResumes: 1 });
+    expect((await actions()).filter((a) => a.action === 'erp.resumeFulfilment').map((a) => [a.status, a.idempotencyKey])).toEqual(
+      expect.arrayContaining([['done', resume.idempotencyKey], ['on-resolve', `${resume.idempotencyKey}:r1`]]),
+    );
   }, 90_000);
 });

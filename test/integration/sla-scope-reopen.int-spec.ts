@@ -103,9 +103,12 @@ describe('SLA clocks by policy scope, and for re-opened cases', () => {
       ['customer-communication', 'open'], ['margin-impact', 'open'], ['replenishment-review', 'open'],
     ]);
     expect((await auditActions(world, id)).filter((a) => a.action === 'case.task.reopened').map((a) => a.after.task).sort()).toEqual(['customer-communication', 'replenishment-review']);
-    // The rule's notify action ran with the first opening only.
-    const { rows } = await world.db.query(`SELECT count(*)::int AS n FROM case_actions WHERE case_id = $1`, [id]);
-    expect(rows[0].n).toBe(1);
+    // The rule's notify action runs again for the new round, under a key of that round; each round's once.
+    const { rows } = await world.db.query(`SELECT idempotency_key, status FROM case_actions WHERE case_id = $1 ORDER BY created_at`, [id]);
+    expect(rows).toHaveLength(2);
+    expect(rows[1].idempotency_key).toBe(`${rows[0].idempotency_key}:r1`);
+    expect(rows.map((r: any) => r.status)).toEqual(['done', 'done']);
+    expect((await auditActions(world, id)).filter((a) => a.action === 'case.notified')).toHaveLength(2);
   });
 });
 
