@@ -19,8 +19,14 @@ export class SlaClockScope1795812000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     // Back to one clock per case and kind (per task): the stopped clocks of earlier openings go.
-    await queryRunner.query(`DELETE FROM "sla_clocks" s WHERE EXISTS (SELECT 1 FROM "sla_clocks" n WHERE n.case_id = s.case_id AND n.kind = s.kind
-                               AND n.task_id IS NOT DISTINCT FROM s.task_id AND n.started_at > s.started_at)`);
+    // Keyed as the old unique indexes were (a task's clocks by task alone: its kind may differ between
+    // rounds), newest kept, ties broken by id, so the indexes below can always be built.
+    await queryRunner.query(`DELETE FROM "sla_clocks" WHERE id IN (
+      SELECT id FROM (SELECT id, row_number() OVER (
+               PARTITION BY CASE WHEN task_id IS NULL THEN case_id::text || ':' || kind ELSE 'task:' || task_id::text END
+               ORDER BY started_at DESC, id DESC) AS n
+             FROM "sla_clocks") ranked
+       WHERE n > 1)`);
     await queryRunner.query(`DROP INDEX "UQ_sla_clocks_task"`);
     await queryRunner.query(`DROP INDEX "UQ_sla_clocks_case_kind"`);
     await queryRunner.query(`CREATE UNIQUE INDEX "UQ_sla_clocks_task" ON "sla_clocks" ("task_id") WHERE "task_id" IS NOT NULL`);
