@@ -41,6 +41,9 @@ export class CompiledPolicy {
   /** An overlay's `addRules` (its effective policy lists them first) and the enterprise rules, apart: see PolicyEngine.decide. */
   readonly added: CompiledRule[];
   readonly enterpriseRules: CompiledRule[];
+  /** Every enterprise rule's team is overridable: the overlay's rules may simply be tried first. */
+  readonly allPreemptable: boolean;
+  private readonly preemptableIds: ReadonlySet<string>;
   private readonly teams: Map<string, RoutingTeam>;
 
   constructor(
@@ -63,6 +66,9 @@ export class CompiledPolicy {
     const added = overlay?.addedRules ?? new Set<string>();
     this.added = this.rules.filter((c) => added.has(c.rule.id));
     this.enterpriseRules = this.rules.filter((c) => !added.has(c.rule.id));
+    // Known once per policy, not looked up per decision.
+    this.preemptableIds = new Set(this.enterpriseRules.filter((c) => isOverridable(policy, `rules.${c.rule.id}.then.team`)).map((c) => c.rule.id));
+    this.allPreemptable = this.preemptableIds.size === this.enterpriseRules.length;
   }
 
   /**
@@ -71,7 +77,7 @@ export class CompiledPolicy {
    * A rule whose team is locked keeps its whole outcome at every site.
    */
   preemptable(c: CompiledRule): boolean {
-    return isOverridable(this.policy, `rules.${c.rule.id}.then.team`);
+    return this.preemptableIds.has(c.rule.id);
   }
 
   /**

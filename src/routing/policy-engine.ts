@@ -77,8 +77,14 @@ export class PolicyEngine {
     const policy = { id: p.id, version: p.version, ...(compiled.overlay ? { overlay: `${compiled.overlay.id}@${compiled.overlay.version}` } : {}) };
     const via = compiled.overlay ? ` (overlay ${policy.overlay})` : '';
     const skipped: { ruleId: string; why: string }[] = [];
-    let hit = await firstMatch(compiled, compiled.enterpriseRules, e, skipped);
-    if (compiled.added.length) {
+    let hit: Awaited<ReturnType<typeof firstMatch>>;
+    if (compiled.added.length && compiled.allPreemptable) {
+      // Nothing locked: the overlay's rules first, the enterprise rules only when none of them matches.
+      hit = (await firstMatch(compiled, compiled.added, e, skipped)) ?? (await firstMatch(compiled, compiled.enterpriseRules, e, skipped));
+    } else {
+      hit = await firstMatch(compiled, compiled.enterpriseRules, e, skipped);
+    }
+    if (compiled.added.length && !compiled.allPreemptable) {
       const locked = hit && !compiled.preemptable(hit.c);
       const own = await firstMatch(compiled, compiled.added, e, locked ? [] : skipped);
       if (own && locked) skipped.push({ ruleId: own.c.rule.id, why: `overlay rule may not pre-empt enterprise rule ${hit!.c.rule.id} (its team is not overridable)` });
