@@ -88,66 +88,93 @@ function failed(e: unknown, what: string): ActionOutcome {
 
 const OrderRef = z.string().trim().min(1).max(128);
 
+type OrderWrite = (inst: ErpInstance, req: ActionRequest, method: 'POST' | 'DELETE', action: string, body: unknown) => Promise<{ body: unknown }>;
+
+/** The words of a hold on an order (an invoice hold, a fulfilment hold) and of its release. */
+interface HoldWords {
+  /** The order's sub-resource: POST places the hold, DELETE lifts it. */
+  entity: string;
+  placeDescription: string;
+  releaseDescription: string;
+  defaultReason: string;
+  placed: (order: string) => string;
+  alreadyPlaced: (order: string) => string;
+  placing: (order: string) => string;
+  released: (order: string) => string;
+  notHeld: (order: string) => string;
+  releasing: (order: string) => string;
+}
+
+/**
+ * A hold and its release, as two actions. A 409 means the state asked for already holds (the hold was
+ * there, or was not): done, not a failure to retry.
+ */
+function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfig, ErpSecrets>, ConnectorAction<ErpConfig, ErpSecrets>] {
+  const order = (req: ActionRequest) => String(req.params.order);
+  return [
+    {
+      description: w.placeDescription,
+      paramsSchema: z.object({ order: OrderRef, reason: z.string().max(500).default(w.defaultReason) }),
+      async run(inst, req) {
+        try {
+          const res = await write(inst, req, 'POST', w.entity, { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
+          return { status: 'done', summary: w.placed(order(req)), response: res.body };
+        } catch (e) {
+          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: w.alreadyPlaced(order(req)), response: e.body };
+          return failed(e, w.placing(order(req)));
+        }
+      },
+    },
+    {
+      description: w.releaseDescription,
+      paramsSchema: z.object({ order: OrderRef }),
+      async run(inst, req) {
+        try {
+          const res = await write(inst, req, 'DELETE', w.entity, undefined);
+          return { status: 'done', summary: w.released(order(req)), response: res.body };
+        } catch (e) {
+          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: w.notHeld(order(req)), response: e.body };
+          return failed(e, w.releasing(order(req)));
+        }
+      },
+    },
+  ];
+}
+
 export function erpActions(http: () => ErpHttp): Record<string, ConnectorAction<ErpConfig, ErpSecrets>> {
-  const write = async (inst: ErpInstance, req: ActionRequest, method: 'POST' | 'DELETE', action: string, body: unknown) =>
+  const write: OrderWrite = async (inst, req, method, action, body) =>
     http().call(inst, { method, path: entityPath(inst, inst.config.entities.orders, String(req.params.order), action), body, headers: { [inst.config.idempotencyHeader]: req.idempotencyKey } });
+  const [placeInvoiceHold, releaseInvoiceHold] = holdActions(write, {
+    entity: 'InvoiceHold',
+    placeDescription: 'Place an invoice hold on an order (params: order, reason)',
+    releaseDescription: 'Release the invoice hold on an order (params: order)',
+    defaultReason: 'Fulfilment risk under review',
+    placed: (o) => `invoice hold placed on order ${o}`,
+    alreadyPlaced: (o) => `order ${o} already had an invoice hold`,
+    placing: (o) => `invoice hold on order ${o}`,
+    released: (o) => `invoice hold released on order ${o}`,
+    notHeld: (o) => `order ${o} had no invoice hold`,
+    releasing: (o) => `releasing the invoice hold on order ${o}`,
+  });
+  // Pausing a downstream process: the order's fulfilment (release to the warehouse, picking, shipping)
+  // stops in the ERP while the case is open; a rule pairs it with resumeFulfilment `on: resolve`.
+  const [pauseFulfilment, resumeFulfilment] = holdActions(write, {
+    entity: 'FulfilmentHold',
+    placeDescription: 'Pause the fulfilment of an order: a fulfilment hold in the ERP stops its release, picking and shipping (params: order, reason)',
+    releaseDescription: 'Resume the fulfilment of an order paused by pauseFulfilment: removes the fulfilment hold (params: order)',
+    defaultReason: 'Exception under review',
+    placed: (o) => `fulfilment of order ${o} paused`,
+    alreadyPlaced: (o) => `fulfilment of order ${o} was already paused`,
+    placing: (o) => `pausing the fulfilment of order ${o}`,
+    released: (o) => `fulfilment of order ${o} resumed`,
+    notHeld: (o) => `fulfilment of order ${o} was not paused`,
+    releasing: (o) => `resuming the fulfilment of order ${o}`,
+  });
   return {
-    placeInvoiceHold: {
-      description: 'Place an invoice hold on an order (params: order, reason)',
-      paramsSchema: z.object({ order: OrderRef, reason: z.string().max(500).default('Fulfilment risk under review') }),
-      async run(inst, req) {
-        try {
-          const res = await write(inst, req, 'POST', 'InvoiceHold', { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
-          return { status: 'done', summary: `invoice hold placed on order ${req.params.order}`, response: res.body };
-        } catch (e) {
-          // The state we wanted already holds (someone placed the hold): done, not a failure to retry.
-          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `order ${req.params.order} already had an invoice hold`, response: e.body };
-          return failed(e, `invoice hold on order ${req.params.order}`);
-        }
-      },
-    },
-    releaseInvoiceHold: {
-      description: 'Release the invoice hold on an order (params: order)',
-      paramsSchema: z.object({ order: OrderRef }),
-      async run(inst, req) {
-        try {
-          const res = await write(inst, req, 'DELETE', 'InvoiceHold', undefined);
-          return { status: 'done', summary: `invoice hold released on order ${req.params.order}`, response: res.body };
-        } catch (e) {
-          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `order ${req.params.order} had no invoice hold`, response: e.body };
-          return failed(e, `releasing the invoice hold on order ${req.params.order}`);
-        }
-      },
-    },
-    // Pausing a downstream process: the order's fulfilment (release to the warehouse, picking, shipping)
-    // stops in the ERP while the case is open; a rule pairs it with resumeFulfilment `on: resolve`.
-    pauseFulfilment: {
-      description: 'Pause the fulfilment of an order: a fulfilment hold in the ERP stops its release, picking and shipping (params: order, reason)',
-      paramsSchema: z.object({ order: OrderRef, reason: z.string().max(500).default('Exception under review') }),
-      async run(inst, req) {
-        try {
-          const res = await write(inst, req, 'POST', 'FulfilmentHold', { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
-          return { status: 'done', summary: `fulfilment of order ${req.params.order} paused`, response: res.body };
-        } catch (e) {
-          // Already paused (by someone, or an earlier attempt under another key): the state asked for holds.
-          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `fulfilment of order ${req.params.order} was already paused`, response: e.body };
-          return failed(e, `pausing the fulfilment of order ${req.params.order}`);
-        }
-      },
-    },
-    resumeFulfilment: {
-      description: 'Resume the fulfilment of an order paused by pauseFulfilment: removes the fulfilment hold (params: order)',
-      paramsSchema: z.object({ order: OrderRef }),
-      async run(inst, req) {
-        try {
-          const res = await write(inst, req, 'DELETE', 'FulfilmentHold', undefined);
-          return { status: 'done', summary: `fulfilment of order ${req.params.order} resumed`, response: res.body };
-        } catch (e) {
-          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: `fulfilment of order ${req.params.order} was not paused`, response: e.body };
-          return failed(e, `resuming the fulfilment of order ${req.params.order}`);
-        }
-      },
-    },
+    placeInvoiceHold,
+    releaseInvoiceHold,
+    pauseFulfilment,
+    resumeFulfilment,
     addOrderNote: {
       description: 'Add a note to an order (params: order, text)',
       paramsSchema: z.object({ order: OrderRef, text: z.string().min(1).max(2000) }),
