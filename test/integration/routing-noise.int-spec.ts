@@ -173,13 +173,14 @@ describe('tiers and noise: grouping, repeats, storms, auto-resolve and re-open',
     expect(again.timeline.map((a: any) => a.action)).toEqual(['case.opened', 'case.routed', 'case.resolved', 'case.reopened', 'case.updated']);
     expect(await casesFor('order:SO-CLR-1')).toHaveLength(1);
 
-    // The feed is commit-safe: it shows an event once every older transaction in the database has ended.
+    // The feed is commit-safe: it shows an event once every older transaction in the database cluster
+    // has ended, and suites running in parallel (a large X12 or SFTP batch) may hold one for a while.
     const feed = await waitFor(async () => {
       const items = (await api(hub.url, 'GET', `/v1/events?types=case.resolved,case.reopened&limit=1000`)).body.items.filter((e: any) => e.caseId === open.id);
       return items.length >= 2 ? items : undefined;
-    }, 15000, 'case.resolved and case.reopened in the event feed');
+    }, 90_000, 'case.resolved and case.reopened in the event feed');
     expect(feed.map((e: any) => e.type)).toEqual(['case.resolved', 'case.reopened']);
-  });
+  }, 150_000);
 
   it('opens a new case when the cause recurs after the re-open window', async () => {
     await send(pickShortfall('SO-OLD-1', 'SKU-O1'));
