@@ -92,7 +92,7 @@ function clockName(clock: Record<string, any> | undefined, ctx: SentenceContext)
 }
 
 function escalation(after: Record<string, any>, before: Record<string, any>): string {
-  if (!after.to || after.to === 'team-lead') return `Escalated to the team lead of ${after.ownerTeam}`;
+  if (!after.to || after.to === 'team-lead') return `Escalated to the team lead of ${after.ownerTeam}${after.lead ? `, ${after.lead.name} (${after.lead.contact})` : ''}`;
   if (before.ownerTeam && after.ownerTeam !== before.ownerTeam) return `Escalated: reassigned from ${before.ownerTeam} to ${after.ownerTeam}`;
   return `Escalated: ${after.to} brought in alongside ${after.ownerTeam}`;
 }

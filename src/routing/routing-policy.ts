@@ -57,6 +57,8 @@ const Team = z.strictObject({
   /** Scope: a team limited to some business units / sites only owns exceptions from them; rules naming it elsewhere are skipped. */
   businessUnits: list(z.string()),
   sites: list(z.string()),
+  /** Who a `team-lead` escalation reaches (named in its event, so a paging or chat tool can reach them). */
+  lead: z.strictObject({ name: z.string().min(1).max(200), contact: z.string().min(1).max(320) }).optional(),
 });
 
 /** Noise controls (all off when 0). */

@@ -203,7 +203,9 @@ export class SlaClocks {
       }
       Object.assign(kase, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: this.now() });
       await m.update(CaseRecord, { id: kase.id }, { escalationLevel: level, ownerTeam, extraTeams, updatedAt: kase.updatedAt });
-      const after = { escalationLevel: level, ownerTeam, extraTeams, to: f.to, at: f.at, clock };
+      // A team-lead escalation names the lead the owner team declares in the policy that timed the clock.
+      const lead = f.to === 'team-lead' ? (this.router.policyOfScope(c.policyScope).teams.find((t) => t.id === ownerTeam)?.lead ?? null) : undefined;
+      const after = { escalationLevel: level, ownerTeam, extraTeams, to: f.to, at: f.at, clock, ...(lead !== undefined ? { lead } : {}) };
       audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: 'case.escalated', before, after: { ...after, cause } });
       events.push({ type: 'case.escalated', caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, level: f.level, to: f.to, at: f.at, clock, before, after } });
     }

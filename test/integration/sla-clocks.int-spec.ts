@@ -1,5 +1,6 @@
 import { api, newWorld, pickShortfall, postWebhook, startInProcess, type TestWorld } from '../support/hub-harness.js';
-import { auditActions, openCaseId, ringAlarms, waitForAudit } from '../support/sla-harness.js';
+import { auditActions, openCaseId, policiesWith, ringAlarms, waitForAudit } from '../support/sla-harness.js';
+import { sentence } from '../../src/cases/case-sentences.js';
 import { Clock, ManualClock } from '../../src/sla/clock.js';
 
 /**
@@ -28,6 +29,29 @@ describe('SLA clocks, escalation, pause/resume and tasks', () => {
     await ringAlarms(world);
   };
 
+  it('names the lead the owner team declares in a team-lead escalation (event, audit and timeline)', async () => {
+    await hub.close();
+    await world.drop();
+    const dir = policiesWith((p) => {
+      for (const t of p.teams) t.lead = { name: `Lead of ${t.id}`, contact: `${t.id}-lead@example.com` };
+    });
+    world = newWorld({ HUB_TEST_CLOCK: 'true', HUB_POLICIES_DIR: dir });
+    hub = await startInProcess(world);
+    clock = hub.app.get(Clock) as ManualClock;
+    clock.set('2026-12-07T15:00:00Z');
+    expect((await postWebhook(hub.url, world, pickShortfall('SO-LEAD-1'))).status).toBe(202);
+    const id = await openCaseId(world);
+    const team = (await api(hub.url, 'GET', `/v1/cases/${id}`)).body.ownerTeam;
+    await move('2026-12-07T15:16:00Z');
+    await waitForAudit(world, id, 'case.escalated', 1, (a) => a.to === 'team-lead');
+    const lead = { name: `Lead of ${team}`, contact: `${team}-lead@example.com` };
+    const entry = (await auditActions(world, id)).find((a) => a.action === 'case.escalated')!;
+    expect(entry.after).toMatchObject({ to: 'team-lead', lead });
+    const { rows } = await world.db.query(`SELECT payload FROM outbox_events WHERE case_id = $1 AND type = 'case.escalated'`, [id]);
+    expect(rows[0].payload.after).toMatchObject({ lead });
+    expect(sentence({ ...entry, actorType: 'system' } as never)).toContain(`Escalated to the team lead of ${team}, Lead of ${team} (${team}-lead@example.com)`);
+  });
+
   it('warns, breaches and escalates on business time; acknowledge stops its clock; pause keeps the time left', async () => {
     expect((await postWebhook(hub.url, world, pickShortfall('SO-SLA-1'))).status).toBe(202);
     const id = await openCaseId(world);
@@ -48,6 +72,8 @@ describe('SLA clocks, escalation, pause/resume and tasks', () => {
     await move('2026-12-07T15:16:00Z');
     await waitForAudit(world, id, 'sla.warning', 1, (a) => a.clock.kind === 'acknowledge' && a.at === 50);
     await waitForAudit(world, id, 'case.escalated', 1, (a) => a.to === 'team-lead' && a.escalationLevel === 1);
+    // The shipped policy declares no leads: the escalation says so rather than naming nobody silently.
+    expect((await auditActions(world, id)).find((a) => a.action === 'case.escalated')!.after.lead).toBeNull();
 
     expect((await api(hub.url, 'POST', `/v1/cases/${id}/acknowledge`)).status).toBe(200);
     clocks = await slas(id);
