@@ -48,7 +48,7 @@ const ENV_SCHEMA = z.object({
   HUB_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   HUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(1024 * 1024),
   HUB_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
-  HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  HUB_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   HUB_INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(250),
   HUB_ENQUEUE_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(10),
   HUB_PIPELINE_SCOOP_ROUNDS: z.coerce.number().int().min(1).max(16).default(2),
@@ -109,7 +109,8 @@ export type HubConfig = {
   maxBodyBytes: number;
   /** Limit for raw file-style messages (X12 interchanges posted to /v1/connectors/{id}/messages). */
   maxFileBytes: number;
-  workerConcurrency: number;
+  /** Unset: the pipeline queue's policy (QUEUE_POLICY) decides. */
+  workerConcurrency?: number;
   ingestBatchMax: number;
   /** Accept commits within this many ms share pipeline jobs (src/ingestion/pipeline-handoff.ts); 0 = a job per commit. */
   enqueueLingerMs: number;
