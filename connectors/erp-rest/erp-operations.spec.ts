@@ -57,7 +57,13 @@ describe('ERP actions, lookups and auth against the simulator', () => {
     expect(writes.map((w) => w.status)).toEqual([0, 201]);
     expect(writes.every((w) => w.headers['idempotency-key'] === 'case-1:pauseFulfilment')).toBe(true);
     expect(sim.data.get('SalesOrders', 'SO-88123')).toMatchObject({ FulfilmentHold: true, FulfilmentPauses: 1, FulfilmentHoldBy: 'exception-hub', FulfilmentHoldReason: 'hazmat paperwork missing' });
-    expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was already paused' });
+    expect(paused.changed).toBe(true);
+    // Case 2 finds the hold already placed: on its first attempt that is somebody else's hold (changed:
+    // false, so its release leaves it); on a later attempt, after a lost answer, it may be its own (unset).
+    expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was already paused', changed: false });
+    expect((await run(inst, { ...req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'), attempt: 2 })).changed).toBeUndefined();
+    expect(erp.actions.resumeFulfilment.undoes).toBe('pauseFulfilment');
+    expect(erp.actions.releaseInvoiceHold.undoes).toBe('placeInvoiceHold');
 
     expect(await run(inst, req('resumeFulfilment', { order: 'SO-88123' }))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 resumed', response: { FulfilmentHold: false, FulfilmentResumes: 1 } });
     expect(await run(inst, req('resumeFulfilment', { order: 'SO-88123' }, 'case-2:resumeFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was not paused' });

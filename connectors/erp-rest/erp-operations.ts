@@ -94,6 +94,8 @@ type OrderWrite = (inst: ErpInstance, req: ActionRequest, method: 'POST' | 'DELE
 interface HoldWords {
   /** The order's sub-resource: POST places the hold, DELETE lifts it. */
   entity: string;
+  /** The name the hold action is registered under (its release undoes it). */
+  placeAction: string;
   placeDescription: string;
   releaseDescription: string;
   defaultReason: string;
@@ -107,7 +109,9 @@ interface HoldWords {
 
 /**
  * A hold and its release, as two actions. A 409 means the state asked for already holds (the hold was
- * there, or was not): done, not a failure to retry.
+ * there, or was not): done, not a failure to retry. A 409 to the first attempt of a hold means somebody
+ * else placed it (changed: false), so the case's release leaves it in place (ActionRunner, `undoes`); to a
+ * later attempt, after an answer that may have been lost, it may be our own hold, so that is not claimed.
  */
 function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfig, ErpSecrets>, ConnectorAction<ErpConfig, ErpSecrets>] {
   const order = (req: ActionRequest) => String(req.params.order);
@@ -118,9 +122,11 @@ function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfi
       async run(inst, req) {
         try {
           const res = await write(inst, req, 'POST', w.entity, { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
-          return { status: 'done', summary: w.placed(order(req)), response: res.body };
+          return { status: 'done', summary: w.placed(order(req)), response: res.body, changed: true };
         } catch (e) {
-          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: w.alreadyPlaced(order(req)), response: e.body };
+          if (e instanceof ErpHttpError && e.status === 409) {
+            return { status: 'done', summary: w.alreadyPlaced(order(req)), response: e.body, ...(req.attempt === 1 ? { changed: false } : {}) };
+          }
           return failed(e, w.placing(order(req)));
         }
       },
@@ -128,6 +134,7 @@ function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfi
     {
       description: w.releaseDescription,
       paramsSchema: z.object({ order: OrderRef }),
+      undoes: w.placeAction,
       async run(inst, req) {
         try {
           const res = await write(inst, req, 'DELETE', w.entity, undefined);
@@ -145,6 +152,7 @@ export function erpActions(http: () => ErpHttp): Record<string, ConnectorAction<
   const write: OrderWrite = async (inst, req, method, action, body) =>
     http().call(inst, { method, path: entityPath(inst, inst.config.entities.orders, String(req.params.order), action), body, headers: { [inst.config.idempotencyHeader]: req.idempotencyKey } });
   const [placeInvoiceHold, releaseInvoiceHold] = holdActions(write, {
+    placeAction: 'placeInvoiceHold',
     entity: 'InvoiceHold',
     placeDescription: 'Place an invoice hold on an order (params: order, reason)',
     releaseDescription: 'Release the invoice hold on an order (params: order)',
@@ -159,6 +167,7 @@ export function erpActions(http: () => ErpHttp): Record<string, ConnectorAction<
   // Pausing a downstream process: the order's fulfilment (release to the warehouse, picking, shipping)
   // stops in the ERP while the case is open; a rule pairs it with resumeFulfilment `on: resolve`.
   const [pauseFulfilment, resumeFulfilment] = holdActions(write, {
+    placeAction: 'pauseFulfilment',
     entity: 'FulfilmentHold',
     placeDescription: 'Pause the fulfilment of an order: a fulfilment hold in the ERP stops its release, picking and shipping (params: order, reason)',
     releaseDescription: 'Resume the fulfilment of an order paused by pauseFulfilment: removes the fulfilment hold (params: order)',

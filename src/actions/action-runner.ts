@@ -6,6 +6,7 @@ import { ConnectorInstances } from '../connectors/connector-instances.service.js
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { HttpParams, NotifyParams } from '../routing/rule-outputs.js';
 import type { CaseActionRecord } from './case-action.entity.js';
+import { CaseActions } from './case-actions.service.js';
 import { notifiedRecords, type ActionCase } from './action-records.js';
 
 export interface ActionRun {
@@ -21,7 +22,10 @@ export interface ActionRun {
  */
 @Injectable()
 export class ActionRunner {
-  constructor(private readonly instances: ConnectorInstances) {}
+  constructor(
+    private readonly instances: ConnectorInstances,
+    private readonly actions: CaseActions,
+  ) {}
 
   async run(a: CaseActionRecord): Promise<ActionRun> {
     if (a.action === 'notify') return this.notify(a);
@@ -70,6 +74,24 @@ export class ActionRunner {
     if (!action) return { status: 'failed', retryable: false, summary: `connector type ${instance.type} has no action ${name}` };
     const params = action.paramsSchema.safeParse(a.params);
     if (!params.success) return { status: 'failed', retryable: false, summary: `params: ${params.error.issues[0].path.join('.')}: ${params.error.issues[0].message}` };
+    if (action.undoes) {
+      const left = await this.leftAsFound(a, `${connectorId}.${action.undoes}`, params.data);
+      if (left) return left;
+    }
     return action.run(instance, { action: name, params: params.data, idempotencyKey: a.idempotencyKey, caseId: a.caseId, attempt: a.attempts });
+  }
+
+  /**
+   * An undoing action (a hold's release) undoes only what its case did: where the case's rule ran the
+   * action it undoes, it waits for that run to settle, and does nothing when that run failed or found the
+   * target already in that state (a hold somebody else placed stays). Without such a run it runs as asked.
+   */
+  private async leftAsFound(a: CaseActionRecord, undone: string, params: Record<string, unknown>): Promise<ActionOutcome | null> {
+    const run = await this.actions.counterpart(a, undone, params);
+    if (!run || run.status === 'on-resolve') return null;
+    if (run.status === 'pending' || run.status === 'running') return { status: 'failed', retryable: true, summary: `waiting for ${undone} on this case to settle first` };
+    if (run.status === 'failed') return { status: 'done', changed: false, summary: `not run: ${undone} on this case did not take effect, so there is nothing of this case's to undo` };
+    if (run.result?.changed === false) return { status: 'done', changed: false, summary: `left as found: ${undone} found it already in place (${String(run.result.summary)}), so this case does not undo it` };
+    return null;
   }
 }

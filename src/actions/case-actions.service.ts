@@ -160,7 +160,7 @@ export class CaseActions {
   async finish(a: CaseActionRecord, outcome: ActionOutcome, settled: boolean, effects?: ActionRun['effects']): Promise<void> {
     await this.ds.transaction(async (m) => {
       const status = outcome.status === 'done' ? 'done' : settled ? 'failed' : 'pending';
-      const result = { summary: outcome.summary, response: outcome.response ?? null, attempt: a.attempts };
+      const result = { summary: outcome.summary, response: outcome.response ?? null, attempt: a.attempts, ...(outcome.changed !== undefined ? { changed: outcome.changed } : {}) };
       const r = await m.update(CaseActionRecord, { id: a.id, status: 'running' }, {
         status, result: result as never, lastError: outcome.status === 'failed' ? outcome.summary.slice(0, 2000) : a.lastError,
         updatedAt: new Date(), completedAt: status === 'pending' ? null : new Date(),
@@ -182,6 +182,21 @@ export class CaseActions {
     );
     const k = rows[0];
     return k ? { title: k.title, severity: k.severity, code: k.code, ownerTeam: k.owner_team, site: k.site, businessUnit: k.business_unit, policy: k.policy ?? null } : null;
+  }
+
+  /**
+   * The run of `action` by the same case, rule and round as `a` (a re-opened case's round is the key's
+   * `:r<n>` suffix) whose params contain `params`: the action an undoing action (a hold's release) undoes.
+   */
+  async counterpart(a: CaseActionRecord, action: string, params: Record<string, unknown>): Promise<{ status: ActionStatus; result: Record<string, unknown> | null } | null> {
+    const rows: { status: ActionStatus; result: Record<string, unknown> | null }[] = await this.ds.query(
+      `SELECT status, result FROM case_actions
+        WHERE case_id = $1 AND rule_id = $2 AND action = $3 AND params @> $4::jsonb
+          AND substring(idempotency_key from ':r[0-9]+$') IS NOT DISTINCT FROM substring($5::text from ':r[0-9]+$')
+        ORDER BY created_at LIMIT 1`,
+      [a.caseId, a.ruleId, action, JSON.stringify(params), a.idempotencyKey],
+    );
+    return rows[0] ?? null;
   }
 
   forCase(caseId: string) {

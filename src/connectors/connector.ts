@@ -243,11 +243,22 @@ export interface ActionOutcome {
   summary: string;
   /** The target system's answer, kept in the audit trail (never credentials). */
   response?: unknown;
+  /**
+   * Done outcomes: false when the target already was in the state asked for (a hold that was there
+   * before), so this case has nothing of its own to undo later; unset when not known.
+   */
+  changed?: boolean;
 }
 
 export interface ConnectorAction<C = unknown, S = unknown> {
   description: string;
   paramsSchema: ZodType<Record<string, unknown>>;
+  /**
+   * The action of the same connector this one reverses (a hold's release). Where the case's rule also ran
+   * that action (same round, params containing this one's), this one runs only if that run changed the
+   * target: a hold the case found already in place is left as it was found.
+   */
+  undoes?: string;
   run(instance: ResolvedInstance<C, S>, req: ActionRequest): Promise<ActionOutcome>;
 }
 

@@ -76,4 +76,42 @@ describe('pause and resume of an order fulfilment in the ERP', () => {
       expect.arrayContaining([['done', resume.idempotencyKey], ['on-resolve', `${resume.idempotencyKey}:r1`]]),
     );
   }, 90_000);
+
+  const shortfallOn = async (order: string) => {
+    const line = { number: 1, sku: 'HX-2210', orderedQty: 10, pickedQty: 4, uom: 'EA', unitPrice: 12.5, complianceFlags: ['hazmat'] };
+    expect((await postWebhook(hub.url, world, pickShortfall(order, 'HX-2210', { line }))).status).toBe(202);
+    return waitFor(async () => (await world.db.query(`SELECT id FROM cases WHERE correlation_key = $1`, [`order:${order}`])).rows[0]?.id as string | undefined, 15000, `the case of ${order}`);
+  };
+  const settledAction = (caseId: string, action: string) =>
+    waitFor(async () => ((await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[]).find((a) => a.action === action && ['done', 'failed'].includes(a.status)), 30000, `${action} settled`);
+
+  it('leaves a hold somebody else placed before the case in place when the case resolves', async () => {
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88200', Status: 'Released', FulfilmentHold: true, FulfilmentHoldBy: 'credit-desk' });
+    const caseId = await shortfallOn('SO-88200');
+    const pause = await settledAction(caseId, 'erp.pauseFulfilment');
+    expect(pause).toMatchObject({ status: 'done', attempts: 1, result: { summary: 'fulfilment of order SO-88200 was already paused', changed: false } });
+
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'paperwork found' } })).status).toBe(200);
+    const resume = await settledAction(caseId, 'erp.resumeFulfilment');
+    expect(resume).toMatchObject({ status: 'done', result: { changed: false } });
+    expect(resume.result.summary).toMatch(/^left as found: erp\.pauseFulfilment found it already in place/);
+    // The ERP never saw a release for this order: the credit desk's hold stands.
+    expect(sim.log.filter((l) => l.method === 'DELETE' && l.path.includes('SO-88200'))).toHaveLength(0);
+    expect(sim.data.get('SalesOrders', 'SO-88200')).toMatchObject({ FulfilmentHold: true, FulfilmentHoldBy: 'credit-desk' });
+  }, 60_000);
+
+  it('does not release anything when the ERP refused the pause', async () => {
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88300', Status: 'Released', FulfilmentHold: false });
+    sim.failNext(1, 422, { match: 'FulfilmentHold' }); // the pause is the next fulfilment-hold request
+    const caseId = await shortfallOn('SO-88300');
+    expect(await settledAction(caseId, 'erp.pauseFulfilment')).toMatchObject({ status: 'failed', attempts: 1 });
+    // Somebody pauses the order by hand meanwhile; the case's resolve must not lift that hold.
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88300', FulfilmentHold: true, FulfilmentHoldBy: 'planner' });
+
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'checked by hand' } })).status).toBe(200);
+    const resume = await settledAction(caseId, 'erp.resumeFulfilment');
+    expect(resume).toMatchObject({ status: 'done', result: { summary: "not run: erp.pauseFulfilment on this case did not take effect, so there is nothing of this case's to undo", changed: false } });
+    expect(sim.log.filter((l) => l.method === 'DELETE' && l.path.includes('SO-88300'))).toHaveLength(0);
+    expect(sim.data.get('SalesOrders', 'SO-88300')).toMatchObject({ FulfilmentHold: true, FulfilmentHoldBy: 'planner' });
+  }, 60_000);
 });
