@@ -48,6 +48,19 @@ export interface ActionJob {
   actionId: string;
 }
 
+/** One case's rule actions to plan: params filled from `opener`; `round` for a re-opened case. */
+export interface ActionsToPlan {
+  caseId: string;
+  ruleId: string;
+  specs: ActionSpec[];
+  opener?: CanonicalException;
+  kase?: ActionCase;
+  round?: number;
+}
+
+/** Rows per INSERT: 13 columns each stay far below PostgreSQL's 65,535 parameters. */
+const INSERT_CHUNK = 1000;
+
 /**
  * Stable across retries and re-deliveries: the target system deduplicates with it, and it makes the
  * `case_actions` row unique. One per action of the rule: case, action type, rule and a hash of the
@@ -72,33 +85,39 @@ export class CaseActions {
   ) {}
 
   /**
-   * Records a rule's actions for a case in the caller's transaction, params filled from the opening
-   * exception; returns the ids to enqueue after commit. `on: resolve` actions wait as `on-resolve`.
+   * Records rules' actions for cases in the caller's transaction (a pipeline batch's new cases: one
+   * INSERT per 1,000 actions, not one per case), params filled from each case's opening exception;
+   * returns the ids to enqueue after commit. `on: resolve` actions wait as `on-resolve`.
    * A `notify` action touches nothing outside the hub (an audit entry and an outbox event), so it is
    * done right here, in the transaction that opens the case, instead of costing a job and a
    * transaction of its own; its records are returned for the caller to write after the case's own.
    */
-  async plan(m: EntityManager, caseId: string, ruleId: string, specs: ActionSpec[], now: Date, opener?: CanonicalException, kase?: ActionCase, round?: number): Promise<PlannedActions> {
+  async plan(m: EntityManager, items: ActionsToPlan[], now: Date): Promise<PlannedActions> {
     const out: PlannedActions = { enqueue: [], audit: [], events: [] };
-    if (!specs.length) return out;
-    const rows = specs.map((a) => {
-      const params = fillParams(a.params, opener);
-      const row = {
-        id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, ruleId, a, round),
-        status: a.on === 'resolve' ? ('on-resolve' as ActionStatus) : ('pending' as ActionStatus), attempts: 0,
-        result: null as Record<string, unknown> | null, lastError: null, createdAt: now, updatedAt: now, completedAt: null as Date | null,
-      };
-      const notice = row.status === 'pending' && a.action === 'notify' && kase ? NotifyParams.safeParse(params) : null;
-      if (notice?.success) {
-        Object.assign(row, { status: 'done', attempts: 1, completedAt: now, result: { summary: `notified ${notice.data.team}`, response: null, attempt: 1 } });
-        return { row, notice: notice.data };
-      }
-      return { row, notice: null };
-    });
-    const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(rows.map((r) => r.row) as never[]).orIgnore().returning(['id', 'status']).execute();
+    const rows = items.flatMap(({ caseId, ruleId, specs, opener, kase, round }) =>
+      specs.map((a) => {
+        const params = fillParams(a.params, opener);
+        const row = {
+          id: uuidv7(), caseId, ruleId, action: a.action, params, idempotencyKey: idempotencyKey(caseId, ruleId, a, round),
+          status: a.on === 'resolve' ? ('on-resolve' as ActionStatus) : ('pending' as ActionStatus), attempts: 0,
+          result: null as Record<string, unknown> | null, lastError: null, createdAt: now, updatedAt: now, completedAt: null as Date | null,
+        };
+        const notice = row.status === 'pending' && a.action === 'notify' && kase ? NotifyParams.safeParse(params) : null;
+        if (notice?.success) {
+          Object.assign(row, { status: 'done', attempts: 1, completedAt: now, result: { summary: `notified ${notice.data.team}`, response: null, attempt: 1 } });
+          return { row, notice: notice.data, kase };
+        }
+        return { row, notice: null, kase };
+      }),
+    );
     // A row already there (same idempotency key) was not inserted: its effects were recorded with it.
-    const inserted = new Set((res.raw as { id: string }[]).map((r) => r.id));
-    for (const { row, notice } of rows) {
+    const inserted = new Set<string>();
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => r.row);
+      const res = await m.createQueryBuilder().insert().into(CaseActionRecord).values(chunk as never[]).orIgnore().returning(['id', 'status']).execute();
+      for (const r of res.raw as { id: string }[]) inserted.add(r.id);
+    }
+    for (const { row, notice, kase } of rows) {
       if (!inserted.has(row.id)) continue;
       if (row.status === 'pending') out.enqueue.push(row.id);
       if (notice && row.status === 'done') {

@@ -89,37 +89,48 @@ export class CaseCommitments {
     const out = empty();
     const now = this.clocks.now();
     const starts: Parameters<SlaClocks['start']>[1] = [];
-    for (const c of cases) {
-      if (!c.opener) continue;
-      const { exception: e, decision: d } = c.opener;
+    const work = cases.filter((c) => c.opener).map((c) => {
+      const { exception: e, decision: d } = c.opener!;
       // The SLA, task SLAs and calendars of the policy that decided: a site / business-unit overlay's own.
       const scope = scopeOf(d);
       const policy = this.router.policyOfScope(scope);
       const plan = (sla: SlaDefinitionSpec) => planClocks(sla, this.clocks.calendar(sla.calendar, scope), impactOf(e, d), now).map((p) => ({ ...p, scope }));
+      const facets = { team: c.team, code: e.code, severity: d.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null };
+      return { c, e, d, policy, plan, facets };
+    });
+    for (const { c, d, policy, plan } of work) {
       if (reopen) out.disarm.push(...(await this.clocks.stop(m, c.id, {}, 'cancelled', now)));
       const sla = slaFor(policy, d.sla, d.severity);
       if (sla) for (const p of plan(sla)) starts.push({ caseId: c.id, plan: p });
-      if (d.tasks.length) {
-        const facets = { team: c.team, code: e.code, severity: d.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null };
-        const t = reopen ? await this.tasks.reopen(m, c.id, d.ruleId, d.tasks, facets, now) : await this.tasks.open(m, c.id, d.ruleId, d.tasks, facets, now);
-        out.audit.push(...t.audit);
-        out.events.push(...t.events);
-        t.rows.forEach((row, i) => {
-          const spec = d.tasks[i];
-          const tsla = spec.sla ? policy.slas.find((s) => s.id === spec.sla) : undefined;
-          if (!tsla || row.status !== 'open') return;
-          const plans = plan(tsla);
-          starts.push({ caseId: c.id, taskId: row.id, plan: plans.find((p) => p.kind === 'resolve') ?? plans[0] });
-        });
-      }
-      if (d.ruleId && d.actions.length) {
-        const kase = { title: c.title ?? e.title, severity: c.severity ?? d.severity, code: e.code, ownerTeam: c.team, site: e.site ?? null, businessUnit: e.businessUnit ?? null, policy: d.policy };
-        const planned = await this.actions.plan(m, c.id, d.ruleId, d.actions, now, e, kase, reopen ? c.round : undefined);
-        out.actions.push(...planned.enqueue);
-        out.audit.push(...planned.audit);
-        out.events.push(...planned.events);
-      }
     }
+    // New cases' tasks in one INSERT for the batch; a re-opened case's are read and re-opened per case (rare).
+    const withTasks = work.filter((w) => w.d.tasks.length);
+    const opened = reopen ? [] : await this.tasks.openMany(m, withTasks.map((w) => ({ caseId: w.c.id, ruleId: w.d.ruleId, specs: w.d.tasks, facets: w.facets })), now);
+    for (const [i, { c, d, policy, plan, facets }] of withTasks.entries()) {
+      const t = reopen ? await this.tasks.reopen(m, c.id, d.ruleId, d.tasks, facets, now) : opened[i];
+      out.audit.push(...t.audit);
+      out.events.push(...t.events);
+      t.rows.forEach((row, k) => {
+        const spec = d.tasks[k];
+        const tsla = spec.sla ? policy.slas.find((s) => s.id === spec.sla) : undefined;
+        if (!tsla || row.status !== 'open') return;
+        const plans = plan(tsla);
+        starts.push({ caseId: c.id, taskId: row.id, plan: plans.find((p) => p.kind === 'resolve') ?? plans[0] });
+      });
+    }
+    const planned = await this.actions.plan(
+      m,
+      work
+        .filter((w) => w.d.ruleId && w.d.actions.length)
+        .map(({ c, e, d }) => ({
+          caseId: c.id, ruleId: d.ruleId!, specs: d.actions, opener: e, round: reopen ? c.round : undefined,
+          kase: { title: c.title ?? e.title, severity: c.severity ?? d.severity, code: e.code, ownerTeam: c.team, site: e.site ?? null, businessUnit: e.businessUnit ?? null, policy: d.policy },
+        })),
+      now,
+    );
+    out.actions.push(...planned.enqueue);
+    out.audit.push(...planned.audit);
+    out.events.push(...planned.events);
     out.arm.push(...(await this.clocks.start(m, starts, now)));
     return out;
   }
