@@ -98,8 +98,8 @@ export class CaseCommitments {
       const facets = { team: c.team, code: e.code, severity: d.severity, site: e.site ?? null, businessUnit: e.businessUnit ?? null };
       return { c, e, d, policy, plan, facets };
     });
+    if (reopen) out.disarm.push(...(await this.clocks.stop(m, work.map((w) => w.c.id), {}, 'cancelled', now)));
     for (const { c, d, policy, plan } of work) {
-      if (reopen) out.disarm.push(...(await this.clocks.stop(m, c.id, {}, 'cancelled', now)));
       const sla = slaFor(policy, d.sla, d.severity);
       if (sla) for (const p of plan(sla)) starts.push({ caseId: c.id, plan: p });
     }
@@ -156,10 +156,8 @@ export class CaseCommitments {
    */
   async cleared(m: EntityManager, caseIds: string[]): Promise<AfterCommit> {
     const out = empty();
-    for (const id of caseIds) {
-      out.disarm.push(...(await this.clocks.stop(m, id, { caseClocksOnly: true })));
-      out.disarm.push(...(await this.clocks.stop(m, id, {}, 'cancelled')));
-    }
+    out.disarm.push(...(await this.clocks.stop(m, caseIds, { caseClocksOnly: true })));
+    out.disarm.push(...(await this.clocks.stop(m, caseIds, {}, 'cancelled')));
     out.actions.push(...(await this.actions.release(m, caseIds)));
     return out;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { prepared } from '../database/prepared.js';
 import { AuditTrail, SYSTEM_ACTOR, type AuditEntry } from '../audit/audit-trail.service.js';
@@ -94,21 +94,23 @@ export class SlaClocks {
   }
 
   /**
-   * Stops clocks of a case (all, only some kinds, or one task's); outcome met or breached.
+   * Stops clocks of cases (all, only some kinds, or one task's); outcome met or breached, or `cancelled`.
+   * Several cases (a batch the hub cleared) cost the same three statements as one: lock, update, mirror.
    * Returns the stopped clocks' pending alarms, to remove after commit.
    */
-  async stop(m: EntityManager, caseId: string, which: { kinds?: string[]; taskId?: string; caseClocksOnly?: boolean }, outcome?: 'cancelled', now = this.now()): Promise<Alarm[]> {
-    const clocks = (await this.lockedClocks(m, caseId)).filter(
+  async stop(m: EntityManager, cases: string | string[], which: { kinds?: string[]; taskId?: string; caseClocksOnly?: boolean }, outcome?: 'cancelled', now = this.now()): Promise<Alarm[]> {
+    const clocks = (await this.lockedClocks(m, cases)).filter(
       (c) => c.status !== 'stopped' && (!which.kinds || which.kinds.includes(c.kind)) && (which.taskId === undefined || c.taskId === which.taskId) && (!which.caseClocksOnly || c.taskId === null),
     );
-    for (const c of clocks) {
-      const consumed = this.consumed(c, now);
-      await m.update(SlaClockRecord, { id: c.id }, {
-        status: 'stopped', stoppedAt: now, consumedMs: String(consumed), segmentStartedAt: null, dueAt: null, nextThreshold: null, nextDueAt: null,
-        outcome: outcome ?? (c.breachedAt || consumed > Number(c.targetMs) ? 'breached' : 'met'),
-      });
-    }
-    if (clocks.length) await this.mirrorOnCases(m, [caseId]);
+    if (!clocks.length) return [];
+    const consumed = clocks.map((c) => this.consumed(c, now));
+    await m.query(
+      `UPDATE sla_clocks s SET status = 'stopped', stopped_at = $2, consumed_ms = u.consumed, segment_started_at = NULL, due_at = NULL,
+              next_threshold = NULL, next_due_at = NULL, outcome = u.outcome
+         FROM unnest($1::uuid[], $3::bigint[], $4::varchar[]) AS u(id, consumed, outcome) WHERE s.id = u.id`,
+      [clocks.map((c) => c.id), now, consumed.map(String), clocks.map((c, i) => outcome ?? (c.breachedAt || consumed[i] > Number(c.targetMs) ? 'breached' : 'met'))],
+    );
+    await this.mirrorOnCases(m, [...new Set(clocks.map((c) => c.caseId))]);
     return clocks.filter((c) => c.nextThreshold !== null).map((c) => ({ clockId: c.id, threshold: c.nextThreshold!, dueAt: c.nextDueAt! }));
   }
 
@@ -125,25 +127,31 @@ export class SlaClocks {
   /** Pauses a case's running clocks (waiting on a customer or supplier): business time stops counting. */
   async pause(m: EntityManager, caseId: string, now = this.now()): Promise<Alarm[]> {
     const clocks = (await this.lockedClocks(m, caseId)).filter((c) => c.status === 'running');
-    for (const c of clocks) {
-      await m.update(SlaClockRecord, { id: c.id }, { status: 'paused', consumedMs: String(this.consumed(c, now)), segmentStartedAt: null, dueAt: null, nextDueAt: null });
-    }
+    if (!clocks.length) return [];
+    await m.query(
+      `UPDATE sla_clocks s SET status = 'paused', consumed_ms = u.consumed, segment_started_at = NULL, due_at = NULL, next_due_at = NULL
+         FROM unnest($1::uuid[], $2::bigint[]) AS u(id, consumed) WHERE s.id = u.id`,
+      [clocks.map((c) => c.id), clocks.map((c) => String(this.consumed(c, now)))],
+    );
     return clocks.filter((c) => c.nextThreshold !== null).map((c) => ({ clockId: c.id, threshold: c.nextThreshold!, dueAt: c.nextDueAt! }));
   }
 
   /** Resumes paused clocks with the business time they had left; returns their new alarms. */
   async resume(m: EntityManager, caseId: string, now = this.now()): Promise<Alarm[]> {
     const clocks = (await this.lockedClocks(m, caseId)).filter((c) => c.status === 'paused');
-    const alarms: Alarm[] = [];
-    for (const c of clocks) {
+    if (!clocks.length) return [];
+    const next = clocks.map((c) => {
       c.status = 'running';
       c.segmentStartedAt = now;
-      const s = this.schedule(c, now);
-      await m.update(SlaClockRecord, { id: c.id }, { status: 'running', segmentStartedAt: now, ...s });
-      if (s.nextThreshold !== null) alarms.push({ clockId: c.id, threshold: s.nextThreshold, dueAt: s.nextDueAt! });
-    }
-    if (clocks.length) await this.mirrorOnCases(m, [caseId]);
-    return alarms;
+      return this.schedule(c, now);
+    });
+    await m.query(
+      `UPDATE sla_clocks s SET status = 'running', segment_started_at = $2, due_at = u.due_at, next_threshold = u.next_threshold, next_due_at = u.next_due_at
+         FROM unnest($1::uuid[], $3::timestamptz[], $4::int[], $5::timestamptz[]) AS u(id, due_at, next_threshold, next_due_at) WHERE s.id = u.id`,
+      [clocks.map((c) => c.id), now, next.map((n) => n.dueAt), next.map((n) => n.nextThreshold), next.map((n) => n.nextDueAt)],
+    );
+    await this.mirrorOnCases(m, [caseId]);
+    return clocks.flatMap((c, i) => (next[i].nextThreshold !== null ? [{ clockId: c.id, threshold: next[i].nextThreshold!, dueAt: next[i].nextDueAt! }] : []));
   }
 
   /**
@@ -242,8 +250,11 @@ export class SlaClocks {
     return rows.map((r) => ({ clockId: r.id, threshold: r.next_threshold, dueAt: new Date(r.next_due_at) }));
   }
 
-  private lockedClocks(m: EntityManager, caseId: string) {
-    return m.find(SlaClockRecord, { where: { caseId }, lock: { mode: 'pessimistic_write' }, order: { id: 'ASC' } });
+  /** The cases' clocks, locked in id order (the same order whichever cases a caller passes). */
+  private lockedClocks(m: EntityManager, cases: string | string[]) {
+    const ids = typeof cases === 'string' ? [cases] : cases;
+    if (!ids.length) return Promise.resolve([]);
+    return m.find(SlaClockRecord, { where: { caseId: In(ids) }, lock: { mode: 'pessimistic_write' }, order: { id: 'ASC' } });
   }
 
   /** Business time used so far. */

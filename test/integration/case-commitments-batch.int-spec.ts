@@ -6,10 +6,11 @@ const N = 30;
 /**
  * Many new cases in one pipeline transaction, each with its rule's tasks and actions: they are written
  * for the whole batch at once (one INSERT of tasks, one of actions), and every case still gets its own.
- * The api process accepts everything first; the worker starts afterwards and its first scooping round
- * takes the waiting messages together.
+ * Then many cases cleared in one transaction: their clocks stop with one lock, one update and one mirror
+ * for the batch. The api process accepts everything first; the worker starts afterwards and its first
+ * scooping round takes the waiting messages together.
  */
-describe('tasks and actions of a batch of new cases', () => {
+describe('commitments of a batch of cases: tasks and actions of new ones, clocks of cleared ones', () => {
   let world: TestWorld;
   let hub: Awaited<ReturnType<typeof startInProcess>>;
   let worker: ReturnType<typeof spawnHub> | undefined;
@@ -24,7 +25,7 @@ describe('tasks and actions of a batch of new cases', () => {
     await world?.drop();
   });
 
-  it('gives each case of the batch its own tasks, task clocks, done notification and audit entries', async () => {
+  it('gives each new case of a batch its own tasks, task clocks, done notification and audit entries, and stops every clock of a batch of cleared cases', async () => {
     const orders = Array.from({ length: N }, (_, i) => `SO-BATCH-${i}`);
     for (const o of orders) {
       const strategic = { order: { number: o, customer: 'C-2001', customerTier: 'strategic', currency: 'USD' } };
@@ -56,5 +57,33 @@ describe('tasks and actions of a batch of new cases', () => {
     // Task ids are unique across the batch (no row was ignored as a duplicate of another case's).
     const { rows: all } = await world.db.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM case_tasks`);
     expect(all[0]).toEqual({ n: N * tasks.length, d: N * tasks.length });
+
+    // The WMS reports every shortfall made good, again while no worker runs: one transaction clears many
+    // cases, and every clock of every case stops (case clocks met, the open tasks' clocks cancelled).
+    await stop(worker, 'SIGTERM');
+    for (const o of orders) {
+      const clear = JSON.stringify({
+        type: 'pick.shortfall_cleared', occurredAt: new Date().toISOString(), warehouse: { site: 'RNO1', businessUnit: 'west' },
+        order: { number: o, customer: 'C-2001', customerTier: 'strategic' }, line: { number: 1, sku: 'HX-2210' }, resolution: 'found in overflow and picked',
+      });
+      expect((await postWebhook(hub.url, world, clear)).status).toBe(202);
+    }
+    worker = spawnHub(world, { HUB_ROLES: 'worker' });
+    await waitFor(async () => (await world.db.query(`SELECT count(*)::int AS n FROM cases WHERE status = 'resolved'`)).rows[0].n === N || undefined, 30000, `${N} cases resolved`);
+    const { rows: clearTx } = await world.db.query(
+      `SELECT count(*)::int AS messages, count(DISTINCT processed_at)::int AS txs FROM inbound_messages m
+        WHERE EXISTS (SELECT 1 FROM exceptions e WHERE e.message_id = m.id AND e.code = 'WAREHOUSE.PICK_SHORTFALL_CLEARED')`,
+    );
+    expect(clearTx[0].messages).toBe(N);
+    expect(clearTx[0].txs).toBeLessThan(N);
+    const { rows: clocks } = await world.db.query(
+      `SELECT (task_id IS NULL) AS of_case, status, outcome, count(DISTINCT case_id)::int AS cases FROM sla_clocks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    );
+    expect(clocks).toEqual([
+      { of_case: false, status: 'stopped', outcome: 'cancelled', cases: N },
+      { of_case: true, status: 'stopped', outcome: 'met', cases: N },
+    ]);
+    const { rows: mirrored } = await world.db.query(`SELECT count(*)::int AS n FROM cases WHERE sla_breached IS NOT TRUE AND resolve_due_at IS NOT NULL`);
+    expect(mirrored[0].n).toBe(N);
   }, 90_000);
 });
