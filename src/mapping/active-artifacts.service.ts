@@ -8,6 +8,7 @@ import type { ArtifactKind } from './artifact.entity.js';
 import { ArtifactProblem, ArtifactRegistry, type PolicyDocument } from './artifact-registry.service.js';
 import type { LoadedMapping } from './mapping-registry.service.js';
 import { requireBuildsWith } from './policy-combination.js';
+import { isOverlay, type PolicyOverlay } from '../routing/routing-policy.js';
 
 /** Where an activation applies. Mappings: a connector instance and/or document type (`*` = any); policies: `*`. */
 export interface Scope {
@@ -93,6 +94,13 @@ export class ActiveArtifacts {
   policy(id: string): PolicyDocument | undefined {
     const v = this.active.get(`policy/${id}/*`) ?? this.registry.folderDefaults.get(`policy/${id}`);
     return v ? this.registry.cached('policy', id, v) : undefined;
+  }
+
+  /** The site / business-unit overlays in force (what the Router and a simulation build on). */
+  overlays(): PolicyOverlay[] {
+    return this.policyIds()
+      .map((id) => this.policy(id))
+      .filter((p): p is PolicyOverlay => !!p && isOverlay(p));
   }
 
   /** Every policy id that has a version in force (enterprise policies and overlays). */

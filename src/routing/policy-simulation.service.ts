@@ -103,10 +103,7 @@ export class PolicySimulation {
       if (!found) throw new NotFoundException(`no published policy ${id}@${version}; publish it (POST /v1/policies/${id}/versions) or give the candidate as "policy" in the body`);
       doc = found;
     }
-    const overlaysInForce = this.active
-      .policyIds()
-      .map((p) => this.active.policy(p))
-      .filter((p): p is PolicyOverlay => !!p && isOverlay(p));
+    const overlaysInForce = this.active.overlays();
     try {
       if ('extends' in doc) {
         const base = this.active.policy(doc.extends);

@@ -218,6 +218,7 @@ describe('Router with activated versions that do not build together (another pro
   const active = {
     policy: (id: string) => (id === 'default' ? inForce.enterprise : inForce.overlays.find((o) => o.id === id)),
     policyIds: () => ['default', ...inForce.overlays.map((o) => o.id)],
+    overlays: () => inForce.overlays,
   } as unknown as ActiveArtifacts;
   const errors: string[] = [];
   const log = { error: (_o: unknown, msg: string) => errors.push(msg) } as unknown as Logger;

@@ -7,7 +7,7 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { PolicyExpressionError } from './compiled-policy.js';
 import { DEFAULT_POLICY, PolicyEngine, type RoutingDecision } from './policy-engine.js';
 import { OverlayRefused } from './policy-overlay.js';
-import { isOverlay, loadPolicySet, type NoiseSettings, type PolicyOverlay, type PolicySet, type RoutingPolicy } from './routing-policy.js';
+import { isOverlay, loadPolicySet, type NoiseSettings, type PolicySet, type RoutingPolicy } from './routing-policy.js';
 
 // The engine lives in policy-engine.ts (the activation check in src/mapping builds it too); re-exported for existing callers.
 export { DEFAULT_POLICY, PolicyEngine, scopeOf, type RoutingDecision } from './policy-engine.js';
@@ -85,9 +85,7 @@ export class Router {
     if (!this.engine) throw new Error('routing policy not loaded');
     const enterprise = this.active?.policy(DEFAULT_POLICY);
     if (!enterprise || isOverlay(enterprise)) return this.engine;
-    const overlays = this.active!.policyIds()
-      .map((id) => this.active!.policy(id))
-      .filter((p): p is PolicyOverlay => !!p && isOverlay(p));
+    const overlays = this.active!.overlays();
     const key = [enterprise, ...overlays].map((p) => `${p.id}@${p.version}`).join(',');
     if (this.activeEngine?.key === key) return this.activeEngine.engine;
     if (this.unbuildable !== key) {
