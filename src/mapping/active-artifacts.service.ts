@@ -129,7 +129,7 @@ export class ActiveArtifacts {
     const out = new Map<string, PolicyDocument>();
     for (const [id, version] of versions) {
       if (only && id !== only) continue;
-      const doc = await this.registry.compiled('policy', id, version);
+      const doc = await this.registry.compiled('policy', id, version, m);
       if (doc) out.set(id, doc);
     }
     return out;
@@ -166,7 +166,7 @@ export class ActiveArtifacts {
       );
       const from = cur?.version ?? fallback;
       if (cur?.version === version) return { kind, id, scope: key, from, to: version, changed: false };
-      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, version))!, 'activate');
+      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, version, m))!, 'activate');
       const history = [...(cur?.history ?? []), ...(from ? [from] : [])].slice(-50);
       await m.query(
         `INSERT INTO artifact_activations (kind, artifact_id, scope, version, history, generation, activated_by, activated_at)
@@ -195,7 +195,7 @@ export class ActiveArtifacts {
       if (!cur || cur.history.length === 0) throw new ArtifactProblem(409, `nothing to roll back: no earlier activation of ${kind} ${id} for scope ${key}`);
       const history = cur.history.slice(0, -1);
       const to = cur.history[cur.history.length - 1];
-      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, to))!, 'roll back to');
+      if (kind === 'policy') requireBuildsWith(await this.policiesInForce(m), (await this.registry.compiled('policy', id, to, m))!, 'roll back to');
       await m.query(
         `UPDATE artifact_activations SET version = $4, history = $5, generation = nextval('artifact_generation'), activated_by = $6, activated_at = now()
           WHERE kind = $1 AND artifact_id = $2 AND scope = $3`,

@@ -231,12 +231,16 @@ export class ArtifactRegistry {
     return row;
   }
 
-  /** A compiled version (cached; versions never change, so the cache never goes stale). */
-  async compiled<K extends ArtifactKind>(kind: K, id: string, version: string): Promise<Compiled<K> | undefined> {
+  /**
+   * A compiled version (cached; versions never change, so the cache never goes stale). Inside a
+   * transaction pass its manager `m`: a miss then reads on that connection instead of taking a second
+   * one from the pool while the first is held (concurrent activations could otherwise starve the pool).
+   */
+  async compiled<K extends ArtifactKind>(kind: K, id: string, version: string, m: EntityManager | DataSource = this.ds): Promise<Compiled<K> | undefined> {
     const key = `${kind}/${id}@${version}`;
     const hit = this.compiledCache.get(key);
     if (hit) return hit as Compiled<K>;
-    const row = await this.row(kind, id, version);
+    const row = await this.row(kind, id, version, m);
     if (!row) return undefined;
     const value = kind === 'mapping' ? compileMapping(MappingVersionBody.parse(row.content)) : policyDocument(row.content);
     this.compiledCache.set(key, value);
