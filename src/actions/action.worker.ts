@@ -7,6 +7,7 @@ import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/
 import { redisConnection } from '../queues/redis-connection.js';
 import { ActionRunner } from './action-runner.js';
 import { CaseActions, type ActionJob } from './case-actions.service.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 
 /** BullMQ worker for case actions (role `worker`): retries with backoff; a done action is never run again. */
 @Injectable()
@@ -56,7 +57,7 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    await this.worker?.close();
+    await closeWorker(this.worker);
   }
 }
 

@@ -11,6 +11,7 @@ import { DeliveryLedger, type ClaimedDelivery } from './delivery-ledger.service.
 import { OutboxRelay } from './outbox-relay.service.js';
 import { Subscriptions } from './subscriptions.service.js';
 import { WebhookSender } from './webhook-sender.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 
 export interface DeliveryJob {
   deliveryId: string;
@@ -223,7 +224,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationBootstrap, OnA
     clearTimeout(this.relayTimer);
     // Let direct sends finish (each is bounded by the send timeout), as worker.close() does for jobs.
     for (const until = Date.now() + this.cfg.delivery.timeoutMs * 2; this.direct > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
-    await this.worker?.close();
+    await closeWorker(this.worker);
     await this.sender?.close();
     this.redis?.disconnect();
   }

@@ -11,6 +11,7 @@ import type { PipelineJob } from './ingestion.service.js';
 import { Pipeline } from './pipeline.service.js';
 import { ByteBudget } from './pipeline-jobs.js';
 import { ScoopRounds } from './scoop-rounds.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 
 /** Rounds a job waits for before it processes what is left of its own messages by itself. */
 const ROUNDS_PER_JOB = 3;
@@ -112,6 +113,6 @@ export class PipelineWorker implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown() {
     // Finishes running jobs before exiting; a SIGKILL instead leaves them to stall recovery.
-    await this.worker?.close();
+    await closeWorker(this.worker);
   }
 }

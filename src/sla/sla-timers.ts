@@ -8,6 +8,7 @@ import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/
 import { redisConnection } from '../queues/redis-connection.js';
 import { Clock } from './clock.js';
 import { SlaClocks, type Alarm } from './sla-clocks.service.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 
 export interface AlarmJob {
   clockId: string;
@@ -116,7 +117,7 @@ export class SlaAlarmWorker implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    await this.worker?.close();
+    await closeWorker(this.worker);
   }
 }
 
