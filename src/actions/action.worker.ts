@@ -5,9 +5,9 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 import { ActionRunner } from './action-runner.js';
 import { CaseActions, type ActionJob } from './case-actions.service.js';
-import { closeWorker } from '../queues/worker-shutdown.js';
 
 /** BullMQ worker for case actions (role `worker`): retries with backoff; a done action is never run again. */
 @Injectable()

@@ -7,11 +7,11 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 import { DeliveryLedger, type ClaimedDelivery } from './delivery-ledger.service.js';
 import { OutboxRelay } from './outbox-relay.service.js';
 import { Subscriptions } from './subscriptions.service.js';
 import { WebhookSender } from './webhook-sender.js';
-import { closeWorker } from '../queues/worker-shutdown.js';
 
 export interface DeliveryJob {
   deliveryId: string;

@@ -7,11 +7,11 @@ import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { QUEUE_POLICY, QueueName, jitteredBackoff, jobOptions, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 import type { PipelineJob } from './ingestion.service.js';
 import { Pipeline } from './pipeline.service.js';
 import { ByteBudget } from './pipeline-jobs.js';
 import { ScoopRounds } from './scoop-rounds.js';
-import { closeWorker } from '../queues/worker-shutdown.js';
 
 /** Rounds a job waits for before it processes what is left of its own messages by itself. */
 const ROUNDS_PER_JOB = 3;

@@ -6,9 +6,9 @@ import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { QUEUE_POLICY, QueueName, jitteredBackoff, workerLock } from '../queues/queue-policy.js';
 import { redisConnection } from '../queues/redis-connection.js';
+import { closeWorker } from '../queues/worker-shutdown.js';
 import { Clock } from './clock.js';
 import { SlaClocks, type Alarm } from './sla-clocks.service.js';
-import { closeWorker } from '../queues/worker-shutdown.js';
 
 export interface AlarmJob {
   clockId: string;
