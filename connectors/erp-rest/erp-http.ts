@@ -9,6 +9,12 @@ export type ErpInstance = ResolvedInstance<ErpConfig, ErpSecrets>;
 
 /** An ERP answer that was not a success; `retryable` says whether the same request may succeed later. */
 export class ErpHttpError extends Error {
+  /**
+   * Requests sent for this call (ErpHttp.call retries timeouts, dropped connections and 5xx): above 1,
+   * an earlier request may have been applied with its answer lost, so this answer may be to our own change.
+   */
+  tries = 1;
+
   constructor(
     readonly status: number,
     message: string,
@@ -103,7 +109,13 @@ export class ErpHttp {
     const { retry, handleWhen } = await import('cockatiel'); // cached by the module loader after the first call
     const policy = retry(handleWhen(isRetryable), { maxAttempts: c.retries.attempts, backoff: new ErpBackoff(c.retries.initialDelayMs, c.retries.maxDelayMs) });
     policy.onRetry((r) => this.log?.warn({ erp: inst.id, path: pathOnly(req.path), delayMs: r.delay, err: 'error' in r ? r.error.message : undefined }, 'ERP request retried'));
-    return policy.execute(() => this.once(inst, req), req.signal);
+    let tries = 0;
+    try {
+      return await policy.execute(() => (tries++, this.once(inst, req)), req.signal);
+    } catch (e) {
+      if (e instanceof ErpHttpError) e.tries = tries;
+      throw e;
+    }
   }
 
   /** One attempt, with one token refresh on 401 and one CSRF refetch on 403 "Required". */

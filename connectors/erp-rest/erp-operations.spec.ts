@@ -62,6 +62,14 @@ describe('ERP actions, lookups and auth against the simulator', () => {
     // false, so its release leaves it); on a later attempt, after a lost answer, it may be its own (unset).
     expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was already paused', changed: false });
     expect((await run(inst, { ...req('pauseFulfilment', { order: 'SO-88123' }, 'case-2:pauseFulfilment'), attempt: 2 })).changed).toBeUndefined();
+    // A 409 after a retry inside the same attempt (the first request's answer was a 503) may be to our
+    // own request: not claimed either. A refusal (422) on the very first request: nothing was placed.
+    sim.failNext(1, 503, { match: 'ulfilment' });
+    expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-3:pauseFulfilment'))).toMatchObject({ status: 'done', summary: 'fulfilment of order SO-88123 was already paused' });
+    sim.failNext(1, 503, { match: 'ulfilment' });
+    expect((await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-4:pauseFulfilment'))).changed).toBeUndefined();
+    sim.failNext(1, 422, { match: 'ulfilment' });
+    expect(await run(inst, req('pauseFulfilment', { order: 'SO-88123' }, 'case-5:pauseFulfilment'))).toMatchObject({ status: 'failed', retryable: false, changed: false });
     expect(erp.actions.resumeFulfilment.undoes).toBe('pauseFulfilment');
     expect(erp.actions.releaseInvoiceHold.undoes).toBe('placeInvoiceHold');
 

@@ -109,9 +109,12 @@ interface HoldWords {
 
 /**
  * A hold and its release, as two actions. A 409 means the state asked for already holds (the hold was
- * there, or was not): done, not a failure to retry. A 409 to the first attempt of a hold means somebody
- * else placed it (changed: false), so the case's release leaves it in place (ActionRunner, `undoes`); to a
- * later attempt, after an answer that may have been lost, it may be our own hold, so that is not claimed.
+ * there, or was not): done, not a failure to retry. Whether the hold was ours is said only when it is
+ * certain, i.e. when the ERP answered the very first request of the action (first attempt, no retry
+ * inside ErpHttp): a 409 then means somebody else placed it, and a refusal (a 4xx that is not retried)
+ * means nothing was placed; both are `changed: false`, so the case's release leaves the order as it was
+ * (ActionRunner, `undoes`). After a request whose answer may have been lost, the hold may be our own, so
+ * nothing is claimed and the release runs.
  */
 function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfig, ErpSecrets>, ConnectorAction<ErpConfig, ErpSecrets>] {
   const order = (req: ActionRequest) => String(req.params.order);
@@ -124,10 +127,10 @@ function holdActions(write: OrderWrite, w: HoldWords): [ConnectorAction<ErpConfi
           const res = await write(inst, req, 'POST', w.entity, { Reason: req.params.reason, RequestedBy: 'exception-hub', CaseId: req.caseId });
           return { status: 'done', summary: w.placed(order(req)), response: res.body, changed: true };
         } catch (e) {
-          if (e instanceof ErpHttpError && e.status === 409) {
-            return { status: 'done', summary: w.alreadyPlaced(order(req)), response: e.body, ...(req.attempt === 1 ? { changed: false } : {}) };
-          }
-          return failed(e, w.placing(order(req)));
+          const certain = e instanceof ErpHttpError && req.attempt === 1 && e.tries === 1;
+          if (e instanceof ErpHttpError && e.status === 409) return { status: 'done', summary: w.alreadyPlaced(order(req)), response: e.body, ...(certain ? { changed: false } : {}) };
+          const outcome = failed(e, w.placing(order(req)));
+          return certain && outcome.retryable === false ? { ...outcome, changed: false } : outcome;
         }
       },
     },

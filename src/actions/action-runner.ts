@@ -9,6 +9,9 @@ import type { CaseActionRecord } from './case-action.entity.js';
 import { CaseActions } from './case-actions.service.js';
 import { notifiedRecords, type ActionCase } from './action-records.js';
 
+/** How long an undoing action waits before it looks again at the run it undoes. */
+const UNDO_WAIT_MS = 15_000;
+
 export interface ActionRun {
   outcome: ActionOutcome;
   /** Audit entries and events written in the same transaction that marks the action done (so they happen once). */
@@ -83,15 +86,17 @@ export class ActionRunner {
 
   /**
    * An undoing action (a hold's release) undoes only what its case did: where the case's rule ran the
-   * action it undoes, it waits for that run to settle, and does nothing when that run failed or found the
-   * target already in that state (a hold somebody else placed stays). Without such a run it runs as asked.
+   * action it undoes, it waits (without using up its attempts) while that run is unsettled, and does
+   * nothing when that run is known to have changed nothing: the target was already in that state (a hold
+   * somebody else placed stays), or the target refused it. A run that failed otherwise (timeouts, 5xx)
+   * may have taken effect, so the release runs, as it does when the rule has no such action.
    */
   private async leftAsFound(a: CaseActionRecord, undone: string, params: Record<string, unknown>): Promise<ActionOutcome | null> {
     const run = await this.actions.counterpart(a, undone, params);
     if (!run || run.status === 'on-resolve') return null;
-    if (run.status === 'pending' || run.status === 'running') return { status: 'failed', retryable: true, summary: `waiting for ${undone} on this case to settle first` };
-    if (run.status === 'failed') return { status: 'done', changed: false, summary: `not run: ${undone} on this case did not take effect, so there is nothing of this case's to undo` };
-    if (run.result?.changed === false) return { status: 'done', changed: false, summary: `left as found: ${undone} found it already in place (${String(run.result.summary)}), so this case does not undo it` };
-    return null;
+    if (run.status === 'pending' || run.status === 'running') return { status: 'failed', retryable: true, waitMs: UNDO_WAIT_MS, summary: `waiting for ${undone} on this case to settle first` };
+    if (run.result?.changed !== false) return null;
+    const why = run.status === 'failed' ? 'was refused' : 'found it already in place';
+    return { status: 'done', changed: false, summary: `left as found: ${undone} ${why} (${String(run.result.summary)}), so this case has nothing to undo` };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
@@ -23,7 +23,7 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit() {
     const p = QUEUE_POLICY[QueueName.CaseActions];
-    this.worker = new Worker<ActionJob>(QueueName.CaseActions, (job) => this.handle(job), {
+    this.worker = new Worker<ActionJob>(QueueName.CaseActions, (job, token) => this.handle(job, token), {
       connection: redisConnection(this.cfg.redisUrl, { worker: true }),
       prefix: this.cfg.keyPrefix,
       concurrency: p.concurrency,
@@ -36,7 +36,7 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'action worker error'));
   }
 
-  private async handle(job: Job<ActionJob>) {
+  private async handle(job: Job<ActionJob>, token?: string) {
     const a = await this.actions.begin(job.data.actionId);
     if (!a) return { skipped: 'already settled' };
     let run;
@@ -46,6 +46,13 @@ export class ActionWorker implements OnModuleInit, OnApplicationShutdown {
       run = { outcome: { status: 'failed' as const, retryable: true, summary: `action threw: ${(e as Error).message}` } };
     }
     const { outcome } = run;
+    if (outcome.status === 'failed' && outcome.waitMs && token) {
+      // Not yet (e.g. a release whose hold is still being placed): back to pending with its attempt
+      // given back, and the job delayed without counting one, so waiting never exhausts the retries.
+      await this.actions.postpone(a, outcome.summary);
+      await job.moveToDelayed(Date.now() + outcome.waitMs, token);
+      throw new DelayedError();
+    }
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const settled = outcome.status === 'done' || outcome.retryable === false || last;
     await this.actions.finish(a, outcome, settled, run.effects);

@@ -203,6 +203,15 @@ export class CaseActions {
     return k ? { title: k.title, severity: k.severity, code: k.code, ownerTeam: k.owner_team, site: k.site, businessUnit: k.business_unit, policy: k.policy ?? null } : null;
   }
 
+  /** An attempt that found it is too early to act (ActionOutcome.waitMs): pending again, the attempt not counted. */
+  async postpone(a: CaseActionRecord, summary: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE case_actions SET status = 'pending', attempts = greatest(attempts - 1, 0), result = jsonb_build_object('summary', $2::text, 'waiting', true), updated_at = now()
+        WHERE id = $1 AND status = 'running'`,
+      [a.id, summary],
+    );
+  }
+
   /**
    * The run of `action` by the same case, rule and round as `a` (a re-opened case's round is the key's
    * `:r<n>` suffix) whose params contain `params`: the action an undoing action (a hold's release) undoes.

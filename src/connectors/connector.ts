@@ -244,10 +244,13 @@ export interface ActionOutcome {
   /** The target system's answer, kept in the audit trail (never credentials). */
   response?: unknown;
   /**
-   * Done outcomes: false when the target already was in the state asked for (a hold that was there
-   * before), so this case has nothing of its own to undo later; unset when not known.
+   * False when the action certainly changed nothing in the target: it already was in the state asked
+   * for (a hold that was there before), or it refused the request. The case then has nothing of its own
+   * to undo later. Unset when not known.
    */
   changed?: boolean;
+  /** Failed outcomes: not yet; run the action again after this many ms without counting an attempt. */
+  waitMs?: number;
 }
 
 export interface ConnectorAction<C = unknown, S = unknown> {

@@ -110,8 +110,26 @@ describe('pause and resume of an order fulfilment in the ERP', () => {
 
     expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'checked by hand' } })).status).toBe(200);
     const resume = await settledAction(caseId, 'erp.resumeFulfilment');
-    expect(resume).toMatchObject({ status: 'done', result: { summary: "not run: erp.pauseFulfilment on this case did not take effect, so there is nothing of this case's to undo", changed: false } });
+    expect(resume).toMatchObject({ status: 'done', result: { changed: false } });
+    expect(resume.result.summary).toMatch(/^left as found: erp\.pauseFulfilment was refused \(pausing the fulfilment of order SO-88300: .*\), so this case has nothing to undo$/);
     expect(sim.log.filter((l) => l.method === 'DELETE' && l.path.includes('SO-88300'))).toHaveLength(0);
     expect(sim.data.get('SalesOrders', 'SO-88300')).toMatchObject({ FulfilmentHold: true, FulfilmentHoldBy: 'planner' });
   }, 60_000);
+
+  it('resumes only after a pause that is still being retried has settled, without using up its own attempts', async () => {
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88400', Status: 'Released', FulfilmentHold: false });
+    // The ERP answers the first three pause requests with 503: the action queue retries (1 s, 2 s, 4 s).
+    sim.failNext(3, 503, { match: 'FulfilmentHold' });
+    const caseId = await shortfallOn('SO-88400');
+    // Resolved at once, while the pause is still being retried: the resume must wait for it.
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'resolved at once' } })).status).toBe(200);
+    const resume = await waitFor(async () => ((await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[]).find((a) => a.action === 'erp.resumeFulfilment' && a.status === 'done'), 75_000, 'the resume done');
+    expect(resume).toMatchObject({ attempts: 1, result: { summary: 'fulfilment of order SO-88400 resumed' } });
+    const pause = ((await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[]).find((a) => a.action === 'erp.pauseFulfilment');
+    expect(pause).toMatchObject({ status: 'done', attempts: 4, result: { changed: true } });
+    // The ERP saw the pause placed, then lifted: the order is not left paused.
+    const writes = sim.log.filter((l) => l.path.includes('SO-88400') && l.path.includes('FulfilmentHold')).map((l) => `${l.method} ${l.status}`);
+    expect(writes).toEqual(['POST 503', 'POST 503', 'POST 503', 'POST 201', 'DELETE 200']);
+    expect(sim.data.get('SalesOrders', 'SO-88400')).toMatchObject({ FulfilmentHold: false });
+  }, 100_000);
 });
