@@ -111,7 +111,10 @@ export class ErpHttp {
     policy.onRetry((r) => this.log?.warn({ erp: inst.id, path: pathOnly(req.path), delayMs: r.delay, err: 'error' in r ? r.error.message : undefined }, 'ERP request retried'));
     let tries = 0;
     try {
-      return await policy.execute(() => (tries++, this.once(inst, req)), req.signal);
+      return await policy.execute(() => {
+        tries++;
+        return this.once(inst, req);
+      }, req.signal);
     } catch (e) {
       if (e instanceof ErpHttpError) e.tries = tries;
       throw e;
