@@ -18,6 +18,7 @@ import { fillParams } from './action-params.js';
 import { CaseActionRecord, type ActionStatus } from './case-action.entity.js';
 import { notifiedRecords, settledRecords, type ActionCase } from './action-records.js';
 import type { ActionRun } from './action-runner.js';
+import { writeJointly } from '../database/joint-write.js';
 
 export type { ActionCase };
 
@@ -188,8 +189,7 @@ export class CaseActions {
       if (!r.affected || status === 'pending') return;
       const kase = await this.caseFacts(m, a.caseId);
       const parts = [...(status === 'done' && effects ? [effects(kase)] : []), settledRecords(a, status, result, kase)];
-      await this.audit.record(m, parts.flatMap((p) => p.audit));
-      await this.events.append(m, parts.flatMap((p) => p.events));
+      await writeJointly(m, [this.audit.part(parts.flatMap((p) => p.audit)), this.events.part(parts.flatMap((p) => p.events))]);
     });
   }
 

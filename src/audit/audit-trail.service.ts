@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { arrayParams, writeJointly, type WritePart } from '../database/joint-write.js';
 import { AuditEvent, type ActorType } from './audit-event.entity.js';
 
 export interface Actor {
@@ -35,13 +36,20 @@ export class AuditTrail {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async record(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    // Raw SQL: one unnest INSERT per transaction. TypeORM's insert builder cost about twice the
-    // CPU per row here, and the pipeline writes several audit rows per message.
-    await manager.query(
-      `INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, before, after)
-       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::jsonb[], $7::jsonb[])`,
-      [
+    await writeJointly(manager, [this.part(entries)]);
+  }
+
+  /**
+   * The entries as one write for `writeJointly`, to make with the transaction's other end writes (the
+   * outbox events, …); null when there are none. Raw SQL: one unnest INSERT per transaction. TypeORM's
+   * insert builder cost about twice the CPU per row here, and the pipeline writes several audit rows per message.
+   */
+  part(entries: AuditEntry[]): WritePart | null {
+    if (entries.length === 0) return null;
+    return {
+      sql: (p) => `INSERT INTO audit_events (actor_type, actor_id, entity_type, entity_id, action, before, after)
+       SELECT * FROM unnest(${arrayParams(p, ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'jsonb', 'jsonb'])})`,
+      args: [
         entries.map((e) => e.actor.type),
         entries.map((e) => e.actor.id),
         entries.map((e) => e.entityType),
@@ -50,7 +58,7 @@ export class AuditTrail {
         entries.map((e) => (e.before ? JSON.stringify(e.before) : null)),
         entries.map((e) => (e.after ? JSON.stringify(e.after) : null)),
       ],
-    );
+    };
   }
 
   async forEntity(entityType: string, entityId: string): Promise<AuditEvent[]> {

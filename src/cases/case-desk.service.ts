@@ -11,6 +11,7 @@ import { CaseTasks, describe as describeTask } from '../sla/case-tasks.service.j
 import { SlaClocks } from '../sla/sla-clocks.service.js';
 import { CaseRecord, type CaseStatus } from './case.entity.js';
 import { ExceptionRecord } from './exception.entity.js';
+import { writeJointly } from '../database/joint-write.js';
 
 export interface CaseFilter {
   status?: CaseStatus;
@@ -179,9 +180,9 @@ export class CaseDesk {
     const before = Object.fromEntries(Object.keys(patch).filter((k) => k !== 'updatedAt').map((k) => [k, c[k as keyof CaseRecord]]));
     await m.update(CaseRecord, { id }, patch);
     const after = Object.fromEntries(Object.entries(patch).filter(([k]) => k !== 'updatedAt'));
-    await this.audit.record(m, [{ actor, entityType: 'case', entityId: id, action, before, after: { ...after, ...extra } }]);
     const updated = Object.assign(c, patch);
-    await this.events.append(m, [
+    const audit = this.audit.part([{ actor, entityType: 'case', entityId: id, action, before, after: { ...after, ...extra } }]);
+    const events = this.events.part([
       {
         type: action === 'case.resolved' ? 'case.resolved' : 'case.updated',
         caseId: id,
@@ -191,6 +192,7 @@ export class CaseDesk {
         payload: { case: updated, change: { action, by: actor, before, after: { ...after, ...extra } } },
       },
     ]);
+    await writeJointly(m, [audit, events]);
     return { updated, committed };
   }
 

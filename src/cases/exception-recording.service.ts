@@ -6,6 +6,7 @@ import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
 import { CaseCommitments, combine, type AfterCommit } from '../sla/case-commitments.service.js';
 import { CaseIntake, type IntakeResult, type RoutedException } from './case-intake.service.js';
+import { writeJointly } from '../database/joint-write.js';
 
 export type { AfterCommit, RoutedException };
 
@@ -67,8 +68,7 @@ export class ExceptionRecording {
    */
   async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded> {
     const r = await this.raiseUnwritten(m, findings, audit);
-    await this.audit.record(m, r.audit);
-    await this.events.append(m, r.events);
+    await writeJointly(m, [this.audit.part(r.audit), this.events.part(r.events)]);
     return r;
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { arrayParams, writeJointly, type WritePart } from '../database/joint-write.js';
 import { OutboxEvent, type EventType } from './outbox-event.entity.js';
 
 export interface NewEvent {
@@ -30,12 +31,16 @@ export class EventFeed {
 
   /** Appends events inside the caller's transaction: they commit, or vanish, with the change. */
   async append(m: EntityManager, events: NewEvent[]): Promise<void> {
-    if (!events.length) return;
-    // Raw SQL: one unnest INSERT, like the audit rows it travels with.
-    await m.query(
-      `INSERT INTO outbox_events (type, case_id, entity_type, entity_id, team, code, severity, site, business_unit, payload)
-       SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[], $10::jsonb[])`,
-      [
+    await writeJointly(m, [this.part(events)]);
+  }
+
+  /** The events as one write for `writeJointly` (with the audit entries they travel with); null when there are none. */
+  part(events: NewEvent[]): WritePart | null {
+    if (!events.length) return null;
+    return {
+      sql: (p) => `INSERT INTO outbox_events (type, case_id, entity_type, entity_id, team, code, severity, site, business_unit, payload)
+       SELECT * FROM unnest(${arrayParams(p, ['varchar', 'uuid', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'jsonb'])})`,
+      args: [
         events.map((e) => e.type),
         events.map((e) => e.caseId ?? null),
         events.map((e) => e.entityType),
@@ -47,7 +52,7 @@ export class EventFeed {
         events.map((e) => e.facets?.businessUnit ?? null),
         events.map((e) => JSON.stringify(e.payload)),
       ],
-    );
+    };
   }
 
   /**

@@ -12,6 +12,7 @@ import type { LoadedMapping } from '../mapping/mapping-registry.service.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
 import { MessageInterpreter, type Interpretation, type LockedMessage } from './message-interpreter.js';
 import { compareResults, isUnchanged, resultContent, type ResultComparison, type ResultItem } from './result-comparison.js';
+import { writeJointly } from '../database/joint-write.js';
 
 const PROCESSED = ['parsed', 'mapped', 'routed', 'failed'];
 const MESSAGE_COLUMNS = 'id, connector_id, connector_type, sender_event_id, raw, received_at, exception_count, meta';
@@ -141,12 +142,12 @@ export class MappingReplay {
       const next = cand.it.failed ? 'failed' : opensCase ? 'routed' : cand.items.length === 0 && cand.it.documents.length ? 'parsed' : 'mapped';
       await m.query(`UPDATE inbound_messages SET status = $2, exception_count = exception_count + $3, processed_at = now() WHERE id = $1`, [messageId, next, routed.length]);
       const supersededBy = new Map(links.filter((l) => l.supersedes).map((l) => [l.supersedes!, l.id]));
-      await this.audit.record(m, [
+      const audit = this.audit.part([
         entry({ status: next, changed: true, mappings, added: intake.exceptionIds, superseded: retired }),
         ...retired.map((id) => ({ actor, entityType: 'exception' as const, entityId: id, action: 'exception.superseded', after: { by: supersededBy.get(id) ?? null, reason: `reprocessed with ${mappings.join(', ') || 'the mapping in force'}` } })),
         ...intake.audit,
       ]);
-      await this.events.append(m, intake.events);
+      await writeJointly(m, [audit, this.events.part(intake.events)]);
       return {
         messageId,
         changed: true,

@@ -20,6 +20,7 @@ import { MessageInterpreter, type Interpretation, type LockedMessage } from './m
 import { OutboundDocumentRecord } from './outbound-document.entity.js';
 import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
+import { writeJointly } from '../database/joint-write.js';
 import { TurnTaking } from '../http/turn-taking.js';
 
 /**
@@ -184,9 +185,9 @@ export class Pipeline {
         before: { status: 'received' },
         after: { status: u.status, exceptions: u.count, documentTypes: u.docTypes, errors: u.errors.map((e) => e.message) },
       }));
-      await this.audit.record(m, [...entries, ...intake.audit, ...matched.audit]);
-      // Publish stage: events go to the transactional outbox with the rest of the batch's writes.
-      await this.events.append(m, [
+      // Publish stage: events go to the transactional outbox with the rest of the batch's writes. The audit
+      // entries, the events and matching's end of run are written in one statement (one round trip).
+      const events = this.events.part([
         ...intake.events,
         ...matched.events,
         ...updates
@@ -198,6 +199,7 @@ export class Pipeline {
             payload: { messageId: u.id, errors: u.errors, documentTypes: u.docTypes },
           })),
       ]);
+      await writeJointly(m, [this.audit.part([...entries, ...intake.audit, ...matched.audit]), events, ...matched.writes]);
       this.metrics.stageDuration.observe({ stage: 'persist' }, (performance.now() - tPersist) / 1000);
       for (const r of routed) this.metrics.exceptionsCreated.inc({ code: r.exception.code, severity: r.decision.severity });
       for (const c of intake.casesOpened) this.metrics.casesOpened.inc({ team: c.team });

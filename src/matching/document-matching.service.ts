@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuditEntry } from '../audit/audit-trail.service.js';
 import type { RootCause } from '../canonical/taxonomy.js';
 import type { AfterCommit } from '../cases/exception-recording.service.js';
+import type { WritePart } from '../database/joint-write.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
@@ -60,6 +61,11 @@ export interface MatchRunResult {
   /** Audit entries and outbox events of the exceptions raised (the last chunk's), for the caller to write in its transaction. */
   audit: AuditEntry[];
   events: NewEvent[];
+  /**
+   * The run's end (results, timers, the messages' exception counts), for the caller to make in its
+   * transaction with its own end writes, in one statement (`writeJointly`): not made here.
+   */
+  writes: WritePart[];
 }
 
 /**
@@ -99,7 +105,7 @@ export class DocumentMatching {
 
   /** `locked`: the batch of these documents whose subject locks the caller's previous statement took. */
   async afterDocumentsStored(m: EntityManager, stored: StoredDocument[], locked?: MatchBatch): Promise<MatchRunResult> {
-    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [] };
+    const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [], writes: [] };
     const held = locked?.stored === stored ? locked : undefined;
     const { rows, subjects: ordered } = held ?? this.batch(stored);
     if (!rows.length) return result;
@@ -130,8 +136,8 @@ export class DocumentMatching {
     result.subjects = ordered.length;
     // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
     await this.raise(m, run.findings, run, result);
-    // Every subject's new results and timers and the messages' exception counts, in one statement.
-    await this.ledger.finish(m, run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers);
+    // Every subject's new results and timers and the messages' exception counts: written by the caller with its audit entries.
+    result.writes = this.ledger.finish(run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers);
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { arrayParams, type WritePart } from '../database/joint-write.js';
 import { prepared } from '../database/prepared.js';
 import type { KeptLines, MatchedLinesRow } from './matched-lines.js';
 import type { ExpectedKind } from './matching.entities.js';
@@ -195,20 +196,20 @@ export class MatchLedger {
   }
 
   /**
-   * The end of a matching run, in one statement: the new results of every subject matched, the new
-   * timers of its purchase orders (a timer already there keeps its due time; one whose document is
+   * The end of a matching run, as writes for the caller's joint statement (`writeJointly`): the new
+   * results of every subject matched, the new timers of its purchase orders (a timer already there keeps its due time; one whose document is
    * already stored is written fulfilled, the end state of "plan, then settle") and each message's
    * exception count raised by what matching recorded on it (routed when one opened a case). The parts
    * touch different tables and read nothing the others write, so one statement's single snapshot
    * changes nothing; an empty part is left out (an empty UPDATE would still fire the messages' reporting trigger).
    */
-  async finish(m: EntityManager, saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[], timers: NewTimer[] = []): Promise<void> {
-    const parts: { sql: (p: number) => string; args: unknown[] }[] = [];
+  finish(saves: (ResultRow & Omit<SubjectRef, 'key'>)[], messages: MessageCount[], timers: NewTimer[] = []): WritePart[] {
+    const parts: WritePart[] = [];
     if (saves.length) {
       parts.push({
         sql: (p) => `INSERT INTO document_matches (subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest, updated_at)
        SELECT u.subject_key, u.partner, u.po_number, u.test_mode, u.kind, u.fingerprint, u.has_findings, u.correlation_key, u.inputs_digest, now()
-         FROM unnest(${params(p, ['varchar', 'varchar', 'varchar', 'boolean', 'varchar', 'text', 'boolean', 'varchar', 'varchar'])})
+         FROM unnest(${arrayParams(p, ['varchar', 'varchar', 'varchar', 'boolean', 'varchar', 'text', 'boolean', 'varchar', 'varchar'])})
               AS u(subject_key, partner, po_number, test_mode, kind, fingerprint, has_findings, correlation_key, inputs_digest)
        ON CONFLICT (subject_key) DO UPDATE
           SET fingerprint = EXCLUDED.fingerprint, has_findings = EXCLUDED.has_findings, inputs_digest = EXCLUDED.inputs_digest, updated_at = now()`,
@@ -223,7 +224,7 @@ export class MatchLedger {
         sql: (p) => `INSERT INTO expected_documents (id, partner, po_number, test_mode, kind, status, due_at, connector_id, message_id, correlation_key, created_at, settled_at)
        SELECT u.id, u.partner, u.po_number, u.test_mode, u.kind, CASE WHEN u.fulfilled THEN 'fulfilled' ELSE 'waiting' END, u.due_at, u.connector_id, u.message_id,
               u.correlation_key, now(), CASE WHEN u.fulfilled THEN now() END
-         FROM unnest(${params(p, ['uuid', 'varchar', 'varchar', 'boolean', 'varchar', 'timestamptz', 'varchar', 'uuid', 'varchar', 'boolean'])})
+         FROM unnest(${arrayParams(p, ['uuid', 'varchar', 'varchar', 'boolean', 'varchar', 'timestamptz', 'varchar', 'uuid', 'varchar', 'boolean'])})
               AS u(id, partner, po_number, test_mode, kind, due_at, connector_id, message_id, correlation_key, fulfilled)
        ON CONFLICT (partner, po_number, test_mode, kind) DO NOTHING`,
         args: [
@@ -237,22 +238,12 @@ export class MatchLedger {
         sql: (p) => `UPDATE inbound_messages im
           SET exception_count = im.exception_count + u.n,
               status = CASE WHEN u.opens AND im.status IN ('parsed', 'mapped') THEN 'routed' ELSE im.status END
-         FROM unnest(${params(p, ['uuid', 'int', 'boolean'])}) AS u(id, n, opens)
+         FROM unnest(${arrayParams(p, ['uuid', 'int', 'boolean'])}) AS u(id, n, opens)
         WHERE im.id = u.id`,
         args: [messages.map((c) => c.id), messages.map((c) => c.n), messages.map((c) => c.opens)],
       });
     }
-    if (!parts.length) return;
-    // The last part is the statement, the others data-modifying CTEs before it (always run, referenced or not).
-    let p = 1;
-    const texts = parts.map((part) => {
-      const text = part.sql(p);
-      p += part.args.length;
-      return text;
-    });
-    const last = texts.pop()!;
-    const text = texts.length ? `WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}` : last;
-    await prepared(m, text, parts.flatMap((part) => part.args));
+    return parts;
   }
 
   /** Waiting timers due at `now`, oldest first, locked; timers another process holds are skipped. */
@@ -267,11 +258,6 @@ export class MatchLedger {
   async markTimersRaised(m: EntityManager, ids: string[], at: Date): Promise<void> {
     await m.query(`UPDATE expected_documents SET status = 'raised', settled_at = $2 WHERE id = ANY($1::uuid[])`, [ids, at]);
   }
-}
-
-/** `$p::t1[], $p+1::t2[], ...`: unnest's array parameters from `$p` on. */
-function params(p: number, types: string[]): string {
-  return types.map((t, i) => `$${p + i}::${t}[]`).join(', ');
 }
 
 /**

@@ -11,6 +11,7 @@ import { BusinessCalendar, calendarsOf } from './business-calendar.js';
 import { Clock } from './clock.js';
 import { SlaClockRecord, type FiredThreshold } from './sla-clock.entity.js';
 import type { ClockPlan } from './sla-plan.js';
+import { writeJointly } from '../database/joint-write.js';
 
 /** An alarm to set: the BullMQ job for a clock's next threshold. */
 export interface Alarm {
@@ -217,8 +218,7 @@ export class SlaClocks {
       audit.push({ actor: SYSTEM_ACTOR, entityType: 'case', entityId: kase.id, action: 'case.escalated', before, after: { ...after, cause } });
       events.push({ type: 'case.escalated', caseId: kase.id, entityType: 'case', entityId: kase.id, facets: facets(), payload: { caseId: kase.id, level: f.level, to: f.to, at: f.at, clock, before, after } });
     }
-    await this.audit.record(m, audit);
-    await this.events.append(m, events);
+    await writeJointly(m, [this.audit.part(audit), this.events.part(events)]);
   }
 
   /** A case's clocks with status, due time and what fired (GET /v1/cases/{id}/slas). */
