@@ -6,7 +6,7 @@ import { EventFeed, type NewEvent } from '../delivery/event-feed.service.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
 import { CaseCommitments, combine, type AfterCommit } from '../sla/case-commitments.service.js';
 import { CaseIntake, type IntakeResult, type RoutedException } from './case-intake.service.js';
-import { writeJointly } from '../database/joint-write.js';
+import { writeJointly, type WritePart } from '../database/joint-write.js';
 
 export type { AfterCommit, RoutedException };
 
@@ -29,6 +29,8 @@ export interface Recorded {
   routed: RoutedException[];
   /** Alarms to set or remove and action jobs to enqueue once the caller's transaction has committed: pass to `settle()`. */
   after: AfterCommit;
+  /** With `deferWrites`: the new cases' SLA clocks, for the caller to write in its transaction (`writeJointly`). */
+  writes: WritePart[];
 }
 
 /**
@@ -48,17 +50,23 @@ export class ExceptionRecording {
     private readonly events: EventFeed,
   ) {}
 
-  /** Routed exceptions into cases with their commitments; the caller writes `intake.audit` and `intake.events` with its own. */
-  async record(m: EntityManager, routed: RoutedException[]): Promise<Recorded> {
+  /**
+   * Routed exceptions into cases with their commitments; the caller writes `intake.audit` and
+   * `intake.events` with its own. `deferWrites`: the caller reads no SLA clock of these cases in the
+   * rest of its transaction, so the new clocks are left to it (`writes`) and cost no statement here;
+   * not when a case is cleared in the same call (its clocks are stopped here and must be there first).
+   */
+  async record(m: EntityManager, routed: RoutedException[], deferWrites = false): Promise<Recorded> {
     const intake = await this.intake.record(m, routed);
-    const opened = await this.commitments.opened(m, intake.casesOpened);
+    const defer = deferWrites && !intake.casesResolved.length;
+    const opened = await this.commitments.opened(m, intake.casesOpened, defer);
     // A re-opened case runs again: fresh clocks (and its rule's tasks) from the exception that re-opened it.
-    const reopened = await this.commitments.reopened(m, intake.casesReopened);
+    const reopened = await this.commitments.reopened(m, intake.casesReopened, defer);
     const cleared = await this.commitments.cleared(m, intake.casesResolved);
     const after = combine(opened, reopened, cleared);
     intake.audit.push(...after.audit);
     intake.events.push(...after.events);
-    return { intake, routed, after: { ...after, audit: [], events: [] } };
+    return { intake, routed, after: { ...after, audit: [], events: [] }, writes: [...opened.writes, ...reopened.writes] };
   }
 
   /**
@@ -68,20 +76,21 @@ export class ExceptionRecording {
    */
   async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded> {
     const r = await this.raiseUnwritten(m, findings, audit);
-    await writeJointly(m, [this.audit.part(r.audit), this.events.part(r.events)]);
+    await writeJointly(m, [...r.writes, this.audit.part(r.audit), this.events.part(r.events)]);
     return r;
   }
 
   /**
-   * `raise` without writing the audit entries and events: returned for a caller that writes its own in
-   * the same transaction (the pipeline's matching), so they cost no statements of their own.
+   * `raise` without writing the audit entries, the events and the new cases' SLA clocks (`writes`):
+   * returned for a caller that writes them with its own at the end of the same transaction (the
+   * pipeline's matching), reading no clock of these cases before, so they cost no statements of their own.
    */
   async raiseUnwritten(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded & { audit: AuditEntry[]; events: NewEvent[] }> {
     const routed: RoutedException[] = [];
     for (const f of findings) {
       routed.push({ messageId: f.messageId, ordinal: f.ordinal, exception: f.exception, decision: f.decision ?? (await this.router.decide(f.exception)) });
     }
-    const r = await this.record(m, routed);
+    const r = await this.record(m, routed, true);
     return { ...r, audit: [...audit, ...r.intake.audit], events: r.intake.events };
   }
 

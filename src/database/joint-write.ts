@@ -6,8 +6,15 @@ import { prepared } from './prepared.js';
  * its first parameter, and its parameters in order.
  */
 export interface WritePart {
-  sql: (first: number) => string;
+  sql: (first: number, tag: string) => string;
   args: unknown[];
+  /**
+   * CTEs the part's statement needs (`name AS (...)`, comma-separated), given the same first parameter
+   * number: a data-modifying CTE may not be nested, so these go to the joint statement's top level.
+   * `tag` is unique to the part within the statement: end each CTE's name with it (a statement may hold
+   * two parts of one kind).
+   */
+  ctes?: (first: number, tag: string) => string;
 }
 
 /**
@@ -25,13 +32,16 @@ export async function writeJointly(m: EntityManager, parts: (WritePart | null | 
   const present = parts.filter((p): p is WritePart => !!p);
   if (!present.length) return;
   let next = 1;
-  const texts = present.map((part) => {
-    const text = part.sql(next);
+  const ctes: string[] = [];
+  const texts = present.map((part, i) => {
+    if (part.ctes) ctes.push(part.ctes(next, `_${i}`));
+    const text = part.sql(next, `_${i}`);
     next += part.args.length;
     return text;
   });
   const last = texts.pop()!;
-  const text = texts.length ? `WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}` : last;
+  ctes.push(...texts.map((t, i) => `w${i} AS (${t})`));
+  const text = ctes.length ? `WITH ${ctes.join(', ')} ${last}` : last;
   await prepared(m, text, present.flatMap((part) => part.args));
 }
 

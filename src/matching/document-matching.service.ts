@@ -62,8 +62,9 @@ export interface MatchRunResult {
   audit: AuditEntry[];
   events: NewEvent[];
   /**
-   * The run's end (results, timers, the messages' exception counts), for the caller to make in its
-   * transaction with its own end writes, in one statement (`writeJointly`): not made here.
+   * The run's end (results, timers, the messages' exception counts) and the last findings' SLA clocks,
+   * for the caller to make in its transaction with its own end writes, in one statement (`writeJointly`):
+   * not made here.
    */
   writes: WritePart[];
 }
@@ -134,14 +135,15 @@ export class DocumentMatching {
       if (run.findings.length >= RAISE_CHUNK) await this.raise(m, run.findings.splice(0), run);
     }
     result.subjects = ordered.length;
-    // The last findings' audit entries and events go out with the pipeline's own (no statements of their own).
+    // The last findings' audit entries, events and SLA clocks go out with the pipeline's own end writes
+    // (no statements of their own): nothing below reads them.
     await this.raise(m, run.findings, run, result);
     // Every subject's new results and timers and the messages' exception counts: written by the caller with its audit entries.
-    result.writes = this.ledger.finish(run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers);
+    result.writes.push(...this.ledger.finish(run.saves, [...run.messages].filter(([, t]) => t.n > 0).map(([id, t]) => ({ id, n: t.n, opens: t.opens })), run.timers));
     return result;
   }
 
-  private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }) {
+  private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }) {
     const raised = await this.cases.raise(m, findings, run.messages, unwritten);
     run.result.raised += raised.raised;
     if (raised.after) run.result.after.push(raised.after);

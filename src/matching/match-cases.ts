@@ -7,6 +7,7 @@ import { CaseDesk } from '../cases/case-desk.service.js';
 import { ExceptionRecording, type AfterCommit, type RaisedException, type Recorded } from '../cases/exception-recording.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { ConnectorInstances } from '../connectors/connector-instances.service.js';
+import type { WritePart } from '../database/joint-write.js';
 import { prepared } from '../database/prepared.js';
 import type { MessageSource } from './match-ledger.service.js';
 
@@ -45,9 +46,10 @@ export class MatchCases {
    * and the counts and statuses are left in `messages` for the caller to write once; without, each
    * message's ordinal range is extended here (one statement per message for all its findings: a large
    * ship-notice file raises thousands) and messages with a new case are marked routed. With
-   * `unwritten`, the audit entries and events are added to it instead of written.
+   * `unwritten`, the audit entries, the events and the new cases' SLA clocks are added to it instead of
+   * written (the caller reads none of them before it writes them).
    */
-  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[] }): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
+  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
     const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
     const counts = new Map<string, number>();
@@ -91,6 +93,7 @@ export class MatchCases {
       const r = await this.recording.raiseUnwritten(m, raised, audit);
       unwritten.audit.push(...r.audit);
       unwritten.events.push(...r.events);
+      unwritten.writes.push(...r.writes);
       recorded = r;
     } else recorded = await this.recording.raise(m, raised, audit);
     const { routed, intake, after } = recorded;

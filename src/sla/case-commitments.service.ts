@@ -7,6 +7,7 @@ import type { NewEvent } from '../delivery/event-feed.service.js';
 import type { RoutingDecision } from '../routing/router.service.js';
 import { Router, scopeOf } from '../routing/router.service.js';
 import type { SlaDefinitionSpec } from '../routing/rule-outputs.js';
+import type { WritePart } from '../database/joint-write.js';
 import { CaseTasks, describe } from './case-tasks.service.js';
 import { SlaClocks, type Alarm } from './sla-clocks.service.js';
 import { planClocks, slaFor, type CaseImpact } from './sla-plan.js';
@@ -37,6 +38,9 @@ export interface AfterCommit {
   audit: AuditEntry[];
   events: NewEvent[];
 }
+
+/** What `opened` / `reopened` leave to the caller with `defer`: writes to make in its transaction, with its own. */
+export type Deferred = AfterCommit & { writes: WritePart[] };
 
 const empty = (): AfterCommit => ({ arm: [], disarm: [], actions: [], audit: [], events: [] });
 
@@ -69,8 +73,8 @@ export class CaseCommitments {
   ) {}
 
   /** Clocks (rule SLA or the policy's default for the severity), tasks with their clocks, and actions for new cases. */
-  async opened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
-    return this.commit(m, cases, false);
+  async opened(m: EntityManager, cases: OpenedCase[], defer = false): Promise<Deferred> {
+    return this.commit(m, cases, false, defer);
   }
 
   /**
@@ -81,12 +85,16 @@ export class CaseCommitments {
    * clock. The rule's actions run again for the new round, under keys of that round (a fulfilment
    * paused at opening and resumed at the resolve is paused again; the team is notified again).
    */
-  async reopened(m: EntityManager, cases: OpenedCase[]): Promise<AfterCommit> {
-    return this.commit(m, cases, true);
+  async reopened(m: EntityManager, cases: OpenedCase[], defer = false): Promise<Deferred> {
+    return this.commit(m, cases, true, defer);
   }
 
-  private async commit(m: EntityManager, cases: OpenedCase[], reopen: boolean): Promise<AfterCommit> {
-    const out = empty();
+  /**
+   * `defer`: the new clocks are not written here but returned in `writes`, for a caller that writes
+   * them with its own end writes in one statement and reads no clock of these cases before that.
+   */
+  private async commit(m: EntityManager, cases: OpenedCase[], reopen: boolean, defer: boolean): Promise<Deferred> {
+    const out: Deferred = { ...empty(), writes: [] };
     const now = this.clocks.now();
     const starts: Parameters<SlaClocks['start']>[1] = [];
     const work = cases.filter((c) => c.opener).map((c) => {
@@ -131,7 +139,11 @@ export class CaseCommitments {
     out.actions.push(...planned.enqueue);
     out.audit.push(...planned.audit);
     out.events.push(...planned.events);
-    out.arm.push(...(await this.clocks.start(m, starts, now)));
+    if (defer) {
+      const { write, alarms } = this.clocks.startWrite(starts, now);
+      if (write) out.writes.push(write);
+      out.arm.push(...alarms);
+    } else out.arm.push(...(await this.clocks.start(m, starts, now)));
     return out;
   }
 

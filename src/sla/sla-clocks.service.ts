@@ -11,7 +11,7 @@ import { BusinessCalendar, calendarsOf } from './business-calendar.js';
 import { Clock } from './clock.js';
 import { SlaClockRecord, type FiredThreshold } from './sla-clock.entity.js';
 import type { ClockPlan } from './sla-plan.js';
-import { writeJointly } from '../database/joint-write.js';
+import { arrayParams, writeJointly, type WritePart } from '../database/joint-write.js';
 
 /** An alarm to set: the BullMQ job for a clock's next threshold. */
 export interface Alarm {
@@ -57,7 +57,18 @@ export class SlaClocks {
 
   /** Inserts running clocks; returns their first alarms. */
   async start(m: EntityManager, items: { caseId: string; taskId?: string | null; plan: ClockPlan }[], now = this.now()): Promise<Alarm[]> {
-    if (!items.length) return [];
+    const { write, alarms } = this.startWrite(items, now);
+    await writeJointly(m, [write]);
+    return alarms;
+  }
+
+  /**
+   * `start` as a write for the caller's joint statement (`writeJointly`), and the alarms to set once it
+   * has committed. Only for a caller that reads none of these clocks (nor the cases' due times) before
+   * the write is made: the rest of its transaction would not see them.
+   */
+  startWrite(items: { caseId: string; taskId?: string | null; plan: ClockPlan }[], now = this.now()): { write: WritePart | null; alarms: Alarm[] } {
+    if (!items.length) return { write: null, alarms: [] };
     const rows = items.map(({ caseId, taskId, plan }) => {
       const r = Object.assign(new SlaClockRecord(), {
         id: uuidv7(), caseId, taskId: taskId ?? null, kind: plan.kind, slaId: plan.slaId, calendarId: plan.calendarId, policyScope: plan.scope ?? null, status: 'running',
@@ -69,29 +80,27 @@ export class SlaClocks {
     // Raw SQL: one unnest INSERT for a batch's clocks, like the rest of the pipeline transaction, and the
     // mirror on their cases (see mirrorOnCases) in the same statement: the new clocks are read from the
     // INSERT's RETURNING (a statement does not see its own CTE's rows), existing ones from the table.
-    await prepared(
-      m,
-      `WITH ins AS (
+    const write: WritePart = {
+      ctes: (p, tag) => `clocks_new${tag} AS (
          INSERT INTO sla_clocks (id, case_id, task_id, kind, sla_id, calendar_id, status, started_at, target_ms, consumed_ms,
                                  segment_started_at, due_at, next_threshold, next_due_at, thresholds, fired, basis, policy_scope)
          SELECT u.id, u.case_id, u.task_id, u.kind, u.sla_id, u.calendar_id, 'running', u.started_at, u.target_ms, 0,
                 u.started_at, u.due_at, u.next_threshold, u.next_due_at, u.thresholds, '[]'::jsonb, u.basis, u.policy_scope
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[], $8::bigint[],
-                       $9::timestamptz[], $10::int[], $11::timestamptz[], $12::jsonb[], $13::varchar[], $14::varchar[])
+           FROM unnest(${arrayParams(p, ['uuid', 'uuid', 'uuid', 'varchar', 'varchar', 'varchar', 'timestamptz', 'bigint', 'timestamptz', 'int', 'timestamptz', 'jsonb', 'varchar', 'varchar'])})
                 AS u(id, case_id, task_id, kind, sla_id, calendar_id, started_at, target_ms, due_at, next_threshold, next_due_at, thresholds, basis, policy_scope)
          RETURNING case_id, task_id, kind, due_at, started_at),
-       k AS (SELECT case_id, task_id, kind, due_at, started_at FROM sla_clocks WHERE case_id IN (SELECT case_id FROM ins)
-             UNION ALL SELECT case_id, task_id, kind, due_at, started_at FROM ins)
-       ${MIRROR_SET.replace(/FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind/g, 'FROM k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind')}
-        WHERE c.id IN (SELECT case_id FROM ins)`,
-      [
+       clocks_all${tag} AS (SELECT case_id, task_id, kind, due_at, started_at FROM sla_clocks WHERE case_id IN (SELECT case_id FROM clocks_new${tag})
+             UNION ALL SELECT case_id, task_id, kind, due_at, started_at FROM clocks_new${tag})`,
+      sql: (_, tag) => `${MIRROR_SET.replace(/FROM sla_clocks k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind/g, `FROM clocks_all${tag} k WHERE k.case_id = c.id AND k.task_id IS NULL AND k.kind`)}
+        WHERE c.id IN (SELECT case_id FROM clocks_new${tag})`,
+      args: [
         rows.map((r) => r.id), rows.map((r) => r.caseId), rows.map((r) => r.taskId), rows.map((r) => r.kind), rows.map((r) => r.slaId),
         rows.map((r) => r.calendarId), rows.map((r) => r.startedAt), rows.map((r) => r.targetMs), rows.map((r) => r.dueAt),
         rows.map((r) => r.nextThreshold), rows.map((r) => r.nextDueAt), rows.map((r) => JSON.stringify(r.thresholds)), rows.map((r) => r.basis),
         rows.map((r) => r.policyScope),
       ],
-    );
-    return rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! }));
+    };
+    return { write, alarms: rows.filter((r) => r.nextThreshold !== null).map((r) => ({ clockId: r.id, threshold: r.nextThreshold!, dueAt: r.nextDueAt! })) };
   }
 
   /**

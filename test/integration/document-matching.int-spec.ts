@@ -152,6 +152,20 @@ describe('document matching through the pipeline', () => {
       { kind: 'quantity_vs_shipped', line: '2', sku: 'SKU-B', expected: 40, actual: 42, difference: 2, allowed: 1, unitPrice: 4, amountAtRisk: 8 },
       { kind: 'total_amount', expected: 160, actual: 168, difference: 8, allowed: 5, amountAtRisk: 8 },
     ] });
+    // Cases matching opened or re-opened have their SLA clocks, written with the pipeline's end writes (the
+    // ship notice SH-3 opened one case and re-opened another in one run: two sets of clocks in one statement),
+    // and the cases show the running clocks' due times.
+    const { rows: clocks } = await world.db.query(
+      `SELECT c.correlation_key AS key, c.reopen_count AS reopens, c.status,
+              count(k.id) FILTER (WHERE k.status = 'running' AND k.task_id IS NULL)::int AS running,
+              bool_and(k.status <> 'running' OR k.task_id IS NOT NULL OR k.due_at = CASE k.kind WHEN 'acknowledge' THEN c.ack_due_at ELSE c.resolve_due_at END) AS mirrored
+         FROM cases c LEFT JOIN sla_clocks k ON k.case_id = c.id
+        WHERE c.correlation_key LIKE '%PO-300%' GROUP BY c.id ORDER BY c.correlation_key`);
+    expect(clocks).toEqual([
+      { key: 'asn-match:acme-supply:PO-300', reopens: 0, status: 'open', running: 2, mirrored: true },
+      { key: 'invoice-match:acme-supply:PO-300:INV-1', reopens: 1, status: 'open', running: 2, mirrored: true },
+      { key: 'invoice-match:acme-supply:PO-300:INV-3', reopens: 0, status: 'open', running: 2, mirrored: true },
+    ]);
   });
 
   it('raises ASN_MISSING when no 856 came before the requested delivery date', async () => {
