@@ -11,6 +11,12 @@ import { notifiedRecords, type ActionCase } from './action-records.js';
 
 /** How long an undoing action waits before it looks again at the run it undoes. */
 const UNDO_WAIT_MS = 15_000;
+/**
+ * How long it waits at most. The run it undoes settles within its own retries (minutes), or is taken
+ * over when its worker dies; one still unsettled after a day is stuck, and the release must not wait
+ * (or hold a job) for ever: it fails, visibly, for somebody to look at both.
+ */
+export const UNDO_WAIT_LIMIT_MS = 24 * 3_600_000;
 
 export interface ActionRun {
   outcome: ActionOutcome;
@@ -94,9 +100,26 @@ export class ActionRunner {
   private async leftAsFound(a: CaseActionRecord, undone: string, params: Record<string, unknown>): Promise<ActionOutcome | null> {
     const run = await this.actions.counterpart(a, undone, params);
     if (!run || run.status === 'on-resolve') return null;
-    if (run.status === 'pending' || run.status === 'running') return { status: 'failed', retryable: true, waitMs: UNDO_WAIT_MS, summary: `waiting for ${undone} on this case to settle first` };
+    if (run.status === 'pending' || run.status === 'running') {
+      const since = waitingSince(a);
+      if (since && Date.now() - since.getTime() >= UNDO_WAIT_LIMIT_MS) {
+        return {
+          status: 'failed', retryable: false,
+          summary: `gave up waiting for ${undone} on this case to settle: still ${run.status} after waiting since ${since.toISOString()} (over ${UNDO_WAIT_LIMIT_MS / 3_600_000} h); check that action, and undo it in the target system by hand if it took effect`,
+        };
+      }
+      return { status: 'failed', retryable: true, waitMs: UNDO_WAIT_MS, summary: `waiting for ${undone} on this case to settle first` };
+    }
     if (run.result?.changed !== false) return null;
     const why = run.status === 'failed' ? 'was refused' : 'found it already in place';
     return { status: 'done', changed: false, summary: `left as found: ${undone} ${why} (${String(run.result.summary)}), so this case has nothing to undo` };
   }
+}
+
+/** When the action was first postponed to wait for the run it undoes (CaseActions.postpone); null when it never was. */
+function waitingSince(a: CaseActionRecord): Date | null {
+  const r = a.result as { waiting?: boolean; waitingSince?: string } | null;
+  if (!r?.waiting || !r.waitingSince) return null;
+  const t = new Date(r.waitingSince);
+  return Number.isNaN(t.getTime()) ? null : t;
 }

@@ -203,12 +203,18 @@ export class CaseActions {
     return k ? { title: k.title, severity: k.severity, code: k.code, ownerTeam: k.owner_team, site: k.site, businessUnit: k.business_unit, policy: k.policy ?? null } : null;
   }
 
-  /** An attempt that found it is too early to act (ActionOutcome.waitMs): pending again, the attempt not counted. */
+  /**
+   * An attempt that found it is too early to act (ActionOutcome.waitMs): pending again, the attempt not
+   * counted. `waitingSince` keeps the time of the first postponement (see `waitingSince`).
+   */
   async postpone(a: CaseActionRecord, summary: string): Promise<void> {
     await this.ds.query(
-      `UPDATE case_actions SET status = 'pending', attempts = greatest(attempts - 1, 0), result = jsonb_build_object('summary', $2::text, 'waiting', true), updated_at = now()
+      `UPDATE case_actions
+          SET status = 'pending', attempts = greatest(attempts - 1, 0), updated_at = now(),
+              result = jsonb_build_object('summary', $2::text, 'waiting', true,
+                                          'waitingSince', coalesce(CASE WHEN result->>'waiting' = 'true' THEN result->>'waitingSince' END, $3::text))
         WHERE id = $1 AND status = 'running'`,
-      [a.id, summary],
+      [a.id, summary, new Date().toISOString()],
     );
   }
 

@@ -1,7 +1,8 @@
+import { Queue } from 'bullmq';
 import { ErpSimulator } from '../../connectors/erp-rest/simulator/erp-simulator.js';
 import { seedSample } from '../../connectors/erp-rest/simulator/sample-data.js';
 import { simulatorConfig, simulatorSecrets } from '../../connectors/erp-rest/simulator/test-instances.js';
-import { api, newWorld, pickShortfall, postWebhook, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
+import { api, newWorld, pickShortfall, postWebhook, REDIS_URL, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { auditActions, newestDefaultVersion } from '../support/sla-harness.js';
 
 /** The ERP order lookup, as config/connectors/erp.json declares it: it tells the policy the order is known to the ERP. */
@@ -132,4 +133,32 @@ describe('pause and resume of an order fulfilment in the ERP', () => {
     expect(writes).toEqual(['POST 503', 'POST 503', 'POST 503', 'POST 201', 'DELETE 200']);
     expect(sim.data.get('SalesOrders', 'SO-88400')).toMatchObject({ FulfilmentHold: false });
   }, 100_000);
+
+  it('gives up waiting after a day for a pause that never settles: the resume fails visibly and lifts nothing', async () => {
+    sim.data.upsert('SalesOrders', { OrderId: 'SO-88500', Status: 'Released', FulfilmentHold: false });
+    const caseId = await shortfallOn('SO-88500');
+    expect(await settledAction(caseId, 'erp.pauseFulfilment')).toMatchObject({ status: 'done', result: { changed: true } });
+    // A run stuck for good (a bug, or a row edited by hand): the pause shows as running and has no job.
+    await world.db.query(`UPDATE case_actions SET status = 'running', completed_at = NULL WHERE case_id = $1 AND action = 'erp.pauseFulfilment'`, [caseId]);
+    expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'resolved' } })).status).toBe(200);
+    const resumeOf = async () => ((await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[]).find((a) => a.action === 'erp.resumeFulfilment');
+    const waiting = await waitFor(async () => ((await resumeOf())?.result?.waiting ? await resumeOf() : undefined), 20_000, 'the resume waiting');
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0, result: { summary: 'waiting for erp.pauseFulfilment on this case to settle first', waitingSince: expect.any(String) } });
+    const since = waiting.result.waitingSince;
+    // A day later (the start of the wait moved back instead), the next look gives up instead of waiting again.
+    await world.db.query(`UPDATE case_actions SET result = jsonb_set(result, '{waitingSince}', to_jsonb($2::text)) WHERE case_id = $1 AND action = 'erp.resumeFulfilment'`,
+      [caseId, new Date(Date.parse(since) - 24 * 3_600_000).toISOString()]);
+    const u = new URL(REDIS_URL);
+    const q = new Queue('case-actions', { connection: { host: u.hostname, port: Number(u.port || 6379) }, prefix: world.prefix });
+    try {
+      for (const j of await q.getDelayed()) await j.promote().catch(() => undefined);
+    } finally {
+      await q.close();
+    }
+    const resume = await settledAction(caseId, 'erp.resumeFulfilment');
+    expect(resume).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(resume.result.summary).toMatch(/^gave up waiting for erp\.pauseFulfilment on this case to settle: still running after waiting since .* \(over 24 h\); check that action/);
+    expect(sim.log.filter((l) => l.method === 'DELETE' && l.path.includes('SO-88500'))).toHaveLength(0);
+    expect(sim.data.get('SalesOrders', 'SO-88500')).toMatchObject({ FulfilmentHold: true });
+  }, 60_000);
 });
