@@ -13,8 +13,8 @@ import { notifiedRecords, type ActionCase } from './action-records.js';
 const UNDO_WAIT_MS = 15_000;
 /**
  * How long it waits at most. The run it undoes settles within its own retries (minutes), or is taken
- * over when its worker dies; one still unsettled after a day is stuck, and the release must not wait
- * (or hold a job) for ever: it fails, visibly, for somebody to look at both.
+ * over when its worker dies; one still unsettled and untouched after a day is stuck, and the release
+ * must not wait (or hold a job) for ever: it fails, visibly, for somebody to look at both.
  */
 export const UNDO_WAIT_LIMIT_MS = 24 * 3_600_000;
 
@@ -101,11 +101,15 @@ export class ActionRunner {
     const run = await this.actions.counterpart(a, undone, params);
     if (!run || run.status === 'on-resolve') return null;
     if (run.status === 'pending' || run.status === 'running') {
+      // Stuck means both: this release has waited that long, and the run it waits for has not moved
+      // (an attempt, a retry, a takeover all touch it) for as long: after a long outage of the workers
+      // the hold gets its turn first.
       const since = waitingSince(a);
-      if (since && Date.now() - since.getTime() >= UNDO_WAIT_LIMIT_MS) {
+      const moved = new Date(run.updatedAt);
+      if (since && Date.now() - Math.max(since.getTime(), moved.getTime()) >= UNDO_WAIT_LIMIT_MS) {
         return {
           status: 'failed', retryable: false,
-          summary: `gave up waiting for ${undone} on this case to settle: still ${run.status} after waiting since ${since.toISOString()} (over ${UNDO_WAIT_LIMIT_MS / 3_600_000} h); check that action, and undo it in the target system by hand if it took effect`,
+          summary: `gave up waiting for ${undone} on this case to settle: still ${run.status}, unchanged since ${moved.toISOString()}, after waiting since ${since.toISOString()} (over ${UNDO_WAIT_LIMIT_MS / 3_600_000} h); check that action, and undo it in the target system by hand if it took effect`,
         };
       }
       return { status: 'failed', retryable: true, waitMs: UNDO_WAIT_MS, summary: `waiting for ${undone} on this case to settle first` };

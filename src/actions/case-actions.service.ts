@@ -222,9 +222,9 @@ export class CaseActions {
    * The run of `action` by the same case, rule and round as `a` (a re-opened case's round is the key's
    * `:r<n>` suffix) whose params contain `params`: the action an undoing action (a hold's release) undoes.
    */
-  async counterpart(a: CaseActionRecord, action: string, params: Record<string, unknown>): Promise<{ status: ActionStatus; result: Record<string, unknown> | null } | null> {
-    const rows: { status: ActionStatus; result: Record<string, unknown> | null }[] = await this.ds.query(
-      `SELECT status, result FROM case_actions
+  async counterpart(a: CaseActionRecord, action: string, params: Record<string, unknown>): Promise<{ status: ActionStatus; result: Record<string, unknown> | null; updatedAt: Date } | null> {
+    const rows: { status: ActionStatus; result: Record<string, unknown> | null; updatedAt: Date }[] = await this.ds.query(
+      `SELECT status, result, updated_at AS "updatedAt" FROM case_actions
         WHERE case_id = $1 AND rule_id = $2 AND action = $3 AND params @> $4::jsonb
           AND substring(idempotency_key from ':r[0-9]+$') IS NOT DISTINCT FROM substring($5::text from ':r[0-9]+$')
         ORDER BY created_at LIMIT 1`,

@@ -18,11 +18,15 @@ export interface WritePart {
 }
 
 /**
- * Makes independent writes (to different tables, none reading what another writes) in one statement,
- * one round trip instead of one each: all but the last become data-modifying CTEs, which PostgreSQL
- * always runs whether or not they are referenced. All parts see the statement's one snapshot, and
- * AFTER triggers fire at its end, as they would after separate statements. Null parts (nothing to
- * write) are left out; nothing at all writes nothing.
+ * Makes independent writes (none reading what another writes) in one statement, one round trip instead
+ * of one each: all but the last become data-modifying CTEs, which PostgreSQL always runs whether or not
+ * they are referenced. All parts see the statement's one snapshot, and AFTER triggers fire at its end,
+ * as they would after separate statements. Null parts (nothing to write) are left out; nothing at all
+ * writes nothing.
+ *
+ * Two parts may write one table only where they touch different rows: of two changes to one row in a
+ * statement PostgreSQL keeps one, without an error. (The pipeline's SLA clock parts update the cases
+ * opened and the cases re-opened by one recording: never the same case.)
  *
  * The audit trail and the event outbox are written this way at the end of the hub's transactions
  * (with matching's end of run in the pipeline's): each round trip inside a transaction costs about

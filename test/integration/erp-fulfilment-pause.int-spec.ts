@@ -139,25 +139,37 @@ describe('pause and resume of an order fulfilment in the ERP', () => {
     const caseId = await shortfallOn('SO-88500');
     expect(await settledAction(caseId, 'erp.pauseFulfilment')).toMatchObject({ status: 'done', result: { changed: true } });
     // A run stuck for good (a bug, or a row edited by hand): the pause shows as running and has no job.
-    await world.db.query(`UPDATE case_actions SET status = 'running', completed_at = NULL WHERE case_id = $1 AND action = 'erp.pauseFulfilment'`, [caseId]);
+    await world.db.query(`UPDATE case_actions SET status = 'running', completed_at = NULL, updated_at = now() WHERE case_id = $1 AND action = 'erp.pauseFulfilment'`, [caseId]);
     expect((await api(hub.url, 'POST', `/v1/cases/${caseId}/resolve`, { body: { rootCause: 'OTHER', note: 'resolved' } })).status).toBe(200);
     const resumeOf = async () => ((await api(hub.url, 'GET', `/v1/cases/${caseId}/actions`)).body.items as any[]).find((a) => a.action === 'erp.resumeFulfilment');
     const waiting = await waitFor(async () => ((await resumeOf())?.result?.waiting ? await resumeOf() : undefined), 20_000, 'the resume waiting');
     expect(waiting).toMatchObject({ status: 'pending', attempts: 0, result: { summary: 'waiting for erp.pauseFulfilment on this case to settle first', waitingSince: expect.any(String) } });
     const since = waiting.result.waitingSince;
-    // A day later (the start of the wait moved back instead), the next look gives up instead of waiting again.
-    await world.db.query(`UPDATE case_actions SET result = jsonb_set(result, '{waitingSince}', to_jsonb($2::text)) WHERE case_id = $1 AND action = 'erp.resumeFulfilment'`,
-      [caseId, new Date(Date.parse(since) - 24 * 3_600_000).toISOString()]);
+    const dayBefore = (iso: string) => new Date(Date.parse(iso) - 24 * 3_600_000 - 60_000).toISOString();
     const u = new URL(REDIS_URL);
     const q = new Queue('case-actions', { connection: { host: u.hostname, port: Number(u.port || 6379) }, prefix: world.prefix });
-    try {
+    const lookAgain = async () => {
+      const [{ updated_at: before }] = (await world.db.query(`SELECT updated_at FROM case_actions WHERE case_id = $1 AND action = 'erp.resumeFulfilment'`, [caseId])).rows;
       for (const j of await q.getDelayed()) await j.promote().catch(() => undefined);
+      await waitFor(async () => ((await world.db.query(`SELECT updated_at FROM case_actions WHERE case_id = $1 AND action = 'erp.resumeFulfilment' AND updated_at > $2`, [caseId, before])).rows[0]), 20_000, 'the resume looked again');
+    };
+    try {
+      // The release has waited a day (its start moved back instead), but the pause was touched just now
+      // (as after a long outage of the workers, when it gets its turn first): the release waits on, and
+      // keeps when its wait began.
+      await world.db.query(`UPDATE case_actions SET result = jsonb_set(result, '{waitingSince}', to_jsonb($2::text)) WHERE case_id = $1 AND action = 'erp.resumeFulfilment'`, [caseId, dayBefore(since)]);
+      await lookAgain();
+      expect(await waitFor(async () => ((await resumeOf())?.status === 'pending' ? await resumeOf() : undefined), 20_000, 'the resume pending again'))
+        .toMatchObject({ attempts: 0, result: { waiting: true, waitingSince: dayBefore(since) } });
+      // The pause untouched for a day as well: stuck. The next look gives up instead of waiting again.
+      await world.db.query(`UPDATE case_actions SET updated_at = $2 WHERE case_id = $1 AND action = 'erp.pauseFulfilment'`, [caseId, dayBefore(since)]);
+      await lookAgain();
     } finally {
       await q.close();
     }
     const resume = await settledAction(caseId, 'erp.resumeFulfilment');
     expect(resume).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(resume.result.summary).toMatch(/^gave up waiting for erp\.pauseFulfilment on this case to settle: still running after waiting since .* \(over 24 h\); check that action/);
+    expect(resume.result.summary).toMatch(/^gave up waiting for erp\.pauseFulfilment on this case to settle: still running, unchanged since .*, after waiting since .* \(over 24 h\); check that action/);
     expect(sim.log.filter((l) => l.method === 'DELETE' && l.path.includes('SO-88500'))).toHaveLength(0);
     expect(sim.data.get('SalesOrders', 'SO-88500')).toMatchObject({ FulfilmentHold: true });
   }, 60_000);
