@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { prepared } from '../database/prepared.js';
+import { arrayParams } from '../database/joint-write.js';
 
 /*
  * The two set-based statements of case intake: all exceptions of a batch in one INSERT, all its cases
@@ -57,10 +58,10 @@ const EXCEPTION_COLUMNS: [column: string, type: string, field: keyof ExceptionRo
 /** The exceptions INSERT over unnest, parameters from `$first` on; `caseId` lets the merged statement take the case id from the upsert. */
 function exceptionsInsert(first: number, now: string, caseId = 'u.case_id', extra: { name: string; type: string }[] = [], join = '') {
   const cols = EXCEPTION_COLUMNS.map(([c]) => c);
-  const arrays = [...EXCEPTION_COLUMNS.map(([, t]) => t), ...extra.map((e) => e.type)].map((t, i) => `$${first + i}::${t}[]`);
+  const arrays = arrayParams(first, [...EXCEPTION_COLUMNS.map(([, t]) => t), ...extra.map((e) => e.type)]);
   return `INSERT INTO exceptions (${cols.join(', ')}, last_seen_at)
      SELECT ${cols.map((c) => (c === 'case_id' ? caseId : `u.${c}`)).join(', ')}, ${now}
-       FROM unnest(${arrays.join(', ')}) AS u(${[...cols, ...extra.map((e) => e.name)].join(', ')})${join}`;
+       FROM unnest(${arrays}) AS u(${[...cols, ...extra.map((e) => e.name)].join(', ')})${join}`;
 }
 
 function exceptionValues(rows: ExceptionRow[]): unknown[] {
