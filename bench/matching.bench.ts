@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/hub-config.js';
@@ -21,7 +21,10 @@ import { prng } from './lib/prng.js';
  * ?wait, one PostgreSQL transaction), and the share that mapping + matching add to the X12 ingestion
  * time of the same file. See docs/benchmarks.md, section "Matching (issue 4)".
  *
- *   npm run bench:matching -- [--lines=200] [--invoices=40] [--bare=2000]     (BENCH_KEEP=1 keeps the schema for inspection)
+ *   npm run bench:matching -- [--lines=200] [--invoices=40] [--bare=2000] [--clean]     (BENCH_KEEP=1 keeps the schema for inspection)
+ *
+ * --clean: every invoice bills what was ordered and shipped, so matching finds nothing and records
+ * nothing: the cost of matching alone. Without it every invoice has a few discrepancies (one exception).
  *
  * Runs the hub in this process (all roles) on its own schema and Redis prefix, dropped at the end.
  */
@@ -53,8 +56,9 @@ const asn856 = (po: string) => x12('ACMESUPPLY', 'ACMEHOME', 'SH', '856', [
   `BSN*00*SH-${po}*20261127*1200`, 'HL*1**S', 'HL*2*1*O', `PRF*${po}`,
   ...SKUS.flatMap((s, i) => [`HL*${i + 3}*2*I`, `LIN**VP*${s}`, `SN1**${QTYS[i]}*EA`]), `CTT*${LINES}`,
 ]);
+const CLEAN = process.argv.includes('--clean');
 // Every 20th line billed 3 % over price: a realistic invoice with a few discrepancies (one exception per invoice).
-const invPrice = (i: number) => (i % 20 === 0 ? Math.round(PRICES[i] * 103) / 100 : PRICES[i]);
+const invPrice = (i: number) => (!CLEAN && i % 20 === 0 ? Math.round(PRICES[i] * 103) / 100 : PRICES[i]);
 const inv810 = (po: string, n: string) => x12('ACMESUPPLY', 'ACMEHOME', 'IN', '810', [
   `BIG*20261128*${n}**${po}`, ...SKUS.map((s, i) => `IT1*${i + 1}*${QTYS[i]}*EA*${invPrice(i)}**VP*${s}`),
   `TDS*${Math.round(SKUS.reduce((t, _, i) => t + QTYS[i] * invPrice(i), 0) * 100)}`, `CTT*${LINES}`,
@@ -73,6 +77,32 @@ function bare(): { usPerInvoice: number; findings: number } {
   const t = performance.now();
   for (let i = 0; i < BARE; i++) matchDocuments('PO-1', docs, DEFAULT_MATCHING_POLICY.defaults);
   return { usPerInvoice: ((performance.now() - t) * 1000) / BARE, findings };
+}
+
+/** CPU time of every postgres process so far, in ms (Linux /proc; 0 elsewhere). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // the process ended
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function stageSums(metrics: HubMetrics): Promise<Record<string, number>> {
@@ -100,13 +130,16 @@ async function main() {
     const metrics = hub.app.get(HubMetrics);
     // A/B in the same run (bench-only switch, not a mode of the hub): every measured round of PO, ship
     // notice and invoice is followed by the same three files for another PO with matching switched off
-    // (the pipeline's call into matching returns at once; the subject locks in its status statement
-    // stay). The difference is what matching costs ingestion, wherever its work lands (its end writes go
-    // out in the pipeline's last statement), and alternating rounds cancel the machine's drift.
+    // (its batch is empty, so the pipeline keeps no lines, takes no subject locks and reads no state, and
+    // its call into matching returns at once). The difference is what matching costs ingestion, wherever
+    // its work lands (its first read and end writes go out in the pipeline's statements), and
+    // alternating rounds cancel the machine's drift.
     let off = false;
     const realMatch = matching.afterDocumentsStored.bind(matching);
-    matching.afterDocumentsStored = (m, stored, locked) =>
-      off ? Promise.resolve({ subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [], writes: [] }) : realMatch(m, stored, locked);
+    const realBatch = matching.batch.bind(matching);
+    matching.batch = (stored) => realBatch(off ? [] : stored);
+    matching.afterDocumentsStored = (m, stored, held) =>
+      off ? Promise.resolve({ subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [], writes: [] }) : realMatch(m, stored, held);
     // Timing wrappers (ms summed per wrapped method and phase): the pipeline's one call into matching
     // (inside the pipeline transaction); the part of it that records what matching found (route, case,
     // SLA clocks, audit, outbox: the same work as any exception's); accepting the file (HTTP handler:
@@ -117,14 +150,21 @@ async function main() {
     const zero = (): Spent => ({ match: 0, record: 0, accept: 0, batch: 0, parse: 0, map: 0, settle: 0 });
     const spent = { on: zero(), off: zero() };
     let measuring = false;
+    // This process's CPU (ms) during each wrapped call: whatever ran meanwhile (the bench is sequential, so mostly the call).
+    const cpuIn = { on: zero(), off: zero() };
     const time = <T extends object, K extends keyof T & string>(target: T, method: K, into: keyof Spent) => {
       const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
       (target as Record<string, unknown>)[method] = async (...args: unknown[]) => {
         const t = performance.now();
+        const c = process.cpuUsage();
         try {
           return await original(...args);
         } finally {
-          if (measuring) spent[off ? 'off' : 'on'][into] += performance.now() - t;
+          if (measuring) {
+            spent[off ? 'off' : 'on'][into] += performance.now() - t;
+            const d = process.cpuUsage(c);
+            cpuIn[off ? 'off' : 'on'][into] += (d.user + d.system) / 1000;
+          }
         }
       };
     };
@@ -133,20 +173,50 @@ async function main() {
     time(hub.app.get(Ingestion), 'accept', 'accept');
     time(hub.app.get(Pipeline), 'process', 'batch');
     time(hub.app.get(ExceptionRecording), 'settle', 'settle');
-    const post = async (body: string, query = 'wait=30') => {
+    // The pipeline's end is awaited through its own call, not `?wait` (which polls every 50 ms: a poll
+    // landing inside a measured pipeline run would count as the run's time).
+    // Any run's end wakes the poster, which then reads the message's status (between runs): a message may
+    // be taken by another job's scooping round, whose ids do not name it.
+    let wake: (() => void) | null = null;
+    let runsEnded = 0;
+    const pipeline = hub.app.get(Pipeline);
+    const runPipeline = pipeline.process.bind(pipeline);
+    pipeline.process = async (ids, opts) => {
+      try {
+        return await runPipeline(ids, opts);
+      } finally {
+        runsEnded++;
+        wake?.();
+      }
+    };
+    const post = async (body: string, query = '') => {
       const r = await fetch(`${hub.url}/v1/connectors/edi/messages?${query}`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/edi-x12' }, body });
-      const j = (await r.json()) as { status: string };
-      if (!['parsed', 'routed', 'mapped'].includes(j.status)) throw new Error(`unexpected status ${j.status}`);
-      return j;
+      const { messageId } = (await r.json()) as { messageId: string };
+      for (;;) {
+        const seen = runsEnded;
+        const j = (await (await fetch(`${hub.url}/v1/messages/${messageId}`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { status: string };
+        if (['parsed', 'routed', 'mapped'].includes(j.status)) return j;
+        if (j.status !== 'received') throw new Error(`unexpected status ${j.status}`);
+        if (runsEnded === seen) await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 1000); });
+        wake = null;
+      }
     };
     // One round: the PO (our outbound copy), its ship notice and its invoice; parse and map from the stage metrics.
     let e2e = 0;
     let routed = 0;
     let invoiceMatch = 0;
     let bytes = 0;
+    // Accept + pipeline run of every measured round, per phase (the k-th off round follows the k-th on round).
+    const rounds = { on: [] as number[], off: [] as number[] };
+    // CPU per phase (ms): this process (hub and load), and every PostgreSQL process (from /proc).
+    const cpu = { on: { hub: 0, pg: 0 }, off: { hub: 0, pg: 0 } };
     const round = async (po: string, invoiceNumber: string) => {
+      const phase = spent[off ? 'off' : 'on'];
+      const r0 = phase.accept + phase.batch;
+      const c0 = process.cpuUsage();
+      const p0 = postgresCpuMs();
       const s0 = await stageSums(metrics);
-      await post(po850(po), 'wait=30&direction=outbound');
+      await post(po850(po), 'direction=outbound');
       await post(asn856(po));
       const file = inv810(po, invoiceNumber);
       bytes = file.length;
@@ -155,6 +225,10 @@ async function main() {
       const r = await post(file);
       const s1 = await stageSums(metrics);
       if (!measuring) return;
+      rounds[off ? 'off' : 'on'].push(phase.accept + phase.batch - r0);
+      const c1 = process.cpuUsage(c0);
+      cpu[off ? 'off' : 'on'].hub += (c1.user + c1.system) / 1000;
+      cpu[off ? 'off' : 'on'].pg += postgresCpuMs() - p0;
       const into = spent[off ? 'off' : 'on'];
       for (const k of ['parse', 'map'] as const) into[k] += ((s1[k] ?? 0) - (s0[k] ?? 0)) * 1000;
       if (off) return;
@@ -189,6 +263,12 @@ async function main() {
       `with accepting the file counted (${acc.toFixed(2)} ms per message): mapping + matching add ${(((map + match) / (rest + acc)) * 100).toFixed(1)} % to the rest of ingestion (${(rest + acc).toFixed(2)} ms); without recording the exception ${(((map + match - record) / (rest + acc + record)) * 100).toFixed(1)} %`,
       `A/B, same files with matching switched off (accept ${offp.accept.toFixed(2)} + pipeline run ${offp.batch.toFixed(2)} ms per message, parse ${offp.parse.toFixed(2)}, map ${offp.map.toFixed(2)}) against on (${on.accept.toFixed(2)} + ${on.batch.toFixed(2)} ms, of which after commit ${on.settle.toFixed(2)}): ` +
         `mapping + matching add ${added.toFixed(2)} ms, ${((added / (ingestOff - map)) * 100).toFixed(1)} % of the rest of ingestion (${(ingestOff - map).toFixed(2)} ms)`,
+      // The same from medians (robust against a round slowed by a collection or a background job): the
+      // median over rounds of (on round − the off round after it), and the median off round, per message.
+      `A/B from medians of ${INVOICES} paired rounds: mapping + matching add ${(median(rounds.on.map((v, i) => v - rounds.off[i])) / 3 + map).toFixed(2)} ms per message, ` +
+        `${(((median(rounds.on.map((v, i) => v - rounds.off[i])) / 3 + map) / (median(rounds.off) / 3 - offp.map)) * 100).toFixed(1)} % of the rest of ingestion (median off round ${(median(rounds.off) / 3).toFixed(2)} ms per message, on ${(median(rounds.on) / 3).toFixed(2)})`,
+      `CPU of this process during the calls, per message, on / off: accept ${(cpuIn.on.accept / n).toFixed(2)} / ${(cpuIn.off.accept / n).toFixed(2)} ms, pipeline run ${(cpuIn.on.batch / n).toFixed(2)} / ${(cpuIn.off.batch / n).toFixed(2)} ms, of which matching ${(cpuIn.on.match / n).toFixed(2)} (recording ${(cpuIn.on.record / n).toFixed(2)}), after commit ${(cpuIn.on.settle / n).toFixed(2)} / ${(cpuIn.off.settle / n).toFixed(2)} ms`,
+      `CPU per message, on / off: this process ${(cpu.on.hub / n).toFixed(2)} / ${(cpu.off.hub / n).toFixed(2)} ms, PostgreSQL ${(cpu.on.pg / n).toFixed(2)} / ${(cpu.off.pg / n).toFixed(2)} ms (whole rounds, background work included)`,
     ];
     console.log(lines.join('\n'));
   } finally {

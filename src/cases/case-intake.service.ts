@@ -65,13 +65,18 @@ interface CaseGroup {
 export class CaseIntake {
   constructor(private readonly router: Router) {}
 
-  async record(m: EntityManager, items: RoutedException[]): Promise<IntakeResult> {
+  /**
+   * `keysLocked`: the caller holds a lock that every writer of these exceptions' case keys holds too (so
+   * of their fingerprints, which name the key): the noise controls' locks on them would change nothing
+   * and are not taken. Storm counters are shared across keys and are still locked.
+   */
+  async record(m: EntityManager, items: RoutedException[], keysLocked = false): Promise<IntakeResult> {
     const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [], events: [], repeats: [], casesReopened: [], casesResolved: [] };
     if (items.length === 0) return result;
 
     const now = new Date();
     const ids = items.map(() => uuidv7());
-    const { plans, reopened } = await this.plan(m, items, ids, now);
+    const { plans, reopened } = await this.plan(m, items, ids, now, keysLocked);
     const groups = new Map<string, CaseGroup>();
     items.forEach((it, i) => {
       if (!it.decision.opensCase || plans[i].repeatOf) return;
@@ -204,7 +209,7 @@ export class CaseIntake {
    * storm members the case keys are final already, so the re-opens are made with the repeat lookup
    * (`reopened`; null: left to the caller).
    */
-  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date): Promise<{ plans: Plan[]; reopened: CaseRow[] | null }> {
+  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date, keysLocked: boolean): Promise<{ plans: Plan[]; reopened: CaseRow[] | null }> {
     const noise = items.map((it) => this.router.noiseFor(it.exception));
     const plans: Plan[] = items.map((it, i) => ({
       key: (it.exception.source.testMode ? 'test:' : '') + it.exception.correlationKey,
@@ -221,7 +226,8 @@ export class CaseIntake {
       if (noise[i].reopenWindowMinutes > 0 || it.decision.clears) locks.add(plans[i].key);
     });
     if (!locks.size) return { plans, reopened: null };
-    await lockKeys(m, locks);
+    const storms = new Set(items.filter((_, i) => stormy[i]).map((it) => stormKey(it.exception)));
+    await lockKeys(m, keysLocked ? [...locks].filter((k) => storms.has(k)) : locks);
 
     const fps = new Map<string, Date>();
     plans.forEach((p, i) => p.fingerprint && fps.set(p.fingerprint, new Date(now.getTime() - noise[i].repeatWindowSeconds * 1000)));

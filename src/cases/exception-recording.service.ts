@@ -55,9 +55,10 @@ export class ExceptionRecording {
    * `intake.events` with its own. `deferWrites`: the caller reads no SLA clock of these cases in the
    * rest of its transaction, so the new clocks are left to it (`writes`) and cost no statement here;
    * not when a case is cleared in the same call (its clocks are stopped here and must be there first).
+   * `keysLocked`: see `CaseIntake.record`.
    */
-  async record(m: EntityManager, routed: RoutedException[], deferWrites = false): Promise<Recorded> {
-    const intake = await this.intake.record(m, routed);
+  async record(m: EntityManager, routed: RoutedException[], deferWrites = false, keysLocked = false): Promise<Recorded> {
+    const intake = await this.intake.record(m, routed, keysLocked);
     const defer = deferWrites && !intake.casesResolved.length;
     const opened = await this.commitments.opened(m, intake.casesOpened, defer);
     // A re-opened case runs again: fresh clocks (and its rule's tasks) from the exception that re-opened it.
@@ -74,8 +75,8 @@ export class ExceptionRecording {
    * recorded like any other, audited (after the caller's `audit` entries) and published, in the
    * caller's transaction.
    */
-  async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded> {
-    const r = await this.raiseUnwritten(m, findings, audit);
+  async raise(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = [], keysLocked = false): Promise<Recorded> {
+    const r = await this.raiseUnwritten(m, findings, audit, keysLocked);
     await writeJointly(m, [...r.writes, this.audit.part(r.audit), this.events.part(r.events)]);
     return r;
   }
@@ -85,12 +86,12 @@ export class ExceptionRecording {
    * returned for a caller that writes them with its own at the end of the same transaction (the
    * pipeline's matching), reading no clock of these cases before, so they cost no statements of their own.
    */
-  async raiseUnwritten(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = []): Promise<Recorded & { audit: AuditEntry[]; events: NewEvent[] }> {
+  async raiseUnwritten(m: EntityManager, findings: RaisedException[], audit: AuditEntry[] = [], keysLocked = false): Promise<Recorded & { audit: AuditEntry[]; events: NewEvent[] }> {
     const routed: RoutedException[] = [];
     for (const f of findings) {
       routed.push({ messageId: f.messageId, ordinal: f.ordinal, exception: f.exception, decision: f.decision ?? (await this.router.decide(f.exception)) });
     }
-    const r = await this.record(m, routed, true);
+    const r = await this.record(m, routed, true, keysLocked);
     return { ...r, audit: [...audit, ...r.intake.audit], events: r.intake.events };
   }
 

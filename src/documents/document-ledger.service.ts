@@ -1,10 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { ParsedDocument } from '../connectors/connector.js';
 import { BusinessDocumentRecord } from './business-document.entity.js';
+import type { WritePart } from '../database/joint-write.js';
+import { prepared } from '../database/prepared.js';
+
+/** The CTE of `record`'s statement holding the ids it wrote (for a write that goes with it). */
+export const STORED_DOCUMENTS = 'stored_documents';
+
+/** Documents per INSERT (a large file's thousands of documents in a few statements). */
+const CHUNK = 500;
+
+/**
+ * The INSERT of a chunk of documents from one JSON parameter (the rows as an array of objects). Not
+ * unnest over arrays: a payload inside an array literal is escaped and parsed twice (measured in the pipeline: 2.5
+ * against 2.0 ms per 200-line document), and one JSON text keeps the statement's text fixed.
+ */
+const INSERT_DOCUMENTS = `INSERT INTO business_documents (id, message_id, ordinal, type, connector_id, partner, po_number, shipment_id, depositor_order,
+                                   invoice_number, test_mode, received_at, mapping_id, payload)
+   SELECT r.id, r."messageId", r.ordinal, r.type, r."connectorId", r.partner, r."poNumber", r."shipmentId", r."depositorOrder",
+          r."invoiceNumber", r."testMode", r."receivedAt", r."mappingId", r.payload
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, "messageId" uuid, ordinal int, type varchar, "connectorId" varchar, partner varchar, "poNumber" varchar,
+          "shipmentId" varchar, "depositorOrder" varchar, "invoiceNumber" varchar, "testMode" boolean, "receivedAt" timestamptz, "mappingId" varchar, payload jsonb)
+   ON CONFLICT DO NOTHING RETURNING id`;
 
 export interface DocumentQuery {
   type?: string;
@@ -30,9 +50,9 @@ export interface RelatedDocument {
 export class DocumentLedger {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Stores the documents; returns those actually written (a document of a message already stored is left as it was). */
-  async record(m: EntityManager, items: { messageId: string; connectorId: string; receivedAt: Date; mappingId: string | null; docs: ParsedDocument[] }[]): Promise<BusinessDocumentRecord[]> {
-    const rows = items.flatMap((it) =>
+  /** The rows `record` stores for these parsed documents, with their ids (so a caller can prepare writes that go with them). */
+  rowsFor(items: { messageId: string; connectorId: string; receivedAt: Date; mappingId: string | null; docs: ParsedDocument[] }[]): BusinessDocumentRecord[] {
+    return items.flatMap((it) =>
       it.docs.map((d, ordinal) => ({
         id: uuidv7(),
         messageId: it.messageId,
@@ -50,20 +70,28 @@ export class DocumentLedger {
         payload: d.payload as Record<string, unknown>,
       })),
     );
+  }
+
+  /**
+   * Stores the documents (`rowsFor`); returns those actually written (a document of a message already
+   * stored is left as it was). `alongside` gives, per chunk of rows, a write for the same statement: it
+   * may read the ids written by this chunk from the CTE `STORED_DOCUMENTS` (the pipeline keeps the
+   * matched lines of the documents written, and takes matching's locks, without a round trip of its own).
+   * Raw SQL: TypeORM's insert builder cannot carry the other write.
+   */
+  async record(m: EntityManager, rows: BusinessDocumentRecord[], alongside?: (chunk: BusinessDocumentRecord[]) => WritePart | null): Promise<BusinessDocumentRecord[]> {
     const written = new Set<string>();
-    for (let i = 0; i < rows.length; i += 500) {
-      const res = await m
-        .createQueryBuilder()
-        .insert()
-        .into(BusinessDocumentRecord)
-        .values(rows.slice(i, i + 500) as QueryDeepPartialEntity<BusinessDocumentRecord>[])
-        .orIgnore()
-        .returning(['id'])
-        .updateEntity(false)
-        .execute();
-      for (const r of res.raw as { id: string }[]) written.add(r.id);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      const args = [JSON.stringify(chunk)];
+      const part = alongside?.(chunk) ?? null;
+      const text = part
+        ? `WITH ${STORED_DOCUMENTS} AS (${INSERT_DOCUMENTS}), ${part.ctes ? `${part.ctes(args.length + 1, '_d')}, ` : ''}alongside AS (${part.sql(args.length + 1, '_d')})
+           SELECT id FROM ${STORED_DOCUMENTS}`
+        : INSERT_DOCUMENTS;
+      for (const r of await prepared<{ id: string }>(m, text, part ? [...args, ...part.args] : args)) written.add(r.id);
     }
-    return rows.filter((r) => written.has(r.id)) as BusinessDocumentRecord[];
+    return rows.filter((r) => written.has(r.id));
   }
 
   /** Earlier documents that share a PO, depositor order or shipment with this one (for cross-document mappings). */

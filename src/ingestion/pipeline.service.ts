@@ -7,10 +7,9 @@ import { ExceptionRecording, type AfterCommit, type RoutedException } from '../c
 import { EventFeed } from '../delivery/event-feed.service.js';
 import { Enrichment } from '../enrichment/enrichment.service.js';
 import type { BusinessDocumentRecord } from '../documents/business-document.entity.js';
-import { DocumentLedger } from '../documents/document-ledger.service.js';
+import { DocumentLedger, STORED_DOCUMENTS } from '../documents/document-ledger.service.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config.js';
-import { DocumentMatching } from '../matching/document-matching.service.js';
-import { SUBJECT_LOCKS } from '../matching/match-ledger.service.js';
+import { DocumentMatching, type MatchBatch, type StateRow } from '../matching/document-matching.service.js';
 import { HUB_LOGGER } from '../observability/hub-logger.js';
 import { HubMetrics } from '../observability/hub-metrics.js';
 import { Router } from '../routing/router.service.js';
@@ -21,6 +20,7 @@ import { OutboundDocumentRecord } from './outbound-document.entity.js';
 import { v7 as uuidv7 } from 'uuid';
 import { returnedRows } from '../database/returning.js';
 import { writeJointly } from '../database/joint-write.js';
+import { prepared } from '../database/prepared.js';
 import { TurnTaking } from '../http/turn-taking.js';
 
 /**
@@ -145,24 +145,26 @@ export class Pipeline {
       }
       opts.interpreted?.();
       const tPersist = performance.now();
+      let first: StateRow | undefined;
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
       const { intake, after } = await this.recording.record(m, routed);
       committed.push(after);
-      const stored = await this.keepDocumentsAndAcks(m, kept);
-      // The per-PO locks matching reads under are taken by this statement, so matching's first statement
-      // can read (and keep the lines) at once; they follow every lock taken above, as they did in matching.
-      const batch = this.matching.batch(stored);
+      // The documents are stored with their matched lines and the per-PO locks matching reads under
+      // (after every lock taken above, as they were in matching), so the status statement below reads
+      // the first PO's state at once: matching costs no round trip of its own before it matches.
+      const { stored, batch } = await this.keepDocumentsAndAcks(m, kept);
       if (updates.length) {
-        await m.query(
-          `WITH locked AS (${SUBJECT_LOCKS('$7')}),
-           updated AS (
+        const read = this.matching.firstRead(batch, 7, 'updated');
+        const [row] = await prepared<StateRow>(m,
+          `WITH updated AS (
            UPDATE inbound_messages AS im
               SET status = u.status, exception_count = u.count, document_types = u.doc_types::jsonb,
                   test_mode = u.test, errors = im.errors || u.errors::jsonb, attempts = im.attempts + 1, processed_at = now()
              FROM unnest($1::uuid[], $2::varchar[], $3::int[], $4::text[], $5::boolean[], $6::text[])
                   AS u(id, status, count, doc_types, test, errors)
-            WHERE im.id = u.id)
-           SELECT n FROM locked`,
+            WHERE im.id = u.id
+            RETURNING im.id, im.exception_count, im.connector_type, im.sender_event_id)
+           ${read ? `, ${read.ctes} ${read.select}` : 'SELECT count(*) FROM updated'}`,
           [
             updates.map((u) => u.id),
             updates.map((u) => u.status),
@@ -170,12 +172,13 @@ export class Pipeline {
             updates.map((u) => JSON.stringify(u.docTypes)),
             updates.map((u) => u.test),
             updates.map((u) => JSON.stringify(u.errors)),
-            batch.keys,
+            ...(read?.args ?? []),
           ],
         );
+        if (read) first = row;
       }
-      // Matching (src/matching): after documents and message status are written, under a per-PO lock.
-      const matched = await this.matching.afterDocumentsStored(m, stored, updates.length ? batch : undefined);
+      // Matching (src/matching): after documents and message status are written, under the per-PO locks.
+      const matched = await this.matching.afterDocumentsStored(m, stored, { batch, first });
       committed.push(...matched.after);
       const entries: AuditEntry[] = updates.map((u) => ({
         actor: SYSTEM_ACTOR,
@@ -210,16 +213,24 @@ export class Pipeline {
     return outcome;
   }
 
-  /** Business documents and acknowledgments commit with the message's exceptions, or not at all. Returns the documents stored (for matching). */
-  private async keepDocumentsAndAcks(m: EntityManager, kept: { msg: LockedMessage; it: Interpretation }[]): Promise<BusinessDocumentRecord[]> {
-    const withDocs = kept.filter((k) => k.it.documents.length);
-    let stored: BusinessDocumentRecord[] = [];
-    if (withDocs.length) {
-      stored = await this.documents.record(
-        m,
-        withDocs.map(({ msg, it }) => ({ messageId: msg.id, connectorId: msg.connector_id, receivedAt: new Date(msg.received_at), mappingId: it.mappingId, docs: it.documents })),
-      );
-    }
+  /**
+   * Business documents and acknowledgments commit with the message's exceptions, or not at all. The
+   * documents' matched lines are kept and matching's locks taken in the same statement as the documents.
+   * Returns the documents stored and their matching batch.
+   */
+  private async keepDocumentsAndAcks(m: EntityManager, kept: { msg: LockedMessage; it: Interpretation }[]): Promise<{ stored: BusinessDocumentRecord[]; batch: MatchBatch }> {
+    const rows = this.documents.rowsFor(
+      kept.filter((k) => k.it.documents.length)
+        .map(({ msg, it }) => ({ messageId: msg.id, connectorId: msg.connector_id, receivedAt: new Date(msg.received_at), mappingId: it.mappingId, docs: it.documents })),
+    );
+    let batch = this.matching.batch(rows);
+    const written = rows.length
+      ? await this.documents.record(m, rows, (chunk) => this.matching.keepWith(STORED_DOCUMENTS, batch, new Set(chunk.map((d) => d.id))))
+      : [];
+    // A document of a message already stored is left as it was: match what was written (the batch is
+    // handed to matching with the documents it was made of).
+    const stored = written.length === rows.length ? rows : written;
+    if (stored !== rows) batch = this.matching.batch(stored);
     const acks = kept.flatMap(({ msg, it }) =>
       it.outbound.map((o) => ({
         id: uuidv7(),
@@ -233,7 +244,7 @@ export class Pipeline {
       })),
     );
     if (acks.length) await m.createQueryBuilder().insert().into(OutboundDocumentRecord).values(acks).updateEntity(false).execute();
-    return stored;
+    return { stored, batch };
   }
 
   /** Records a failed attempt (outside the rolled-back transaction); the last one moves the messages to dead. */

@@ -9,10 +9,12 @@ import type { NewEvent } from '../delivery/event-feed.service.js';
 import { fingerprint, matchDocuments, newestBy, type AsnResult, type InvoiceResult, type MatchDocument } from './document-match.js';
 import { ExpectedDocuments } from './expected-documents.service.js';
 import { MatchCases, type MatchFinding, type MessageTally } from './match-cases.js';
-import { MatchLedger, type MatchedDocumentHead, type NewTimer, type ResultRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
+import { MatchLedger, type MatchedDocumentHead, type NewTimer, type ResultRow, type StateQuery, type StateRow, type SubjectRef, type SubjectState } from './match-ledger.service.js';
 import { keptLinesToMatchLines, matchedLinesRows, type KeptLines, type MatchedLinesRow, type StoredDocument } from './matched-lines.js';
 import { tolerancesFor, type Tolerances } from './matching-policy.js';
 import { MatchingPolicyStore } from './matching-policy.store.js';
+
+export type { StateRow };
 
 /** The batch's document that concerns a subject: new exceptions are recorded on its message, clears name it. */
 type Trigger = Pick<MatchedLinesRow, 'documentId' | 'messageId' | 'connectorId' | 'type' | 'poNumber' | 'shipmentId' | 'invoiceNumber'>;
@@ -46,7 +48,7 @@ export interface MatchBatch {
   rows: MatchedLinesRow[];
   /** Sorted by key. */
   subjects: Subject[];
-  /** The subjects' lock keys, for `SUBJECT_LOCKS`. */
+  /** The subjects' lock keys (`SUBJECT_LOCKS`). */
   keys: string[];
 }
 
@@ -88,9 +90,10 @@ export class DocumentMatching {
   ) {}
 
   /**
-   * The subjects a batch's stored documents concern, and their lock keys (sorted). The pipeline takes
-   * the subject locks in its last statement before matching (`SUBJECT_LOCKS`) and hands this back to
-   * `afterDocumentsStored`, which then keeps the lines with its first read instead of a statement of its own.
+   * The subjects a batch's documents concern, and their lock keys (sorted). The pipeline keeps the
+   * matched lines and takes the subject locks with its INSERT of the documents (`keepWith`), reads the
+   * first subject's state with its next statement (`firstRead`) and hands both back to
+   * `afterDocumentsStored`: no round trip of matching's own before it matches.
    */
   batch(stored: StoredDocument[]): MatchBatch {
     const rows = stored.flatMap(matchedLinesRows);
@@ -104,21 +107,42 @@ export class DocumentMatching {
     return { stored, rows, subjects: ordered, keys: ordered.map((s) => s.key) };
   }
 
-  /** `locked`: the batch of these documents whose subject locks the caller's previous statement took. */
-  async afterDocumentsStored(m: EntityManager, stored: StoredDocument[], locked?: MatchBatch): Promise<MatchRunResult> {
+  /**
+   * The write that keeps the matched lines of the documents a statement stores (`stored`: the CTE of
+   * the ids it wrote; `documentIds`: the documents it stores) and takes every subject lock of the batch
+   * with them, all at once in hash order (a batch stored in several statements takes them again in
+   * each: they are re-entrant, and never some in one statement and more in a later one). The locks are
+   * taken when a line is kept, so whenever a document with lines was written. Null when none of these
+   * documents has lines.
+   */
+  keepWith(stored: string, batch: MatchBatch, documentIds: Set<string>): WritePart | null {
+    const rows = batch.rows.filter((r) => documentIds.has(r.documentId));
+    return rows.length ? this.ledger.keepWith(stored, rows, batch.keys) : null;
+  }
+
+  /** The first subject's state read, for the caller's next statement after `keepWith`'s (see `MatchLedger.stateRead`). */
+  firstRead(batch: MatchBatch, first: number, message: string): { ctes: string; select: string; args: unknown[] } | null {
+    const s = batch.subjects[0];
+    return s ? this.ledger.stateRead(s, this.stateQuery(batch, s), first, message) : null;
+  }
+
+  /**
+   * `held`: the batch whose lines the caller kept and whose subject locks it holds (`keepWith`), and
+   * the row of its first subject's state read (`firstRead`) when the caller made it.
+   */
+  async afterDocumentsStored(m: EntityManager, stored: StoredDocument[], held?: { batch: MatchBatch; first?: StateRow }): Promise<MatchRunResult> {
     const result: MatchRunResult = { subjects: 0, unchanged: 0, raised: 0, resolved: 0, after: [], audit: [], events: [], writes: [] };
-    const held = locked?.stored === stored ? locked : undefined;
-    const { rows, subjects: ordered } = held ?? this.batch(stored);
+    // The caller's first read fulfilled the subject's timers: it must be this batch's, or they would be lost.
+    if (held && held.batch.stored !== stored) throw new Error('matching was handed the batch of other documents');
+    const batch = held?.batch ?? this.batch(stored);
+    const { rows, subjects: ordered } = batch;
     if (!rows.length) return result;
     // The locks must be held before the statement that reads the subject (its snapshot is taken when it
     // starts): without the caller's, they are taken here with the lines, and the reads follow.
-    if (!held) await this.ledger.keepLinesAndLock(m, rows, ordered.map((s) => s.key));
-    const run: Run = { rows, batchIds: [...new Set(rows.map((r) => r.documentId))], messages: new Map(), saves: [], timers: [], findings: [], result };
+    if (batch !== held?.batch) await this.ledger.keepLinesAndLock(m, rows, batch.keys);
+    const run: Run = { rows, batchIds: batchIds(batch), messages: new Map(), saves: [], timers: [], findings: [], result };
     for (const [i, s] of ordered.entries()) {
-      const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
-      // Under the caller's locks, the first subject's read keeps the batch's lines (every subject's) too.
-      const keep = held && i === 0 ? rows : undefined;
-      const state = await this.ledger.subjectState(m, s, { batchIds: run.batchIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null, keep });
+      const state = i === 0 && held?.first ? this.ledger.toState(held.first) : await this.ledger.subjectState(m, s, this.stateQuery(batch, s));
       if (state.message && !run.messages.has(s.trigger.messageId)) run.messages.set(s.trigger.messageId, { ...state.message, n: 0, opens: false });
       const heads: Head[] = state.documents.map((h) => ({ ...h, id: h.document_id, receivedAt: new Date(h.received_at) }));
       const tol = tolerancesFor(this.policy.current(), s.partner);
@@ -143,8 +167,15 @@ export class DocumentMatching {
     return result;
   }
 
+  /** What a subject's state read asks for: timers are settled only when a PO, 855 or 856 came. */
+  private stateQuery(batch: MatchBatch, s: Subject): StateQuery {
+    const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
+    return { batchIds: batchIds(batch), messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null };
+  }
+
   private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }) {
-    const raised = await this.cases.raise(m, findings, run.messages, unwritten);
+    // Under the subject locks (the pipeline's or keepLinesAndLock's): the findings' case keys are covered.
+    const raised = await this.cases.raise(m, findings, run.messages, unwritten, true);
     run.result.raised += raised.raised;
     if (raised.after) run.result.after.push(raised.after);
   }
@@ -258,6 +289,8 @@ function countKinds(findings: { kind: string }[]): string {
 
 /** Findings recorded per batch within the transaction (bounds memory on very large documents). */
 const RAISE_CHUNK = 250;
+
+const batchIds = (batch: MatchBatch) => [...new Set(batch.rows.map((r) => r.documentId))];
 
 const invoiceKey = (s: SubjectRef, invoiceNumber: string) => `${s.key}|invoice:${invoiceNumber}`;
 

@@ -47,9 +47,12 @@ export class MatchCases {
    * message's ordinal range is extended here (one statement per message for all its findings: a large
    * ship-notice file raises thousands) and messages with a new case are marked routed. With
    * `unwritten`, the audit entries, the events and the new cases' SLA clocks are added to it instead of
-   * written (the caller reads none of them before it writes them).
+   * written (the caller reads none of them before it writes them). `keysLocked`: the caller holds the
+   * subject locks of these findings (DocumentMatching under the pipeline): every exception with a
+   * matching case key (`asn-match:` / `invoice-match:` + partner + PO) is recorded under its subject's
+   * lock, so the noise controls need no locks of their own on those keys.
    */
-  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
+  async raise(m: EntityManager, findings: MatchFinding[], messages?: Map<string, MessageTally>, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }, keysLocked = false): Promise<{ raised: number; opened: number; after?: AfterCommit }> {
     if (!findings.length) return { raised: 0, opened: 0 };
     const next = new Map<string, { ordinal: number; connector_type: string; sender_event_id: string | null }>();
     const counts = new Map<string, number>();
@@ -90,12 +93,12 @@ export class MatchCases {
     let recorded: Recorded;
     if (unwritten) {
       // The caller writes these with its own audit entries and events, in the same transaction.
-      const r = await this.recording.raiseUnwritten(m, raised, audit);
+      const r = await this.recording.raiseUnwritten(m, raised, audit, keysLocked);
       unwritten.audit.push(...r.audit);
       unwritten.events.push(...r.events);
       unwritten.writes.push(...r.writes);
       recorded = r;
-    } else recorded = await this.recording.raise(m, raised, audit);
+    } else recorded = await this.recording.raise(m, raised, audit, keysLocked);
     const { routed, intake, after } = recorded;
     const opening = new Set(routed.filter((r) => r.decision.opensCase).map((r) => r.messageId));
     if (messages) for (const id of opening) messages.get(id)!.opens = true;

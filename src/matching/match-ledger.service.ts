@@ -91,6 +91,22 @@ export interface SubjectState {
   lines: Map<string, KeptLines>;
 }
 
+/** What a subject's state read asks for (`subjectState`, `stateRead`). */
+export interface StateQuery {
+  batchIds: string[];
+  messageId: string;
+  fulfil: { type: string; kind: ExpectedKind }[] | null;
+}
+
+/** The one row of the state read, as PostgreSQL returns it. */
+export interface StateRow {
+  heads: (MatchedDocumentHead & { in_batch: boolean })[];
+  results: [string, string, boolean, string | null][];
+  fulfilled: FulfilledTimer[];
+  message: MessageSource | null;
+  lines: Record<string, KeptLines>;
+}
+
 export interface DueTimer {
   id: string;
   partner: string;
@@ -121,67 +137,86 @@ export class MatchLedger {
   }
 
   /**
-   * In one round trip, after the lock: every kept document of the subject (without lines), the last
+   * After the lock, in one round trip: every kept document of the subject (without lines), the last
    * results of its ship notices and invoices (any that may be wanted: a superset of the current ones),
    * the trigger message's exception count and source (the pipeline holds its row locked, so matching
    * numbers its exceptions in memory and writes the count once, in `finish`), the subject's open
    * timers that a present document fulfils (fulfilled here; each with the status it had: raised means
    * its case is to be cleared), and, when the batch brought a document with new content next to ship
    * notices or invoices (a match is then likely due), the lines of the subject's current purchase
-   * order and ship notices (newest per shipment, as `newestBy` picks them) that the batch did not bring. Lines still missing are read with `linesOf`; the batch's own are in memory.
-   *
-   * With `keep` (the caller already holds the subject locks), the same statement keeps those matched
-   * lines first, as `keepLinesAndLock` does: the subject's heads are then the rows already kept plus the
-   * ones this statement inserted (read from its RETURNING: a statement does not see its own CTE's rows;
-   * a row already kept is not returned and is read from the table, so none is counted twice).
+   * order and ship notices (newest per shipment, as `newestBy` picks them) that the batch did not bring.
+   * Lines still missing are read with `linesOf`; the batch's own are in memory.
    */
-  async subjectState(m: EntityManager, s: SubjectRef, q: { batchIds: string[]; messageId: string; fulfil: { type: string; kind: ExpectedKind }[] | null; keep?: MatchedLinesRow[] }): Promise<SubjectState> {
+  async subjectState(m: EntityManager, s: SubjectRef, q: StateQuery): Promise<SubjectState> {
+    const read = this.stateRead(s, q, 1);
+    const [row] = await prepared<StateRow>(m, `WITH ${read.ctes} ${read.select}`, read.args);
+    return this.toState(row);
+  }
+
+  /**
+   * `subjectState`'s statement as parts for a caller's statement (the pipeline's message-status UPDATE,
+   * which runs under the subject locks): CTEs and a final SELECT (one row, `toState` reads it),
+   * parameters numbered from `first`. `message`: where the trigger message's count and source are read
+   * (`inbound_messages`, or the caller's CTE that updates it and returns those columns).
+   */
+  stateRead(s: SubjectRef, q: StateQuery, first: number, message = 'inbound_messages'): { ctes: string; select: string; args: unknown[] } {
+    const $ = (n: number) => `$${first + n - 1}`;
     const headCols = `document_id, type, message_id, connector_id, shipment_id, invoice_number, received_at, document_date, dates, currency, requested_delivery, content_hash`;
-    const where = `partner = $1 AND po_number = $2 AND test_mode = $3`;
-    const heads = q.keep
-      ? `kept AS (${KEEP_LINES('$9', '')} ON CONFLICT (document_id, po_number) DO NOTHING RETURNING ${headCols}, partner, po_number, test_mode),
-       heads AS MATERIALIZED (
-         SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where}
-         UNION ALL SELECT ${headCols}, document_id = ANY($5::uuid[]) FROM kept WHERE ${where})`
-      : `heads AS MATERIALIZED (SELECT ${headCols}, document_id = ANY($5::uuid[]) AS in_batch FROM document_match_lines WHERE ${where})`;
-    const [row] = await prepared<{ heads: (MatchedDocumentHead & { in_batch: boolean })[]; results: [string, string, boolean, string | null][]; fulfilled: FulfilledTimer[]; message: MessageSource | null; lines: Record<string, KeptLines> }>(
-      m,
-      `WITH ${heads},
+    const where = `partner = ${$(1)} AND po_number = ${$(2)} AND test_mode = ${$(3)}`;
+    return {
+      ctes: `heads AS MATERIALIZED (SELECT ${headCols}, document_id = ANY(${$(5)}::uuid[]) AS in_batch FROM document_match_lines WHERE ${where}),
        open AS (
          SELECT e.id, e.status FROM expected_documents e
-          WHERE $7::text[] IS NOT NULL AND e.partner = $1 AND e.po_number = $2 AND e.test_mode = $3 AND e.status IN ('waiting', 'raised')
-            AND e.kind IN (SELECT k.kind FROM unnest($7::text[], $8::text[]) AS k(type, kind) WHERE k.type IN (SELECT type FROM heads))
+          WHERE ${$(7)}::text[] IS NOT NULL AND e.partner = ${$(1)} AND e.po_number = ${$(2)} AND e.test_mode = ${$(3)} AND e.status IN ('waiting', 'raised')
+            AND e.kind IN (SELECT k.kind FROM unnest(${$(7)}::text[], ${$(8)}::text[]) AS k(type, kind) WHERE k.type IN (SELECT type FROM heads))
             FOR UPDATE OF e),
        fulfilled AS (
          UPDATE expected_documents e SET status = 'fulfilled', settled_at = now() FROM open
-          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at)
-       SELECT (SELECT COALESCE(json_agg(h), '[]') FROM heads h) AS heads,
+          WHERE e.id = open.id RETURNING e.kind, open.status, e.correlation_key, e.due_at)`,
+      select: `SELECT (SELECT COALESCE(json_agg(h), '[]') FROM heads h) AS heads,
               (SELECT COALESCE(json_agg(json_build_array(r.subject_key, r.fingerprint, r.has_findings, r.inputs_digest)), '[]')
                  FROM document_matches r
-                WHERE r.subject_key IN (SELECT $4::text || '|asn' UNION SELECT $4::text || '|invoice:' || COALESCE(i.invoice_number, i.document_id::text) FROM heads i WHERE i.type = 'invoice')
+                WHERE r.subject_key IN (SELECT ${$(4)}::text || '|asn' UNION SELECT ${$(4)}::text || '|invoice:' || COALESCE(i.invoice_number, i.document_id::text) FROM heads i WHERE i.type = 'invoice')
               ) AS results,
               (SELECT COALESCE(json_agg(f), '[]') FROM fulfilled f) AS fulfilled,
               (SELECT json_build_object('exception_count', exception_count, 'connector_type', connector_type, 'sender_event_id', sender_event_id)
-                 FROM inbound_messages WHERE id = $6) AS message,
+                 FROM ${message} WHERE id = ${$(6)}) AS message,
               (SELECT COALESCE(json_object_agg(l.document_id, l.lines), '{}')
                  FROM (SELECT DISTINCT ON (type, CASE WHEN type = 'ship_notice' THEN COALESCE(shipment_id, document_id::text) END) document_id, in_batch
                          FROM heads WHERE type IN ('purchase_order', 'ship_notice')
                         ORDER BY type, CASE WHEN type = 'ship_notice' THEN COALESCE(shipment_id, document_id::text) END, received_at DESC, document_id DESC) c
-                 JOIN document_match_lines l ON l.document_id = c.document_id AND l.po_number = $2
+                 JOIN document_match_lines l ON l.document_id = c.document_id AND l.po_number = ${$(2)}
                 WHERE NOT c.in_batch
                   AND EXISTS (SELECT 1 FROM heads x WHERE x.type IN ('ship_notice', 'invoice'))
                   AND EXISTS (SELECT 1 FROM heads b WHERE b.in_batch AND b.type IN ('purchase_order', 'ship_notice', 'invoice')
                                  AND NOT EXISTS (SELECT 1 FROM heads o WHERE NOT o.in_batch AND o.type = b.type AND o.content_hash = b.content_hash
                                                     AND o.shipment_id IS NOT DISTINCT FROM b.shipment_id AND o.invoice_number IS NOT DISTINCT FROM b.invoice_number))
               ) AS lines`,
-      [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null,
-        ...(q.keep ? [JSON.stringify(q.keep)] : [])],
-    );
+      args: [s.partner, s.poNumber, s.testMode, s.key, q.batchIds, q.messageId, q.fulfil?.map((f) => f.type) ?? null, q.fulfil?.map((f) => f.kind) ?? null],
+    };
+  }
+
+  /** The row of `stateRead`'s SELECT as the subject's state. */
+  toState(row: StateRow): SubjectState {
     const results = new Map<string, LastResult>(
       row.results.map(([subject_key, fingerprint, has_findings, inputs_digest]) => [subject_key, { subject_key, fingerprint, has_findings, inputs_digest }]),
     );
     const documents = row.heads.map(({ in_batch: _, ...h }) => ({ ...h, received_at: new Date(h.received_at) }));
     return { documents, results, fulfilled: row.fulfilled, message: row.message, lines: new Map(Object.entries(row.lines)) };
+  }
+
+  /**
+   * Keeps the matched lines of the documents a pipeline statement stores (`rows` of documents whose ids
+   * the CTE `stored` holds: a document left as it was keeps its earlier lines) and takes the subject
+   * locks of `keys`, as a write of that statement (DocumentLedger.record's `alongside`): matching's
+   * first read then runs under the locks, with the lines kept, in the pipeline's next statement.
+   */
+  keepWith(stored: string, rows: MatchedLinesRow[], keys: string[]): WritePart {
+    return {
+      ctes: (p, tag) => `locked${tag} AS (${SUBJECT_LOCKS(`$${p + 1}`)})`,
+      sql: (p, tag) => `${KEEP_LINES(`$${p}`, `locked${tag}, `)} WHERE r."documentId" IN (SELECT id FROM ${stored}) ON CONFLICT (document_id, po_number) DO NOTHING`,
+      args: [JSON.stringify(rows), keys],
+    };
   }
 
   /** The matched lines of these documents for this PO. */
@@ -264,7 +299,7 @@ export class MatchLedger {
  * One transaction-scoped advisory lock per subject key (partner|world|PO) in the array parameter, taken
  * in hash order (no deadlock between workers); one row. Whoever stores the PO and whoever stores its
  * ship notice serialize on it, and the second one's next statement sees the first's commit. Taken by
- * `keepLinesAndLock`, or by the pipeline's statement before matching (its message-status UPDATE).
+ * `keepLinesAndLock`, or by the pipeline's INSERT of the documents (`keepWith`).
  */
 export const SUBJECT_LOCKS = (keys: string) =>
   `SELECT count(pg_advisory_xact_lock(h)) AS n

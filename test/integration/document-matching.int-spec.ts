@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { RunningHub } from '../../src/hub.js';
 import { DocumentMatching } from '../../src/matching/document-matching.service.js';
 import { ExpectedDocuments } from '../../src/matching/expected-documents.service.js';
+import { MatchCases } from '../../src/matching/match-cases.js';
 import { MatchLedger } from '../../src/matching/match-ledger.service.js';
 import { ADMIN_KEY, api, newWorld, startInProcess, waitFor, type TestWorld } from '../support/hub-harness.js';
 import { fixture, interchange } from '../support/x12-fixtures.js';
@@ -214,48 +215,59 @@ describe('document matching through the pipeline', () => {
     const reads: string[][] = [];
     let unchanged = 0;
     const linesOf = ledger.linesOf.bind(ledger);
-    const subjectState = ledger.subjectState.bind(ledger);
+    const toState = ledger.toState.bind(ledger);
     const after = matching.afterDocumentsStored.bind(matching);
-    // Lines read from the database: with the subject's state (current PO and ship notices, when a match is
-    // likely due) or on their own; the batch's own documents' lines are in memory and read from nowhere.
-    const note = async (m: EntityManager, poNumber: string, ids: string[]) => {
-      // In the pipeline's transaction: the batch's own rows are not committed yet.
-      const rows: { type: string; ref: string }[] = await m.query(
-        `SELECT type, coalesce(invoice_number, shipment_id, po_number) AS ref FROM document_match_lines WHERE document_id = ANY($1::uuid[]) AND po_number = $2`, [ids, poNumber]);
-      reads.push(rows.map((r) => `${r.type}:${r.ref}`));
-    };
+    // Lines read from the database: with a subject's state (current PO and ship notices, when a match is
+    // likely due; every state read, the pipeline's own and matching's, goes through toState) or on their
+    // own; the batch's own documents' lines are in memory and read from nowhere. Named after the step
+    // (committed by then).
     ledger.linesOf = async (m, poNumber, ids) => {
-      await note(m, poNumber, ids);
+      reads.push(ids);
       return linesOf(m, poNumber, ids);
     };
-    ledger.subjectState = async (m, s, q) => {
-      const state = await subjectState(m, s, q);
-      await note(m, s.poNumber, [...state.lines.keys()]);
+    let states = 0;
+    // State reads matching makes itself (the pipeline makes the first subject's, so none for one-PO files).
+    let ownReads = 0;
+    const subjectState = ledger.subjectState.bind(ledger);
+    ledger.subjectState = (m, s, q) => {
+      ownReads++;
+      return subjectState(m, s, q);
+    };
+    ledger.toState = (row) => {
+      const state = toState(row);
+      states++;
+      reads.push([...state.lines.keys()]);
       return state;
     };
-    matching.afterDocumentsStored = async (m, docs, locked) => {
-      const r = await after(m, docs, locked);
+    matching.afterDocumentsStored = async (m, docs, held) => {
+      const r = await after(m, docs, held);
       unchanged += r.unchanged;
       return r;
     };
     const step = async (body: string, query?: string) => {
       reads.length = 0;
       unchanged = 0;
+      states = 0;
+      ownReads = 0;
       const r = await post(hub, body, query);
       expect(r.status).toBeLessThan(300);
-      return { reads: reads.flat().sort(), unchanged, messageId: r.body.messageId as string };
+      const { rows } = await world.db.query(
+        `SELECT DISTINCT document_id, type, coalesce(invoice_number, shipment_id, po_number) AS ref FROM document_match_lines WHERE document_id = ANY($1::uuid[])`, [reads.flat()]);
+      const label = new Map(rows.map((x: { document_id: string; type: string; ref: string }) => [x.document_id, `${x.type}:${x.ref}`]));
+      return { reads: reads.flat().map((id) => label.get(id) ?? id).sort(), unchanged, states, ownReads, messageId: r.body.messageId as string };
     };
     try {
-      // The PO alone: its lines are kept (only the fields matching reads), nothing to match yet.
-      expect(await step(po('PO-700', [['SKU-A', 100, 10], ['SKU-B', 50, 4]]), 'wait=10&direction=outbound')).toMatchObject({ reads: [] });
+      // The PO alone: its lines are kept (only the fields matching reads), nothing to match yet. One
+      // state read per file (one PO each): the pipeline's status statement makes it, matching uses it.
+      expect(await step(po('PO-700', [['SKU-A', 100, 10], ['SKU-B', 50, 4]]), 'wait=10&direction=outbound')).toMatchObject({ reads: [], states: 1, ownReads: 0 });
       const { rows: kept } = await world.db.query(`SELECT l.type, l.lines, l.content_hash, d.id = l.document_id AS same_document FROM document_match_lines l JOIN business_documents d ON d.id = l.document_id WHERE l.po_number = 'PO-700'`);
       expect(kept).toEqual([{ type: 'purchase_order', same_document: true, content_hash: expect.stringMatching(/^[0-9a-f]{32}$/),
         lines: { count: 2, values: { lineNumber: ['1', '2'], vendorPart: ['SKU-A', 'SKU-B'], quantityOrdered: [100, 50], unitPrice: [10, 4] } } }]);
 
       expect((await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).reads).toEqual(['purchase_order:PO-700']);
       // The same ship notice sent again (new interchange, same content) and an 855 change nothing: not matched again.
-      expect(await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).toMatchObject({ reads: [], unchanged: 1 });
-      expect(await step(ack855('PO-700'))).toMatchObject({ reads: [], unchanged: 1 });
+      expect(await step(asn('SH-70', 'PO-700', [['SKU-A', 100], ['SKU-B', 50]]))).toMatchObject({ reads: [], unchanged: 1, states: 1, ownReads: 0 });
+      expect(await step(ack855('PO-700'))).toMatchObject({ reads: [], unchanged: 1, states: 1, ownReads: 0 });
 
       // Invoices: each new one is matched against the PO and what shipped (the resent ship notice, the
       // newest of SH-70, not the first); earlier invoices are not read again.
@@ -277,8 +289,36 @@ describe('document matching through the pipeline', () => {
       expect(await caseOf('invoice-match:acme-supply:PO-700:INV-71')).toBeUndefined();
     } finally {
       ledger.linesOf = linesOf;
+      ledger.toState = toState;
       ledger.subjectState = subjectState;
       matching.afterDocumentsStored = after;
+    }
+  });
+
+  it('records a discrepancy under the subject lock alone: the noise controls take no locks of their own on its case key', async () => {
+    const cases = hub.app.get(MatchCases);
+    const raise = cases.raise.bind(cases);
+    // Advisory locks this transaction holds once the finding is recorded (the subject's, plus any the noise controls took).
+    const held: number[] = [];
+    cases.raise = async (m: EntityManager, findings, ...rest) => {
+      const r = await raise(m, findings, ...rest);
+      if (!findings.length) return r;
+      const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
+      held.push(n);
+      return r;
+    };
+    try {
+      await post(hub, po('PO-800', [['SKU-A', 10, 5]]), 'wait=10&direction=outbound');
+      await post(hub, invoice('INV-80', 'PO-800', [['SKU-A', 10, 6]]));
+      expect(await caseOf('invoice-match:acme-supply:PO-800:INV-80')).toMatchObject({ status: 'open' });
+      expect(held).toEqual([1]);
+      // A corrected invoice clears it, a new discrepancy within the day re-opens it: repeats and re-opens still work without those locks.
+      await post(hub, invoice('INV-80', 'PO-800', [['SKU-A', 10, 5]]));
+      expect(await caseOf('invoice-match:acme-supply:PO-800:INV-80')).toMatchObject({ status: 'resolved' });
+      await post(hub, invoice('INV-80', 'PO-800', [['SKU-A', 10, 7]]));
+      expect(await caseOf('invoice-match:acme-supply:PO-800:INV-80')).toMatchObject({ status: 'open', reopenCount: 1 });
+    } finally {
+      cases.raise = raise;
     }
   });
 
