@@ -8,7 +8,7 @@ import { SYSTEM_ACTOR } from '../audit/audit-trail.service.js';
 import type { NewEvent } from '../delivery/event-feed.service.js';
 import { returnedRows } from '../database/returning.js';
 import { Router, type RoutingDecision } from '../routing/router.service.js';
-import { insertExceptions, upsertCaseRows, upsertCasesWithExceptions, type CaseColumns, type UpsertedCase } from './case-rows.js';
+import { insertExceptions, upsertCaseRows, upsertCasesWithExceptions, upsertCasesWithExceptionsIfQuiet, type CaseColumns, type QuietCheck, type UpsertedCase } from './case-rows.js';
 import { addOccurrences, findRepeats, findRepeatsAndReopen, fingerprintOf, lockKeys, recentCounts, reopenRecent, resolveCleared, stormKey, type CaseRow } from './noise-control.js';
 
 export interface RoutedException {
@@ -71,12 +71,21 @@ export class CaseIntake {
    * and are not taken. Storm counters are shared across keys and are still locked.
    */
   async record(m: EntityManager, items: RoutedException[], keysLocked = false): Promise<IntakeResult> {
+    // Planned first on the assumption that nothing repeats a stored exception or re-opens a resolved case
+    // (the usual case), which the statement that writes checks: one round trip instead of two. When it
+    // does not hold, nothing was written, and the batch is planned again from the lookup.
+    return (await this.recordOnce(m, items, keysLocked, true)) ?? (await this.recordOnce(m, items, keysLocked, false))!;
+  }
+
+  private async recordOnce(m: EntityManager, items: RoutedException[], keysLocked: boolean, assumeQuiet: boolean): Promise<IntakeResult | null> {
     const result: IntakeResult = { exceptionIds: [], casesOpened: [], casesJoined: [], audit: [], events: [], repeats: [], casesReopened: [], casesResolved: [] };
     if (items.length === 0) return result;
 
     const now = new Date();
     const ids = items.map(() => uuidv7());
-    const { plans, reopened } = await this.plan(m, items, ids, now, keysLocked);
+    // Only where cases and exceptions are written in one statement (some exception opens a case, none clears one).
+    const quietCheck = assumeQuiet && items.some((it) => it.decision.opensCase) && !items.some((it) => it.decision.clears);
+    const { plans, reopened, check } = await this.plan(m, items, ids, now, keysLocked, quietCheck);
     const groups = new Map<string, CaseGroup>();
     items.forEach((it, i) => {
       if (!it.decision.opensCase || plans[i].repeatOf) return;
@@ -160,7 +169,9 @@ export class CaseIntake {
     let caseIdByKey: Map<string, string>;
     if (caseGroups.length && rows.length && !items.some((it) => it.decision.clears)) {
       // Nothing to clear in between: cases and exceptions in one statement.
-      caseIdByKey = this.noteCases(await upsertCasesWithExceptions(m, caseColumns(caseGroups), rows, now), caseGroups, result);
+      const upserted = check ? await upsertCasesWithExceptionsIfQuiet(m, caseColumns(caseGroups), rows, now, check) : await upsertCasesWithExceptions(m, caseColumns(caseGroups), rows, now);
+      if (!upserted) return null;
+      caseIdByKey = this.noteCases(upserted, caseGroups, result);
       for (const r of rows) r.caseId = r.caseKey === null ? null : (caseIdByKey.get(r.caseKey) ?? null);
     } else {
       caseIdByKey = caseGroups.length ? this.noteCases(await upsertCaseRows(m, caseColumns(caseGroups), now), caseGroups, result) : new Map();
@@ -209,7 +220,7 @@ export class CaseIntake {
    * storm members the case keys are final already, so the re-opens are made with the repeat lookup
    * (`reopened`; null: left to the caller).
    */
-  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date, keysLocked: boolean): Promise<{ plans: Plan[]; reopened: CaseRow[] | null }> {
+  private async plan(m: EntityManager, items: RoutedException[], ids: string[], now: Date, keysLocked: boolean, assumeQuiet: boolean): Promise<{ plans: Plan[]; reopened: CaseRow[] | null; check?: QuietCheck }> {
     const noise = items.map((it) => this.router.noiseFor(it.exception));
     const plans: Plan[] = items.map((it, i) => ({
       key: (it.exception.source.testMode ? 'test:' : '') + it.exception.correlationKey,
@@ -233,11 +244,29 @@ export class CaseIntake {
     plans.forEach((p, i) => p.fingerprint && fps.set(p.fingerprint, new Date(now.getTime() - noise[i].repeatWindowSeconds * 1000)));
     const repeatArgs = [...fps].map(([fp, cutoff]) => ({ fp, cutoff }));
     let reopened: CaseRow[] | null = null;
+    let check: QuietCheck | undefined;
     let seen: Map<string, { id: string; caseId: string | null }>;
     if (stormy.some(Boolean)) seen = await findRepeats(m, repeatArgs);
     else if (!repeatArgs.length && !items.some((it, i) => it.decision.opensCase && noise[i].reopenWindowMinutes > 0)) {
       seen = new Map(); // neither to look up: no statement
       reopened = [];
+    } else if (assumeQuiet) {
+      // Looked up by the statement that writes (`upsertCasesWithExceptionsIfQuiet`): no repeat, no re-open
+      // here. The keys it checks for a re-open are those `findRepeatsAndReopen` would re-open: each key's
+      // first exception that opens a case and repeats nothing in the batch, with its cutoff.
+      seen = new Map();
+      reopened = [];
+      const opener = new Map<string, number>();
+      const firstFp = new Set<string>();
+      items.forEach((it, i) => {
+        const fp = plans[i].fingerprint;
+        const repeat = fp !== null && firstFp.has(fp);
+        if (fp) firstFp.add(fp);
+        if (it.decision.opensCase && !repeat && !opener.has(plans[i].key)) opener.set(plans[i].key, i);
+      });
+      const reopen = [...opener].filter(([, i]) => noise[i].reopenWindowMinutes > 0)
+        .map(([key, i]) => ({ key, cutoff: new Date(now.getTime() - noise[i].reopenWindowMinutes * 60_000) }));
+      check = { fps: repeatArgs, reopen };
     } else {
       const reopenItems = items.map((it, i) => ({
         key: plans[i].key, fp: plans[i].fingerprint, opens: it.decision.opensCase,
@@ -270,7 +299,7 @@ export class CaseIntake {
         plans[i].storm = noise[i].stormPerMinute;
       }
     });
-    return { plans, reopened };
+    return { plans, reopened, check };
   }
 
   /** Exceptions whose rule `clears` a condition resolve the open case of their key; returns item index → resolved case id. */

@@ -56,12 +56,12 @@ const EXCEPTION_COLUMNS: [column: string, type: string, field: keyof ExceptionRo
 ];
 
 /** The exceptions INSERT over unnest, parameters from `$first` on; `caseId` lets the merged statement take the case id from the upsert. */
-function exceptionsInsert(first: number, now: string, caseId = 'u.case_id', extra: { name: string; type: string }[] = [], join = '') {
+function exceptionsInsert(first: number, now: string, caseId = 'u.case_id', extra: { name: string; type: string }[] = [], join = '', where = '') {
   const cols = EXCEPTION_COLUMNS.map(([c]) => c);
   const arrays = arrayParams(first, [...EXCEPTION_COLUMNS.map(([, t]) => t), ...extra.map((e) => e.type)]);
   return `INSERT INTO exceptions (${cols.join(', ')}, last_seen_at)
      SELECT ${cols.map((c) => (c === 'case_id' ? caseId : `u.${c}`)).join(', ')}, ${now}
-       FROM unnest(${arrays}) AS u(${[...cols, ...extra.map((e) => e.name)].join(', ')})${join}`;
+       FROM unnest(${arrays}) AS u(${[...cols, ...extra.map((e) => e.name)].join(', ')})${join}${where}`;
 }
 
 function exceptionValues(rows: ExceptionRow[]): unknown[] {
@@ -120,6 +120,30 @@ export async function upsertCasesWithExceptions(m: EntityManager, cols: CaseColu
   return prepared(m, UPSERT_CASES_WITH_EXCEPTIONS, [...caseValues(cols, now), ...exceptionValues(rows), rows.map((r) => r.caseKey)]);
 }
 
+/** What must be absent for a batch planned without looking (`upsertCasesWithExceptionsIfQuiet`). */
+export interface QuietCheck {
+  /** Fingerprints and their repeat cutoffs: a stored exception seen after its cutoff, whose case is unresolved, is a repeat. */
+  fps: { fp: string; cutoff: Date }[];
+  /** Case keys the batch opens or joins and their re-open cutoffs: a case resolved after its cutoff, with none open, would re-open. */
+  reopen: { key: string; cutoff: Date }[];
+}
+
+/**
+ * `upsertCasesWithExceptions` for a batch planned on the assumption that none of its exceptions repeats
+ * a stored one and none of its case keys re-opens a resolved case (the usual case): the statement looks
+ * for both first and writes only if it finds neither. Null when it found one: nothing was written, and
+ * the caller plans again from the lookup (`findRepeatsAndReopen`). One statement instead of two; the
+ * lookups see the snapshot the lookup statement would have seen (after the same locks).
+ */
+export async function upsertCasesWithExceptionsIfQuiet(m: EntityManager, cols: CaseColumns, rows: (ExceptionRow & { caseKey: string | null })[], now: Date, check: QuietCheck): Promise<UpsertedCase[] | null> {
+  const found = await prepared<UpsertedCase & { quiet: boolean }>(m, UPSERT_CASES_WITH_EXCEPTIONS_IF_QUIET, [
+    ...caseValues(cols, now), ...exceptionValues(rows), rows.map((r) => r.caseKey),
+    check.fps.map((f) => f.fp), check.fps.map((f) => f.cutoff), check.reopen.map((k) => k.key), check.reopen.map((k) => k.cutoff),
+  ]);
+  if (!found[0]?.quiet) return null;
+  return found.filter((r) => r.id !== null).map(({ quiet: _, ...r }) => r);
+}
+
 function caseValues(cols: CaseColumns, now: Date): unknown[] {
   return [cols.id, cols.key, cols.title, cols.code, cols.category, cols.severity, cols.team, cols.bu, cols.site, cols.test,
     cols.count, cols.amount, cols.currency, cols.routing, now, cols.kind, cols.extraTeams];
@@ -130,13 +154,13 @@ function caseValues(cols: CaseColumns, now: Date): unknown[] {
  * joins every case of the batch in one statement, race-free across workers. TypeORM's upsert cannot
  * express the partial-index conflict target or the merge arithmetic.
  */
-const UPSERT_CASES = `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
+const upsertCases = (where = '') => `INSERT INTO cases (id, correlation_key, title, code, category, severity, owner_team, business_unit, site,
                         test_mode, exception_count, amount_at_risk, currency, opened_at, updated_at, routing, status, kind, extra_teams)
      SELECT u.id, u.key, u.title, u.code, u.category, u.severity, u.team, u.bu, u.site,
             u.test, u.count, u.amount, u.currency, $15, $15, u.routing, 'open', u.kind, u.extra
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
                    $8::varchar[], $9::varchar[], $10::boolean[], $11::int[], $12::numeric[], $13::char(3)[], $14::jsonb[], $16::varchar[], $17::jsonb[])
-            AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind, extra)
+            AS u(id, key, title, code, category, severity, team, bu, site, test, count, amount, currency, routing, kind, extra)${where}
      ON CONFLICT (correlation_key) WHERE status <> 'resolved' DO UPDATE SET
        exception_count = cases.exception_count + EXCLUDED.exception_count,
        severity = CASE WHEN EXCLUDED.severity = 'critical' OR (EXCLUDED.severity = 'standard' AND cases.severity = 'info')
@@ -149,7 +173,27 @@ const UPSERT_CASES = `INSERT INTO cases (id, correlation_key, title, code, categ
        updated_at = EXCLUDED.updated_at
      RETURNING id, correlation_key, (xmax = 0) AS opened, owner_team, exception_count, severity`;
 
+const UPSERT_CASES = upsertCases();
+
 const UPSERT_CASES_WITH_EXCEPTIONS = `WITH up AS (${UPSERT_CASES}),
   ex AS (${exceptionsInsert(18, '$15::timestamptz', 'CASE WHEN u.case_key IS NULL THEN u.case_id ELSE up.id END',
     [{ name: 'case_key', type: 'varchar' }], ' LEFT JOIN up ON up.correlation_key = u.case_key')})
   SELECT id, correlation_key, opened, owner_team, exception_count, severity FROM up`;
+
+/** Parameters after the upsert's and the exceptions': fingerprints, their cutoffs, case keys, their re-open cutoffs. */
+const Q = 18 + EXCEPTION_COLUMNS.length + 1;
+
+const UPSERT_CASES_WITH_EXCEPTIONS_IF_QUIET = `WITH rep AS (
+    SELECT 1 FROM unnest($${Q}::varchar[], $${Q + 1}::timestamptz[]) AS u(fp, cutoff)
+      JOIN exceptions e ON e.fingerprint = u.fp AND e.last_seen_at > u.cutoff
+      LEFT JOIN cases c ON c.id = e.case_id
+     WHERE e.case_id IS NULL OR c.status <> 'resolved' LIMIT 1),
+  reo AS (
+    SELECT 1 FROM unnest($${Q + 2}::varchar[], $${Q + 3}::timestamptz[]) AS u(key, cutoff)
+      JOIN cases r ON r.correlation_key = u.key AND r.status = 'resolved' AND r.resolved_at > u.cutoff
+     WHERE NOT EXISTS (SELECT 1 FROM cases o WHERE o.correlation_key = u.key AND o.status <> 'resolved') LIMIT 1),
+  quiet AS (SELECT NOT EXISTS (SELECT 1 FROM rep) AND NOT EXISTS (SELECT 1 FROM reo) AS ok),
+  up AS (${upsertCases(' WHERE (SELECT ok FROM quiet)')}),
+  ex AS (${exceptionsInsert(18, '$15::timestamptz', 'CASE WHEN u.case_key IS NULL THEN u.case_id ELSE up.id END',
+    [{ name: 'case_key', type: 'varchar' }], ' LEFT JOIN up ON up.correlation_key = u.case_key', ' WHERE (SELECT ok FROM quiet)')})
+  SELECT q.ok AS quiet, up.id, up.correlation_key, up.opened, up.owner_team, up.exception_count, up.severity FROM quiet q LEFT JOIN up ON true`;
