@@ -322,9 +322,10 @@ describe('document matching through the pipeline', () => {
     }
   });
 
-  it('records the findings of a large file in chunks, each with its own ordinal on the message', async () => {
-    // 300 ship notices for POs nobody sent: one PROCUREMENT.ASN_MISMATCH each (more than one chunk).
-    const sets = Array.from({ length: 300 }, (_, i) => ({
+  it('records the findings of a large file in chunks, each with its own ordinal on the message; keeps every document\'s lines', async () => {
+    // 520 ship notices for POs nobody sent: one PROCUREMENT.ASN_MISMATCH each (more than one chunk of
+    // findings, and two INSERTs of documents, each keeping its documents' matched lines).
+    const sets = Array.from({ length: 520 }, (_, i) => ({
       id: '856', control: String(1000 + i),
       body: [`BSN*00*SH-BULK-${i}*20261127*1200`, 'DTM*011*20261127', 'HL*1**S', 'HL*2*1*O', `PRF*PO-BULK-${i}`, 'HL*3*2*I', 'LIN**VP*BULK-1', 'SN1**1*EA', 'CTT*1'],
     }));
@@ -336,8 +337,10 @@ describe('document matching through the pipeline', () => {
          FROM exceptions WHERE message_id = $1 AND code = 'PROCUREMENT.ASN_MISMATCH'`,
       [r.body.messageId],
     );
-    expect(rows[0]).toEqual({ n: 300, ordinals: 300, lo: 0, hi: 299, cases: 300 });
+    expect(rows[0]).toEqual({ n: 520, ordinals: 520, lo: 0, hi: 519, cases: 520 });
+    const { rows: kept } = await world.db.query(`SELECT count(*)::int AS n FROM document_match_lines WHERE message_id = $1`, [r.body.messageId]);
+    expect(kept[0].n).toBe(520);
     const { rows: msg } = await world.db.query(`SELECT exception_count, status FROM inbound_messages WHERE id = $1`, [r.body.messageId]);
-    expect(msg[0]).toEqual({ exception_count: 300, status: 'routed' });
+    expect(msg[0]).toEqual({ exception_count: 520, status: 'routed' });
   });
 });
