@@ -237,8 +237,7 @@ export class CaseIntake {
       if (noise[i].reopenWindowMinutes > 0 || it.decision.clears) locks.add(plans[i].key);
     });
     if (!locks.size) return { plans, reopened: null };
-    const storms = new Set(items.filter((_, i) => stormy[i]).map((it) => stormKey(it.exception)));
-    await lockKeys(m, keysLocked ? [...locks].filter((k) => storms.has(k)) : locks);
+    await lockKeys(m, keysLocked ? items.filter((_, i) => stormy[i]).map((it) => stormKey(it.exception)) : locks);
 
     const fps = new Map<string, Date>();
     plans.forEach((p, i) => p.fingerprint && fps.set(p.fingerprint, new Date(now.getTime() - noise[i].repeatWindowSeconds * 1000)));

@@ -145,7 +145,6 @@ export class Pipeline {
       }
       opts.interpreted?.();
       const tPersist = performance.now();
-      let first: StateRow | undefined;
       // SLA clocks, tasks and actions of new cases commit with them; alarms and action jobs follow the commit.
       const { intake, after } = await this.recording.record(m, routed);
       committed.push(after);
@@ -153,6 +152,7 @@ export class Pipeline {
       // (after every lock taken above, as they were in matching), so the status statement below reads
       // the first PO's state at once: matching costs no round trip of its own before it matches.
       const { stored, batch } = await this.keepDocumentsAndAcks(m, kept);
+      let first: StateRow | undefined;
       if (updates.length) {
         const read = this.matching.firstRead(batch, 7, 'updated');
         const [row] = await prepared<StateRow>(m,
