@@ -50,6 +50,8 @@ export interface MatchBatch {
   subjects: Subject[];
   /** The subjects' lock keys (`SUBJECT_LOCKS`). */
   keys: string[];
+  /** The ids of the documents with matched lines. */
+  documentIds: string[];
 }
 
 export interface MatchRunResult {
@@ -104,7 +106,7 @@ export class DocumentMatching {
       subjects.set(key, { key, partner: r.partner, testMode: r.testMode, poNumber: r.poNumber, trigger: r, types: new Set([...(seen?.types ?? []), r.type]) });
     }
     const ordered = [...subjects.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { stored, rows, subjects: ordered, keys: ordered.map((s) => s.key) };
+    return { stored, rows, subjects: ordered, keys: ordered.map((s) => s.key), documentIds: [...new Set(rows.map((r) => r.documentId))] };
   }
 
   /**
@@ -140,7 +142,7 @@ export class DocumentMatching {
     // The locks must be held before the statement that reads the subject (its snapshot is taken when it
     // starts): without the caller's, they are taken here with the lines, and the reads follow.
     if (batch !== held?.batch) await this.ledger.keepLinesAndLock(m, rows, batch.keys);
-    const run: Run = { rows, batchIds: batchIds(batch), messages: new Map(), saves: [], timers: [], findings: [], result };
+    const run: Run = { rows, batchIds: batch.documentIds, messages: new Map(), saves: [], timers: [], findings: [], result };
     for (const [i, s] of ordered.entries()) {
       const state = i === 0 && held?.first ? this.ledger.toState(held.first) : await this.ledger.subjectState(m, s, this.stateQuery(batch, s));
       if (state.message && !run.messages.has(s.trigger.messageId)) run.messages.set(s.trigger.messageId, { ...state.message, n: 0, opens: false });
@@ -170,7 +172,7 @@ export class DocumentMatching {
   /** What a subject's state read asks for: timers are settled only when a PO, 855 or 856 came. */
   private stateQuery(batch: MatchBatch, s: Subject): StateQuery {
     const presentFor = s.types.has('purchase_order') || s.types.has('po_acknowledgment') || s.types.has('ship_notice');
-    return { batchIds: batchIds(batch), messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null };
+    return { batchIds: batch.documentIds, messageId: s.trigger.messageId, fulfil: presentFor ? this.expected.fulfilment() : null };
   }
 
   private async raise(m: EntityManager, findings: MatchFinding[], run: Run, unwritten?: { audit: AuditEntry[]; events: NewEvent[]; writes: WritePart[] }) {
@@ -289,8 +291,6 @@ function countKinds(findings: { kind: string }[]): string {
 
 /** Findings recorded per batch within the transaction (bounds memory on very large documents). */
 const RAISE_CHUNK = 250;
-
-const batchIds = (batch: MatchBatch) => [...new Set(batch.rows.map((r) => r.documentId))];
 
 const invoiceKey = (s: SubjectRef, invoiceNumber: string) => `${s.key}|invoice:${invoiceNumber}`;
 
